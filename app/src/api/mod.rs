@@ -1,0 +1,9 @@
+//! Server functions, one module per area. Each starts by resolving the signed-in person and
+//! checking their role in the workspace it acts on; nothing trusts an id from the browser.
+
+pub mod auth;
+pub mod members;
+pub mod workspaces;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

@@ -1,0 +1,148 @@
+//! The server-only half shared by every server function: state, session, the signed-in
+//! person, and turning errors into HTTP answers.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use engine::catalog::{CatalogError, users::User};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use sqlx::PgPool;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Session key holding the signed-in user's id.
+pub const USER_ID_KEY: &str = "user_id";
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+pub fn pool() -> Result<PgPool, AppError> {
+    Ok(state()?.pool)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// The client's address, for rate limiting.
+pub async fn client_ip() -> String {
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => "unknown".to_owned(),
+    }
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Internal
+}
+
+/// Starts a fresh session for `user_id`, under a new id (no session fixation).
+pub async fn start_session(session: &Session, user_id: Uuid) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_ID_KEY, user_id)
+        .await
+        .map_err(session_error)
+}
+
+pub async fn end_session(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The signed-in person, if any. A session whose account no longer exists is ended.
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let session = session().await?;
+    let Some(user_id) = session
+        .get::<Uuid>(USER_ID_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    match engine::catalog::users::find(&pool()?, user_id).await {
+        Ok(user) => Ok(Some(user)),
+        Err(CatalogError::NotFound) => {
+            end_session(&session).await?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The signed-in person, or `Unauthorized`.
+pub async fn require_user() -> Result<User, AppError> {
+    current_user().await?.ok_or(AppError::Unauthorized)
+}
+
+/// True when a browser without WASM (yet) submitted a form: it expects a page back.
+pub fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// Sets the response's HTTP status from the error and passes it on. A plain HTML form post
+/// keeps server_fn's redirect back to the form, which carries the error.
+pub fn fail(err: impl Into<AppError>) -> AppError {
+    let err = err.into();
+    if is_plain_form_post() {
+        return err;
+    }
+    if let (Some(options), Ok(status)) = (
+        use_context::<ResponseOptions>(),
+        http::StatusCode::from_u16(err.status()),
+    ) {
+        options.set_status(status);
+    }
+    err
+}
+
+/// Runs a server function's body and gives its error the right HTTP status.
+pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    body.await.map_err(fail)
+}
+
+/// Only same-site paths may be redirect targets (no open redirects).
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/packages".to_owned(),
+    }
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/invite/abc".into())), "/invite/abc");
+        assert_eq!(safe_next(Some("//evil.example/".into())), "/packages");
+        assert_eq!(safe_next(Some("https://evil.example/".into())), "/packages");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/packages");
+        assert_eq!(safe_next(None), "/packages");
+    }
+}

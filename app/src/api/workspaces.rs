@@ -1,0 +1,66 @@
+//! Switching, creating and renaming workspaces, and the edit-access check of editor pages.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::model::WorkspaceView;
+
+/// Makes `workspace_id` the one the person works in (remembered as their default).
+#[server(endpoint = "switch_workspace")]
+pub async fn switch_workspace(workspace_id: Uuid) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        engine::catalog::workspaces::switch(&pool()?, user.id, workspace_id).await?;
+        leptos_axum::redirect("/packages");
+        Ok(())
+    })
+    .await
+}
+
+/// Creates a workspace; the creator becomes its Admin and switches to it.
+#[server(endpoint = "create_workspace")]
+pub async fn create_workspace(name: String) -> Result<WorkspaceView, AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        let created = engine::catalog::workspaces::create(&pool()?, user.id, &name).await?;
+        Ok(created.into())
+    })
+    .await
+}
+
+/// Renames a workspace (Admin only).
+#[server(endpoint = "rename_workspace")]
+pub async fn rename_workspace(workspace_id: Uuid, name: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        engine::catalog::workspaces::rename(&pool()?, user.id, workspace_id, &name).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The current workspace if the person may edit in it (Developer or Admin); editor pages
+/// call this before showing anything.
+#[server(endpoint = "edit_access")]
+pub async fn edit_access() -> Result<WorkspaceView, AppError> {
+    use super::ssr::*;
+    use engine::catalog::{Role, workspaces};
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let current = workspaces::current_for_user(&pool, user.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(engine::catalog::CatalogError::from)?;
+        workspaces::require_role(&mut conn, current.id, user.id, Role::Developer).await?;
+        Ok(current.into())
+    })
+    .await
+}

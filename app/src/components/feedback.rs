@@ -1,0 +1,57 @@
+//! How errors and outcomes are shown: a banner for the form, a line under the field at fault.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The error of an action's last result, if it failed.
+pub fn last_error<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || value.get().and_then(|r| r.err()))
+}
+
+/// A form-level error. Field errors listed in `fields` are left to `FieldError`.
+#[component]
+pub fn FormError(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView {
+    move || {
+        error.get().filter(|e| !fields.iter().any(|f| e.for_field(f).is_some())).map(|e| {
+            view! { <p class="banner banner-error" role="alert" data-testid="form-error">{e.to_string()}</p> }
+        })
+    }
+}
+
+/// The message for one field, shown under its input.
+#[component]
+pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.for_field(field)).map(|message| {
+            view! { <p class="field-error" role="alert" data-field=field>{message}</p> }
+        })
+    }
+}
+
+/// A whole-page error (not found, forbidden, …).
+#[component]
+pub fn PageError(error: AppError) -> impl IntoView {
+    let title = match &error {
+        AppError::NotFound => "Not found",
+        AppError::Forbidden(_) => "You don't have access",
+        AppError::Unauthorized => "Please sign in",
+        _ => "Something went wrong",
+    };
+    view! {
+        <section class="card page-error" data-testid="page-error">
+            <h2>{title}</h2>
+            <p>{error.to_string()}</p>
+            <a class="button" href="/packages">"Back to packages"</a>
+        </section>
+    }
+}
+
+pub fn loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}

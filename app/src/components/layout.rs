@@ -1,0 +1,65 @@
+//! The signed-in frame: top bar over the page. Owns the shell data (who, which workspace)
+//! and the actions that change it, so every page sees the same, fresh values.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect};
+
+use crate::api::auth::get_shell;
+use crate::api::workspaces::{CreateWorkspace, RenameWorkspace, SwitchWorkspace};
+use crate::components::feedback::{PageError, loading};
+use crate::components::top_bar::TopBar;
+use crate::error::AppError;
+use crate::model::Shell;
+
+/// Shared with pages through context.
+#[derive(Clone, Copy)]
+pub struct ShellContext {
+    pub shell: Resource<Result<Option<Shell>, AppError>>,
+    pub switch: ServerAction<SwitchWorkspace>,
+    pub create: ServerAction<CreateWorkspace>,
+    pub rename: ServerAction<RenameWorkspace>,
+}
+
+pub fn use_shell() -> ShellContext {
+    expect_context::<ShellContext>()
+}
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let switch = ServerAction::<SwitchWorkspace>::new();
+    let create = ServerAction::<CreateWorkspace>::new();
+    let rename = ServerAction::<RenameWorkspace>::new();
+    let shell = Resource::new(
+        move || {
+            (
+                switch.version().get(),
+                create.version().get(),
+                rename.version().get(),
+            )
+        },
+        |_| get_shell(),
+    );
+    provide_context(ShellContext {
+        shell,
+        switch,
+        create,
+        rename,
+    });
+
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match shell.await {
+                    Ok(Some(shell)) => view! {
+                        <TopBar shell />
+                        <main class="page">
+                            <Outlet />
+                        </main>
+                    }.into_any(),
+                    Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
+                    Err(error) => view! { <main class="page"><PageError error /></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

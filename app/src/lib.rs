@@ -1,0 +1,85 @@
+//! Lockstep's web UI: the HTML shell, the router, pages and the server functions behind them.
+//! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::SsrMode;
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::Layout;
+use pages::{
+    auth::{SignInPage, SignUpPage},
+    coming_soon::{NewConnectionPage, NewPackagePage},
+    connections::ConnectionsPage,
+    invite::InvitePage,
+    members::MembersPage,
+    not_found::NotFound,
+    packages::PackagesPage,
+    runs::RunsPage,
+    settings::SettingsPage,
+};
+
+// Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
+// complete HTML, so pages read and forms post without WASM, and redirects and status codes
+// are set before the first byte. Our pages are small; streaming would buy little.
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, after hydration: end-to-end tests wait for this mark.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="lockstep" href="/pkg/lockstep.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Lockstep".to_owned() } else { format!("{page} · Lockstep") } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=|| view! { <Redirect path="/packages" /> } />
+                    <Route path=path!("packages") view=PackagesPage ssr=SsrMode::Async />
+                    <Route path=path!("packages/new") view=NewPackagePage ssr=SsrMode::Async />
+                    <Route path=path!("connections") view=ConnectionsPage ssr=SsrMode::Async />
+                    <Route path=path!("connections/new") view=NewConnectionPage ssr=SsrMode::Async />
+                    <Route path=path!("runs") view=RunsPage ssr=SsrMode::Async />
+                    <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

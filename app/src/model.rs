@@ -1,0 +1,177 @@
+//! What server functions send to the browser. Deliberately separate from the engine's
+//! types: only what a page shows crosses the wire, never hashes, tokens or secrets.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A member's role in a workspace, ordered by power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Developer,
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Developer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Developer => "developer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "Viewer",
+            Role::Developer => "Developer",
+            Role::Admin => "Admin",
+        }
+    }
+
+    /// Create, edit, delete and run connections and packages.
+    pub fn can_edit(self) -> bool {
+        self >= Role::Developer
+    }
+
+    /// Manage members and workspace settings.
+    pub fn can_admin(self) -> bool {
+        self == Role::Admin
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::catalog::Role> for Role {
+    fn from(role: engine::catalog::Role) -> Self {
+        match role {
+            engine::catalog::Role::Viewer => Role::Viewer,
+            engine::catalog::Role::Developer => Role::Developer,
+            engine::catalog::Role::Admin => Role::Admin,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<Role> for engine::catalog::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Viewer => engine::catalog::Role::Viewer,
+            Role::Developer => engine::catalog::Role::Developer,
+            Role::Admin => engine::catalog::Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::catalog::workspaces::WorkspaceSummary> for WorkspaceView {
+    fn from(w: engine::catalog::workspaces::WorkspaceSummary) -> Self {
+        WorkspaceView {
+            id: w.id,
+            name: w.name,
+            role: w.role.into(),
+        }
+    }
+}
+
+/// Who is signed in and where: what the top bar needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shell {
+    pub user_id: Uuid,
+    pub email: String,
+    pub workspaces: Vec<WorkspaceView>,
+    /// `None` when the person belongs to no workspace (every membership removed).
+    pub current: Option<WorkspaceView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub joined: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembersData {
+    pub workspace: WorkspaceView,
+    pub me: Uuid,
+    pub members: Vec<MemberView>,
+    /// Empty for non-Admins: only Admins see pending invitations.
+    pub invitations: Vec<InvitationView>,
+}
+
+/// Shown once to the Admin who invited: the link to hand over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationCreated {
+    pub email: String,
+    pub role: Role,
+    pub link: String,
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationState {
+    Pending,
+    Expired,
+    Revoked,
+    Accepted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub workspace_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expires: String,
+    pub state: InvitationState,
+    /// The email of whoever opened the link, when signed in.
+    pub signed_in_as: Option<String>,
+}
+
+/// The sign-up form's hint; the server enforces the engine's rule (a test keeps them equal).
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_form_hint_matches_the_enforced_password_rule() {
+        assert_eq!(super::MIN_PASSWORD_LEN, engine::catalog::MIN_PASSWORD_LEN);
+    }
+
+    #[test]
+    fn roles_match_the_engine_one_for_one() {
+        for role in super::Role::ALL {
+            let engine_role: engine::catalog::Role = role.into();
+            assert_eq!(engine_role.as_str(), role.as_str());
+            assert_eq!(super::Role::from(engine_role), role);
+        }
+    }
+}

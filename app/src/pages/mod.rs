@@ -1,0 +1,11 @@
+//! One module per page or group of pages.
+
+pub mod auth;
+pub mod coming_soon;
+pub mod connections;
+pub mod invite;
+pub mod members;
+pub mod not_found;
+pub mod packages;
+pub mod runs;
+pub mod settings;

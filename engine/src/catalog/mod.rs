@@ -1,0 +1,35 @@
+//! Our metadata database: every table Lockstep itself stores, and the rules that guard it.
+//!
+//! Each function takes the acting user's identity and the workspace explicitly and checks
+//! membership and role in the same query or transaction that reads or writes, so a caller
+//! cannot forget the check.
+
+mod email;
+mod error;
+pub mod invitations;
+pub mod members;
+mod password;
+mod role;
+pub mod sign_in_limits;
+pub mod users;
+pub mod workspaces;
+
+pub use email::normalize_email;
+pub use error::CatalogError;
+pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
+pub use role::Role;
+
+/// Every migration of our metadata database, from the top-level `migrations/` folder.
+///
+/// apalis keeps its own migrations in the same `_sqlx_migrations` table, so ours must
+/// tolerate rows it did not write (`ignore_missing`).
+pub fn migrator() -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate!("../migrations");
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+/// Applies our migrations.
+pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    migrator().run(pool).await
+}

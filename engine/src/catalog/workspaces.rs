@@ -1,0 +1,195 @@
+//! Team workspaces: creation, renaming, switching, and the membership check every other
+//! catalog function starts with.
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{CatalogError, Role};
+
+/// A workspace as one member sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The caller's role in `workspace_id`, which must be at least `min`.
+///
+/// Not being a member answers `NotFound`, exactly as for a workspace that does not exist,
+/// so ids from other workspaces reveal nothing.
+pub async fn require_role(
+    conn: &mut PgConnection,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    min: Role,
+) -> Result<Role, CatalogError> {
+    let role: String =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(CatalogError::from_fetch)?;
+    let role = parse_role(&role)?;
+    if role < min {
+        return Err(CatalogError::Forbidden(format!(
+            "This needs the {min} role; you are a {role} in this workspace. Ask an Admin to change your role."
+        )));
+    }
+    Ok(role)
+}
+
+pub(crate) fn parse_role(stored: &str) -> Result<Role, CatalogError> {
+    stored
+        .parse()
+        .map_err(|e: String| CatalogError::Database(sqlx::Error::Decode(e.into())))
+}
+
+/// Checks a workspace name typed by a person and returns it trimmed.
+fn validate_name(name: &str) -> Result<String, CatalogError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CatalogError::validation(
+            "name",
+            "Give the workspace a name.",
+        ));
+    }
+    if name.chars().count() > 80 {
+        return Err(CatalogError::validation(
+            "name",
+            "Use at most 80 characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub(crate) async fn insert_with_admin(
+    tx: &mut Transaction<'_, Postgres>,
+    workspace_id: Uuid,
+    name: &str,
+    admin: Uuid,
+) -> Result<(), CatalogError> {
+    sqlx::query("INSERT INTO workspaces (id, name, created_by) VALUES ($1, $2, $3)")
+        .bind(workspace_id)
+        .bind(name)
+        .bind(admin)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'admin')")
+        .bind(workspace_id)
+        .bind(admin)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Every workspace the user belongs to, by name.
+pub async fn list_for_user(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Vec<WorkspaceSummary>, CatalogError> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT w.id, w.name, m.role FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+         WHERE m.user_id = $1 ORDER BY lower(w.name), w.created_at",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, role)| {
+            Ok(WorkspaceSummary {
+                id,
+                name,
+                role: parse_role(&role)?,
+            })
+        })
+        .collect()
+}
+
+/// The workspace the user works in now: their remembered default if they are still a
+/// member of it, else the first they belong to; `None` if they belong to none.
+pub async fn current_for_user(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Option<WorkspaceSummary>, CatalogError> {
+    let row: Option<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT w.id, w.name, m.role FROM workspaces w
+         JOIN memberships m ON m.workspace_id = w.id
+         JOIN users u ON u.id = m.user_id
+         WHERE m.user_id = $1
+         ORDER BY (w.id = u.default_workspace_id) DESC NULLS LAST, lower(w.name), w.created_at
+         LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(id, name, role)| {
+        Ok(WorkspaceSummary {
+            id,
+            name,
+            role: parse_role(&role)?,
+        })
+    })
+    .transpose()
+}
+
+/// Creates a workspace; its creator is its Admin and it becomes their default.
+pub async fn create(
+    pool: &PgPool,
+    user_id: Uuid,
+    name: &str,
+) -> Result<WorkspaceSummary, CatalogError> {
+    let name = validate_name(name)?;
+    let id = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    insert_with_admin(&mut tx, id, &name, user_id).await?;
+    set_default(&mut tx, user_id, id).await?;
+    tx.commit().await?;
+    Ok(WorkspaceSummary {
+        id,
+        name,
+        role: Role::Admin,
+    })
+}
+
+/// Renames a workspace (Admin only).
+pub async fn rename(
+    pool: &PgPool,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    name: &str,
+) -> Result<(), CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace_id, user_id, Role::Admin).await?;
+    let name = validate_name(name)?;
+    sqlx::query("UPDATE workspaces SET name = $1, updated_at = now() WHERE id = $2")
+        .bind(name)
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `workspace_id` the user's default (the one opened at sign-in).
+pub async fn switch(pool: &PgPool, user_id: Uuid, workspace_id: Uuid) -> Result<(), CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace_id, user_id, Role::Viewer).await?;
+    set_default(&mut tx, user_id, workspace_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn set_default(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<(), CatalogError> {
+    sqlx::query("UPDATE users SET default_workspace_id = $1, updated_at = now() WHERE id = $2")
+        .bind(workspace_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

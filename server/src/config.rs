@@ -1,0 +1,133 @@
+//! Configuration from environment variables, with defaults that run on one laptop.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Everything the server reads from its environment.
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: our metadata database. May hold a password, so it is secret.
+    pub database_url: SecretString,
+    /// `LOCKSTEP_ADDR`: where to listen (port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// `LOCKSTEP_PUBLIC_URL`: how people reach us, for links we hand out.
+    pub public_url: Option<String>,
+    /// `LOCKSTEP_SITE_ROOT`: the folder holding `pkg/` (the WASM, JS and CSS).
+    pub site_root: String,
+    /// `LOCKSTEP_SECURE_COOKIES`: set `true` when served over HTTPS.
+    pub secure_cookies: bool,
+    /// `LOCKSTEP_LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_format: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/lockstep";
+
+/// Configuration that cannot be used, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    variable: &'static str,
+    value: String,
+    reason: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let addr_text = var("LOCKSTEP_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let addr = addr_text
+            .parse()
+            .map_err(|e: std::net::AddrParseError| ConfigError {
+                variable: "LOCKSTEP_ADDR",
+                value: addr_text.clone(),
+                reason: format!("{e}; expected host:port such as 127.0.0.1:3000"),
+            })?;
+        let secure_text = var("LOCKSTEP_SECURE_COOKIES").unwrap_or_else(|| "false".to_owned());
+        let secure_cookies = match secure_text.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                return Err(ConfigError {
+                    variable: "LOCKSTEP_SECURE_COOKIES",
+                    value: secure_text,
+                    reason: "expected true or false".into(),
+                });
+            }
+        };
+        let log_format = var("LOCKSTEP_LOG_FORMAT").unwrap_or_else(|| "pretty".to_owned());
+        if !matches!(log_format.as_str(), "pretty" | "json") {
+            return Err(ConfigError {
+                variable: "LOCKSTEP_LOG_FORMAT",
+                value: log_format,
+                reason: "expected pretty or json".into(),
+            });
+        }
+        Ok(Settings {
+            database_url: SecretString::from(
+                var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            ),
+            addr,
+            public_url: var("LOCKSTEP_PUBLIC_URL"),
+            site_root: var("LOCKSTEP_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
+            secure_cookies,
+            log_format,
+        })
+    }
+}
+
+/// A database URL with its password replaced, safe to log and to show.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field(
+                "database_url",
+                &redact_url(self.database_url.expose_secret()),
+            )
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("site_root", &self.site_root)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let settings = Settings {
+            database_url: SecretString::from("postgres://app:hunter2@db:5432/lockstep"),
+            addr: "127.0.0.1:3000".parse().unwrap(),
+            public_url: None,
+            site_root: "target/site".into(),
+            secure_cookies: false,
+            log_format: "pretty".into(),
+        };
+        let logged = format!("{settings:?}");
+        assert!(!logged.contains("hunter2"), "{logged}");
+        assert!(
+            logged.contains("postgres://app:***@db:5432/lockstep"),
+            "{logged}"
+        );
+    }
+}

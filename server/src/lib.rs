@@ -1,0 +1,9 @@
+//! The server's pieces, as a library so integration tests can start the real application.
+#![forbid(unsafe_code)]
+
+pub mod auth_gate;
+pub mod config;
+pub mod database;
+pub mod health;
+pub mod startup;
+pub mod telemetry;

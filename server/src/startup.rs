@@ -1,0 +1,141 @@
+//! Builds the whole application (routes, sessions, state) and serves it. Tests build the
+//! same `Application` on port 0.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::Settings;
+use crate::{auth_gate, health};
+
+/// Signed-in sessions end after this long without a request.
+const SESSION_IDLE_DAYS: i64 = 14;
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, pool: PgPool) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+        let addr = listener.local_addr()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let leptos_options = LeptosOptions::builder()
+            .output_name("lockstep")
+            .site_root(settings.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            pool: pool.clone(),
+            public_url,
+        };
+
+        let store = PostgresStore::new(pool);
+        spawn_session_cleanup(store.clone());
+        let sessions = SessionManagerLayer::new(store)
+            .with_name("lockstep_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(settings.secure_cookies)
+            .with_expiry(Expiry::OnInactivity(CookieDuration::days(
+                SESSION_IDLE_DAYS,
+            )));
+
+        let routes = generate_route_list(App);
+        let router = Router::new()
+            .route("/healthz", get(health::healthz))
+            .route("/readyz", get(health::readyz))
+            .leptos_routes_with_context(&state, routes, || {}, {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            })
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .layer(axum::middleware::from_fn(auth_gate::require_sign_in))
+            .layer(sessions)
+            // Links we put in URLs (invitations) must not leak to other sites.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                http::header::REFERRER_POLICY,
+                http::HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                http::header::X_CONTENT_TYPE_OPTIONS,
+                http::HeaderValue::from_static("nosniff"),
+            ))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state);
+        Ok(Application {
+            listener,
+            router,
+            addr,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+fn spawn_session_cleanup(store: PostgresStore) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -6,3 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod connectors;
+pub mod mapping;
+pub mod package;
+pub mod sync;
+pub mod value;

@@ -1,0 +1,203 @@
+//! What the sync algorithm needs from a data source, and nothing more. Databases and (later)
+//! cloud APIs sit behind the same trait; an in-memory connector lets the algorithm be tested
+//! without either.
+//!
+//! The contract every connector keeps (the algorithm's correctness rests on it):
+//! - **Change log.** After `install_tracking`, every insert, update and delete made by anyone
+//!   *except this connector's own `write`* is recorded as a [`TrackedChange`] (key + sequence
+//!   number), visible once the change is committed. The engine's own writes are not recorded:
+//!   that is how echo is suppressed without ignoring other people's edits made meanwhile.
+//! - **Consumption by exact sequence numbers.** `consume_changes` deletes exactly the entries
+//!   named, never "everything up to N", so an entry committed late with a lower number
+//!   survives until a later run reads it.
+//! - **Insert journal.** Every row `write` inserts is recorded, in the same transaction as the
+//!   insert, as (origin key → new key) under the journal name given. Until the engine has moved
+//!   those pairs into the ID map and cleared them, a crash cannot lose the fact that the copy
+//!   exists: that is what makes a rerun create no duplicate.
+
+pub mod memory;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::package::TableRef;
+use crate::value::{ColumnType, Value};
+
+/// A row: column name → value.
+pub type Row = BTreeMap<String, Value>;
+
+/// A primary key in text form (the same form in change logs, journals and the ID map).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Key(pub String);
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Self {
+        Key(s.to_owned())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    /// Has a default or is generated: need not be written on insert.
+    pub has_default: bool,
+    /// The database's own spelling of the type, for messages.
+    pub db_type: String,
+}
+
+/// How the database generates the primary key (the only kinds sync accepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyGeneration {
+    Identity,
+    Sequence,
+    AutoIncrement,
+    UuidDefault,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSchema {
+    pub table: TableRef,
+    pub columns: Vec<ColumnInfo>,
+    /// The single primary-key column.
+    pub key: String,
+    pub key_generation: KeyGeneration,
+}
+
+impl TableSchema {
+    pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Columns an insert must give a value: NOT NULL, no default, not the generated key.
+    pub fn required_columns(&self) -> impl Iterator<Item = &ColumnInfo> {
+        self.columns
+            .iter()
+            .filter(|c| !c.nullable && !c.has_default && c.name != self.key)
+    }
+}
+
+/// One entry of a table's change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedChange {
+    pub seq: i64,
+    pub key: Key,
+}
+
+/// A write the engine asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Insert `row` (the key is generated) as the copy of `origin` on the other side.
+    Insert {
+        origin: Key,
+        row: Row,
+    },
+    Update {
+        key: Key,
+        row: Row,
+    },
+    Delete {
+        key: Key,
+    },
+}
+
+/// What happened to one `WriteOp`, in the same order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Inserted(Key),
+    Updated,
+    Deleted,
+    /// Update or delete of a row that is no longer there.
+    Missing,
+    /// A record-level failure (constraint, value that does not fit): the rest goes on.
+    Failed(String),
+}
+
+/// Failures that concern the whole connection or table, not one record.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectorError {
+    /// The table cannot be synced as it is; the message names the table/column and the fix.
+    #[error("{0}")]
+    Requirement(String),
+    /// Reaching the data source failed. `retryable`: worth trying again (dropped connection,
+    /// restart, HTTP 429/503); otherwise (bad credentials, missing database) it is not.
+    #[error("{message}")]
+    Connection { message: String, retryable: bool },
+    /// Anything else the data source reported for a whole statement.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ConnectorError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ConnectorError::Connection {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ConnectorError>;
+
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// `postgres`, `mysql`, `memory`, …
+    fn kind(&self) -> &'static str;
+
+    /// The table's columns and key, or a `Requirement` error when it cannot be synced.
+    async fn describe(&self, table: &TableRef) -> Result<TableSchema>;
+
+    async fn tracking_installed(&self, table: &TableSchema) -> Result<bool>;
+    /// Creates the change log and its triggers (idempotent).
+    async fn install_tracking(&self, table: &TableSchema) -> Result<()>;
+    /// Removes the change log and its triggers (idempotent).
+    async fn remove_tracking(&self, table: &TableSchema) -> Result<()>;
+
+    /// Change-log entries with `seq > after`, oldest first, at most `limit`.
+    async fn read_changes(
+        &self,
+        table: &TableSchema,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<TrackedChange>>;
+    /// Deletes exactly these entries.
+    async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()>;
+    /// Records these keys as changed again, so the next run retries them.
+    async fn requeue(&self, table: &TableSchema, keys: &[Key]) -> Result<()>;
+
+    /// Rows in key order after `after`, at most `limit`.
+    async fn scan(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<(Key, Row)>>;
+    /// The rows that still exist among `keys`.
+    async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>>;
+
+    /// Applies `ops` atomically per record (a failing record does not undo the others) and
+    /// journals inserts under `journal`. Not recorded in the change log.
+    async fn write(
+        &self,
+        table: &TableSchema,
+        journal: &str,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>>;
+    /// Journal entries: (origin key on the other side, key of the copy here).
+    async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>>;
+    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()>;
+}

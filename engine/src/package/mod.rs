@@ -1,0 +1,205 @@
+//! The synchronization package in its canonical form: the JSON file the `sync` command reads
+//! and the UI imports and exports. Plain serde data plus a pure `validate()` (no I/O); what
+//! needs the databases (tables exist, keys are generated, types fit) is checked by the
+//! connectors before anything is written.
+
+mod field_source;
+mod table_ref;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use field_source::FieldSource;
+pub use table_ref::TableRef;
+
+/// A package: two connections and the tasks that keep tables of one in step with the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Package {
+    pub name: String,
+    /// Wins conflicts: when a record changed on both sides, the source's values are kept.
+    pub source: ConnectionSpec,
+    pub target: ConnectionSpec,
+    /// How numbers, dates and booleans become text. `invariant` when absent.
+    #[serde(default = "invariant")]
+    pub locale: String,
+    pub tasks: Vec<TaskSpec>,
+}
+
+fn invariant() -> String {
+    "invariant".to_owned()
+}
+
+/// How to reach one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ConnectionSpec {
+    Postgres {
+        url: String,
+    },
+    /// MySQL and MariaDB.
+    Mysql {
+        url: String,
+    },
+}
+
+impl ConnectionSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectionSpec::Postgres { .. } => "postgres",
+            ConnectionSpec::Mysql { .. } => "mysql",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            ConnectionSpec::Postgres { url } | ConnectionSpec::Mysql { url } => url,
+        }
+    }
+}
+
+/// One table on each side, and how each direction writes the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    pub source: TableRef,
+    pub target: TableRef,
+    /// Keys: target columns written; values: where each value comes from on the source.
+    pub source_to_target: Mapping,
+    /// Keys: source columns written; values: where each value comes from on the target.
+    pub target_to_source: Mapping,
+}
+
+impl TaskSpec {
+    /// The task's name in summaries and errors: `source → target`.
+    pub fn label(&self) -> String {
+        format!("{} → {}", self.source, self.target)
+    }
+}
+
+/// Written column → where its value comes from. Ordered, so files round-trip stably.
+pub type Mapping = BTreeMap<String, FieldSource>;
+
+/// Which way data flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    SourceToTarget,
+    TargetToSource,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::SourceToTarget => "source_to_target",
+            Direction::TargetToSource => "target_to_source",
+        }
+    }
+}
+
+/// A package file that cannot be used, with the path of the offending part
+/// (`tasks[0].source_to_target.label`) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct PackageError {
+    pub path: String,
+    pub message: String,
+}
+
+impl PackageError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        PackageError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Package {
+    /// Parses a package file, naming the line and column of a syntax error.
+    pub fn from_json(text: &str) -> Result<Package, PackageError> {
+        let package: Package = serde_json::from_str(text).map_err(|e| {
+            PackageError::new(
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })?;
+        package.validate()?;
+        Ok(package)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a package always serializes")
+    }
+
+    /// Checks everything that can be checked without connecting.
+    pub fn validate(&self) -> Result<(), PackageError> {
+        if self.name.trim().is_empty() {
+            return Err(PackageError::new("name", "give the package a name"));
+        }
+        for (side, spec) in [("source", &self.source), ("target", &self.target)] {
+            validate_url(side, spec)?;
+        }
+        if self.tasks.is_empty() {
+            return Err(PackageError::new(
+                "tasks",
+                "add at least one task (a source table and a target table)",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, task) in self.tasks.iter().enumerate() {
+            let at = format!("tasks[{i}]");
+            if !seen.insert((task.source.clone(), task.target.clone())) {
+                return Err(PackageError::new(
+                    at,
+                    format!("{} is synced by an earlier task already", task.label()),
+                ));
+            }
+            for (direction, mapping) in [
+                (Direction::SourceToTarget, &task.source_to_target),
+                (Direction::TargetToSource, &task.target_to_source),
+            ] {
+                if mapping.is_empty() {
+                    return Err(PackageError::new(
+                        format!("{at}.{}", direction.as_str()),
+                        "map at least one column (every required column of the written table must be mapped)",
+                    ));
+                }
+                for (column, source) in mapping {
+                    if column.is_empty() {
+                        return Err(PackageError::new(
+                            format!("{at}.{}", direction.as_str()),
+                            "a mapped column name is empty",
+                        ));
+                    }
+                    source.validate().map_err(|m| {
+                        PackageError::new(format!("{at}.{}.{column}", direction.as_str()), m)
+                    })?;
+                }
+            }
+        }
+        crate::mapping::locale::Locale::parse(&self.locale)
+            .map_err(|m| PackageError::new("locale", m))?;
+        Ok(())
+    }
+}
+
+fn validate_url(side: &str, spec: &ConnectionSpec) -> Result<(), PackageError> {
+    let url = spec.url();
+    let schemes: &[&str] = match spec {
+        ConnectionSpec::Postgres { .. } => &["postgres://", "postgresql://"],
+        ConnectionSpec::Mysql { .. } => &["mysql://", "mariadb://"],
+    };
+    if !schemes.iter().any(|s| url.starts_with(s)) {
+        return Err(PackageError::new(
+            format!("{side}.url"),
+            format!(
+                "a {} connection URL starts with {}",
+                spec.kind(),
+                schemes.join(" or ")
+            ),
+        ));
+    }
+    Ok(())
+}

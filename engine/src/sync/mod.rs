@@ -1,0 +1,108 @@
+//! The synchronization algorithm: one task (a table on each side) per call, over any two
+//! [`Connector`](crate::connectors::Connector)s.
+//!
+//! # Design
+//!
+//! **Change capture without a watermark.** Each synced table has a change log filled by
+//! triggers (key + sequence number). A run *snapshots* the log entries it can see, processes
+//! the keys, and then deletes exactly those entries (by sequence number). An entry written by
+//! a transaction that started before the run and commits after the run read the log is not
+//! in the snapshot, so it is not deleted: the next run sees it. There is no "last sequence
+//! number" checkpoint to skip past such late commits, hence no missed change, however long a
+//! user transaction stays open.
+//!
+//! **Current state, not replayed operations.** For each changed key the run reads the row as
+//! it is now: present and mapped → update the copy; present and unmapped → insert a copy;
+//! gone and mapped → delete the copy; gone and unmapped → nothing. That is the net effect
+//! (insert+update = one insert, insert+delete = nothing), and re-processing a key is harmless,
+//! which is what makes crash recovery simple.
+//!
+//! **No echo, no lost edits during a run.** The engine's own writes are not written to the
+//! change log (database connectors mark the engine's session; triggers skip it), so they do not
+//! come back next run. Anyone else's write, including one made to the same table while the run
+//! is in progress, is logged and synced by a later run. Skyvia ignores those; we do not.
+//!
+//! **Conflicts: source wins.** Both logs are snapshotted before anything is written. Source
+//! changes are applied first; a target change whose record is also in the source snapshot is
+//! dropped (its log entries consumed), because the source's values were just written over it.
+//! Update vs delete follows the source: a source delete deletes the copy; a source update of a
+//! record deleted in the target re-creates it (and re-maps it).
+//!
+//! **Atomicity.** A write batch and the journal of the rows it inserted commit together in
+//! the written database. Only after that are the journal's pairs moved into the ID map and the
+//! batch's log entries consumed. A crash in between leaves log entries (re-processed:
+//! harmless, see above) and journal entries (moved into the ID map at the start of the next
+//! run, so the inserted copies are known and not inserted twice). The full pass keeps a cursor
+//! that may lag behind what was written; rows written past it are found mapped on resume.
+//!
+//! **Record failures are retried.** A record that cannot be mapped or written is reported
+//! (task, direction, side, key, operation, message) and its key is put back into its change
+//! log, so the next run tries it again. The rest of the batch goes on. A connection-level
+//! failure stops the run; nothing of the unfinished batch is consumed.
+//!
+//! **Full pass** (first run; after LastSyncTime or InitTrackingObjects is reset): tracking is
+//! installed first so nothing changed during the pass is missed, then every source row is
+//! written to the target (mapped: update, source wins; unmapped: insert), then every target row
+//! not mapped is copied to the source, and mapped target rows whose source row is gone are
+//! deleted. The ID map makes the pass idempotent: no duplicates, nothing deleted that the
+//! source still has.
+
+mod state;
+mod summary;
+mod task;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use state::{FullPass, MemoryState, Side, StateError, StateStore, TaskState};
+pub use summary::{Counts, RecordError, TaskSummary};
+pub use task::{TaskPlan, run_task};
+
+use crate::connectors::ConnectorError;
+
+/// Tuning for one run.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Records per write batch (and per cancellation check).
+    pub batch_size: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions { batch_size: 1000 }
+    }
+}
+
+/// Asks a run to stop at the next batch boundary.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_canceled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Why a task run stopped before finishing. Nothing unfinished was consumed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    #[error("{side}: {source}")]
+    Connector {
+        side: &'static str,
+        source: ConnectorError,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("canceled")]
+    Canceled,
+}
+
+impl SyncError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SyncError::Connector { source, .. } if source.is_retryable())
+    }
+}

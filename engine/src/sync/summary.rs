@@ -1,0 +1,44 @@
+//! What a run did: counts per task and direction, and every record that failed.
+
+use serde::Serialize;
+
+use crate::package::Direction;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub failed: u64,
+}
+
+/// One record that could not be written. It is retried on the next run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordError {
+    pub task: String,
+    pub direction: Direction,
+    /// The side that refused the write.
+    pub side: &'static str,
+    /// The record's key on the side it was read from.
+    pub key: String,
+    pub operation: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaskSummary {
+    pub task: String,
+    pub source_to_target: Counts,
+    pub target_to_source: Counts,
+    #[serde(skip)]
+    pub errors: Vec<RecordError>,
+}
+
+impl TaskSummary {
+    pub fn counts_mut(&mut self, direction: Direction) -> &mut Counts {
+        match direction {
+            Direction::SourceToTarget => &mut self.source_to_target,
+            Direction::TargetToSource => &mut self.target_to_source,
+        }
+    }
+}

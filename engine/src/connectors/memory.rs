@@ -129,6 +129,7 @@ impl MemoryConnector {
             columns: infos,
             key: "id".into(),
             key_generation: KeyGeneration::AutoIncrement,
+            log_name: format!("log_{name}"),
         };
         self.lock().tables.insert(
             table.clone(),

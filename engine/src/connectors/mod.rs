@@ -16,6 +16,8 @@
 //!   exists: that is what makes a rerun create no duplicate.
 
 pub mod memory;
+pub mod postgres;
+mod sql_error;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -73,6 +75,9 @@ pub struct TableSchema {
     /// The single primary-key column.
     pub key: String,
     pub key_generation: KeyGeneration,
+    /// The connector's stable name for this table's change log (PostgreSQL: from the
+    /// table's oid, so renaming the table keeps its log).
+    pub log_name: String,
 }
 
 impl TableSchema {

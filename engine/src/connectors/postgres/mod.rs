@@ -1,0 +1,359 @@
+//! PostgreSQL: schema discovery with the sync requirements, a trigger-fed change log in the
+//! `lockstep` schema, and writes marked so the triggers skip them.
+//!
+//! The engine's write transactions run `SET LOCAL lockstep.origin = 'engine'`; the trigger
+//! records a change only when that setting is empty, i.e. for everyone else. Values travel
+//! as text and are cast by PostgreSQL to each column's declared type (`$1::text::numeric(10,2)`),
+//! so nothing is rounded on the way and a value that does not fit fails that record only.
+
+mod describe;
+mod tracking;
+mod values;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Acquire, Row as _};
+
+use super::sql_error::{classify, record_failure};
+use super::{
+    Connector, ConnectorError, Key, Result, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome,
+};
+use crate::package::TableRef;
+
+/// Double-quotes an identifier (table, column, schema) for PostgreSQL.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub struct PostgresConnector {
+    pool: PgPool,
+}
+
+impl PostgresConnector {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(std::time::Duration::from_secs(15))
+            .connect(url)
+            .await
+            .map_err(|e| match classify(e) {
+                ConnectorError::Other(m) => ConnectorError::Connection {
+                    message: m,
+                    retryable: false,
+                },
+                other => other,
+            })?;
+        Ok(PostgresConnector { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn qualified(table: &TableRef) -> String {
+    match &table.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&table.name)),
+        None => quote(&table.name),
+    }
+}
+
+/// The key column's type, for casts; only generated key types reach here (integers, uuid).
+fn key_cast(schema: &TableSchema) -> &str {
+    schema
+        .column(&schema.key)
+        .map(|c| c.db_type.as_str())
+        .unwrap_or("text")
+}
+
+fn select_list(schema: &TableSchema) -> String {
+    let mut list = vec![format!("{}::text AS __lockstep_key", quote(&schema.key))];
+    list.extend(schema.columns.iter().map(values::select_expr));
+    list.join(", ")
+}
+
+fn rows_from(schema: &TableSchema, rows: Vec<sqlx::postgres::PgRow>) -> Result<Vec<(Key, Row)>> {
+    rows.into_iter()
+        .map(|r| {
+            let key: String = r.try_get(0).map_err(classify)?;
+            let mut row = Row::new();
+            for (i, column) in schema.columns.iter().enumerate() {
+                row.insert(
+                    column.name.clone(),
+                    values::decode(&r, i + 1, column).map_err(classify)?,
+                );
+            }
+            Ok((Key(key), row))
+        })
+        .collect()
+}
+
+enum BatchError {
+    /// A record failed; redo the batch one savepoint per record.
+    RecordFailed,
+    Fatal(ConnectorError),
+}
+
+impl PostgresConnector {
+    /// Runs the batch in one transaction. With `per_record`, each op gets a savepoint so a
+    /// failing one is rolled back alone and reported.
+    async fn write_batch(
+        &self,
+        schema: &TableSchema,
+        journal: &str,
+        ops: &[WriteOp],
+        per_record: bool,
+    ) -> std::result::Result<Vec<WriteOutcome>, BatchError> {
+        let fatal = |e: sqlx::Error| BatchError::Fatal(classify(e));
+        let mut conn = self.pool.acquire().await.map_err(fatal)?;
+        let mut tx = conn.begin().await.map_err(fatal)?;
+        sqlx::query("SET LOCAL lockstep.origin = 'engine'")
+            .execute(&mut *tx)
+            .await
+            .map_err(fatal)?;
+        let table = qualified(&schema.table);
+        let key = quote(&schema.key);
+        let key_type = key_cast(schema);
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for op in ops {
+            if per_record {
+                sqlx::query("SAVEPOINT lockstep_record")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fatal)?;
+            }
+            let result: std::result::Result<WriteOutcome, sqlx::Error> = async {
+                match op {
+                    WriteOp::Insert { origin, row } => {
+                        let (columns, placeholders, binds) = values::assignments(schema, row, 0);
+                        let sql = if columns.is_empty() {
+                            format!("INSERT INTO {table} DEFAULT VALUES RETURNING {key}::text")
+                        } else {
+                            format!(
+                                "INSERT INTO {table} ({}) VALUES ({}) RETURNING {key}::text",
+                                columns.join(", "),
+                                placeholders.join(", ")
+                            )
+                        };
+                        let mut query = sqlx::query_scalar::<_, String>(&sql);
+                        for b in binds {
+                            query = query.bind(b);
+                        }
+                        let new_key: String = query.fetch_one(&mut *tx).await?;
+                        sqlx::query(
+                            "INSERT INTO lockstep.journal (name, origin, new_key) VALUES ($1, $2, $3)
+                             ON CONFLICT (name, origin) DO UPDATE SET new_key = excluded.new_key",
+                        )
+                        .bind(journal)
+                        .bind(&origin.0)
+                        .bind(&new_key)
+                        .execute(&mut *tx)
+                        .await?;
+                        Ok(WriteOutcome::Inserted(Key(new_key)))
+                    }
+                    WriteOp::Update { key: k, row } => {
+                        let (columns, placeholders, binds) = values::assignments(schema, row, 1);
+                        if columns.is_empty() {
+                            return Ok(WriteOutcome::Updated);
+                        }
+                        let sets: Vec<String> = columns.iter().zip(&placeholders).map(|(c, p)| format!("{c} = {p}")).collect();
+                        let sql = format!("UPDATE {table} SET {} WHERE {key} = $1::text::{key_type}", sets.join(", "));
+                        let mut query = sqlx::query(&sql).bind(&k.0);
+                        for b in binds {
+                            query = query.bind(b);
+                        }
+                        let done = query.execute(&mut *tx).await?;
+                        Ok(if done.rows_affected() == 0 { WriteOutcome::Missing } else { WriteOutcome::Updated })
+                    }
+                    WriteOp::Delete { key: k } => {
+                        let sql = format!("DELETE FROM {table} WHERE {key} = $1::text::{key_type}");
+                        let done = sqlx::query(&sql).bind(&k.0).execute(&mut *tx).await?;
+                        Ok(if done.rows_affected() == 0 { WriteOutcome::Missing } else { WriteOutcome::Deleted })
+                    }
+                }
+            }
+            .await;
+            match result {
+                Ok(outcome) => {
+                    if per_record {
+                        sqlx::query("RELEASE SAVEPOINT lockstep_record")
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(fatal)?;
+                    }
+                    outcomes.push(outcome);
+                }
+                Err(e) => match record_failure(&e) {
+                    Some(message) if per_record => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT lockstep_record")
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(fatal)?;
+                        outcomes.push(WriteOutcome::Failed(message));
+                    }
+                    Some(_) => return Err(BatchError::RecordFailed),
+                    None => return Err(fatal(e)),
+                },
+            }
+        }
+        tx.commit().await.map_err(fatal)?;
+        Ok(outcomes)
+    }
+}
+
+#[async_trait]
+impl Connector for PostgresConnector {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
+        describe::describe(&self.pool, table).await
+    }
+
+    async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
+        tracking::installed(&self.pool, table).await
+    }
+
+    async fn install_tracking(&self, table: &TableSchema) -> Result<()> {
+        tracking::install(&self.pool, table).await
+    }
+
+    async fn remove_tracking(&self, table: &TableSchema) -> Result<()> {
+        tracking::remove(&self.pool, table).await
+    }
+
+    async fn read_changes(
+        &self,
+        table: &TableSchema,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<TrackedChange>> {
+        let log = tracking::log_table(table);
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT seq, key FROM {log} WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, key)| TrackedChange { seq, key: Key(key) })
+            .collect())
+    }
+
+    async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()> {
+        let log = tracking::log_table(table);
+        sqlx::query(&format!("DELETE FROM {log} WHERE seq = ANY($1)"))
+            .bind(seqs)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn requeue(&self, table: &TableSchema, keys: &[Key]) -> Result<()> {
+        let log = tracking::log_table(table);
+        let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        sqlx::query(&format!(
+            "INSERT INTO {log} (key) SELECT unnest($1::text[])"
+        ))
+        .bind(keys)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn scan(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<(Key, Row)>> {
+        let key = quote(&table.key);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE $1::text IS NULL OR {key} > $1::text::{} ORDER BY {key} LIMIT $2",
+            select_list(table),
+            qualified(&table.table),
+            key_cast(table)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.map(|k| k.0.as_str()))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows_from(table, rows)
+    }
+
+    async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} = ANY($1::text[]::{}[])",
+            select_list(table),
+            qualified(&table.table),
+            quote(&table.key),
+            key_cast(table)
+        );
+        let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let rows = sqlx::query(&sql)
+            .bind(keys)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows_from(table, rows)
+    }
+
+    async fn write(
+        &self,
+        table: &TableSchema,
+        journal: &str,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>> {
+        match self.write_batch(table, journal, &ops, false).await {
+            Ok(outcomes) => Ok(outcomes),
+            Err(BatchError::Fatal(e)) => Err(e),
+            Err(BatchError::RecordFailed) => {
+                match self.write_batch(table, journal, &ops, true).await {
+                    Ok(outcomes) => Ok(outcomes),
+                    Err(BatchError::Fatal(e)) => Err(e),
+                    Err(BatchError::RecordFailed) => {
+                        unreachable!("per-record mode reports failures as outcomes")
+                    }
+                }
+            }
+        }
+    }
+
+    async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
+        let rows: std::result::Result<Vec<(String, String)>, sqlx::Error> =
+            sqlx::query_as("SELECT origin, new_key FROM lockstep.journal WHERE name = $1")
+                .bind(journal)
+                .fetch_all(&self.pool)
+                .await;
+        match rows {
+            Ok(rows) => Ok(rows.into_iter().map(|(o, n)| (Key(o), Key(n))).collect()),
+            // No journal yet: tracking was never installed in this database.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()> {
+        let origins: Vec<&str> = origins.iter().map(|k| k.0.as_str()).collect();
+        sqlx::query("DELETE FROM lockstep.journal WHERE name = $1 AND origin = ANY($2)")
+            .bind(journal)
+            .bind(origins)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! `InitTrackingObjects` for PostgreSQL: the `lockstep` schema with the insert journal, and per
+//! synced table a change log plus one row trigger. The trigger records the key of every
+//! changed row unless the writing session set `lockstep.origin` (the engine does).
+
+use sqlx::PgPool;
+
+use super::super::{ConnectorError, Result, TableSchema};
+use super::{qualified, quote};
+use crate::connectors::sql_error::classify;
+
+/// The change log's qualified name.
+pub fn log_table(table: &TableSchema) -> String {
+    format!("lockstep.{}", quote(&table.log_name))
+}
+
+const TRIGGER: &str = "lockstep_log";
+
+pub async fn installed(pool: &PgPool, table: &TableSchema) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)
+            AND to_regclass($3) IS NOT NULL",
+    )
+    .bind(qualified(&table.table))
+    .bind(TRIGGER)
+    .bind(log_table(table))
+    .fetch_one(pool)
+    .await
+    .map_err(classify)
+}
+
+pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
+    if table.key.contains("$lockstep$") {
+        return Err(ConnectorError::Requirement(format!(
+            "the key column name {:?} cannot be tracked",
+            table.key
+        )));
+    }
+    let log = log_table(table);
+    let key = quote(&table.key);
+    let function = format!(
+        "CREATE OR REPLACE FUNCTION {log}() RETURNS trigger LANGUAGE plpgsql AS $lockstep$
+         BEGIN
+           IF coalesce(current_setting('lockstep.origin', true), '') <> '' THEN
+             RETURN NULL;
+           END IF;
+           IF TG_OP = 'DELETE' THEN
+             INSERT INTO {log} (key) VALUES (OLD.{key}::text);
+           ELSE
+             INSERT INTO {log} (key) VALUES (NEW.{key}::text);
+             IF TG_OP = 'UPDATE' AND OLD.{key} IS DISTINCT FROM NEW.{key} THEN
+               INSERT INTO {log} (key) VALUES (OLD.{key}::text);
+             END IF;
+           END IF;
+           RETURN NULL;
+         END
+         $lockstep$"
+    );
+    let statements = [
+        "SELECT pg_advisory_xact_lock(hashtext('lockstep.install'))".to_owned(),
+        "CREATE SCHEMA IF NOT EXISTS lockstep".to_owned(),
+        "CREATE TABLE IF NOT EXISTS lockstep.journal (
+             name text NOT NULL, origin text NOT NULL, new_key text NOT NULL, PRIMARY KEY (name, origin))"
+            .to_owned(),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {log} (
+                 seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                 key text NOT NULL,
+                 logged_at timestamptz NOT NULL DEFAULT now())"
+        ),
+        function,
+        format!(
+            "CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {log}()",
+            qualified(&table.table)
+        ),
+    ];
+    let mut tx = pool.begin().await.map_err(classify)?;
+    for statement in statements {
+        sqlx::query(&statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    tx.commit().await.map_err(classify)
+}
+
+pub async fn remove(pool: &PgPool, table: &TableSchema) -> Result<()> {
+    let log = log_table(table);
+    let mut tx = pool.begin().await.map_err(classify)?;
+    for statement in [
+        format!(
+            "DROP TRIGGER IF EXISTS {TRIGGER} ON {}",
+            qualified(&table.table)
+        ),
+        format!("DROP FUNCTION IF EXISTS {log}()"),
+        format!("DROP TABLE IF EXISTS {log}"),
+    ] {
+        sqlx::query(&statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    tx.commit().await.map_err(classify)
+}

@@ -16,6 +16,7 @@
 //!   exists: that is what makes a rerun create no duplicate.
 
 pub mod memory;
+pub mod mysql;
 pub mod postgres;
 mod sql_error;
 

@@ -1,0 +1,378 @@
+//! MySQL and MariaDB: schema discovery with the sync requirements, `lockstep_`-prefixed change
+//! logs fed by triggers, and writes made with `@lockstep_origin` set so the triggers skip them.
+//!
+//! Sessions run in strict mode (`STRICT_ALL_TABLES`) and UTC, so a value that does not fit is
+//! an error for that record instead of a silent truncation, and datetimes are UTC.
+
+mod describe;
+mod tracking;
+mod values;
+
+use async_trait::async_trait;
+use sqlx::mysql::{MySqlConnection, MySqlPool, MySqlPoolOptions};
+use sqlx::{Connection, Executor, Row as _};
+
+use super::sql_error::{classify, record_failure};
+use super::{
+    Connector, ConnectorError, Key, KeyGeneration, Result, Row, TableSchema, TrackedChange,
+    WriteOp, WriteOutcome,
+};
+use crate::package::TableRef;
+
+/// Back-quotes an identifier for MySQL.
+pub fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn qualified(table: &TableRef) -> String {
+    match &table.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&table.name)),
+        None => quote(&table.name),
+    }
+}
+
+pub struct MySqlConnector {
+    pool: MySqlPool,
+}
+
+impl MySqlConnector {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let url = url.replacen("mariadb://", "mysql://", 1);
+        let pool = MySqlPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(std::time::Duration::from_secs(15))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES'), time_zone = '+00:00'").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| match classify(e) {
+                ConnectorError::Other(m) => ConnectorError::Connection { message: m, retryable: false },
+                other => other,
+            })?;
+        Ok(MySqlConnector { pool })
+    }
+
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+}
+
+fn select_list(schema: &TableSchema) -> String {
+    let mut list = vec![format!(
+        "CAST({} AS CHAR) AS __lockstep_key",
+        quote(&schema.key)
+    )];
+    list.extend(schema.columns.iter().map(values::select_expr));
+    list.join(", ")
+}
+
+fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<Vec<(Key, Row)>> {
+    rows.into_iter()
+        .map(|r| {
+            let key: String = r.try_get(0).map_err(classify)?;
+            let mut row = Row::new();
+            for (i, column) in schema.columns.iter().enumerate() {
+                row.insert(
+                    column.name.clone(),
+                    values::decode(&r, i + 1, column).map_err(classify)?,
+                );
+            }
+            Ok((Key(key), row))
+        })
+        .collect()
+}
+
+async fn apply_op(
+    conn: &mut MySqlConnection,
+    schema: &TableSchema,
+    journal: &str,
+    op: &WriteOp,
+) -> std::result::Result<WriteOutcome, sqlx::Error> {
+    let table = qualified(&schema.table);
+    let key = quote(&schema.key);
+    match op {
+        WriteOp::Insert { origin, row } => {
+            let (columns, binds) = values::assignments(schema, row);
+            let placeholders = vec!["?"; columns.len()].join(", ");
+            let returning = schema.key_generation == KeyGeneration::UuidDefault;
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({placeholders}){}",
+                columns.join(", "),
+                if returning {
+                    format!(" RETURNING CAST({key} AS CHAR)")
+                } else {
+                    String::new()
+                }
+            );
+            let mut query = sqlx::query(&sql);
+            for b in binds {
+                query = values::bind(query, b);
+            }
+            let new_key = if returning {
+                let row = query.fetch_one(&mut *conn).await?;
+                row.try_get::<String, _>(0)?
+            } else {
+                query
+                    .execute(&mut *conn)
+                    .await?
+                    .last_insert_id()
+                    .to_string()
+            };
+            sqlx::query(
+                "INSERT INTO lockstep_journal (name, origin, new_key) VALUES (?, ?, ?)
+                 ON DUPLICATE KEY UPDATE new_key = VALUES(new_key)",
+            )
+            .bind(journal)
+            .bind(&origin.0)
+            .bind(&new_key)
+            .execute(&mut *conn)
+            .await?;
+            Ok(WriteOutcome::Inserted(Key(new_key)))
+        }
+        WriteOp::Update { key: k, row } => {
+            let (columns, binds) = values::assignments(schema, row);
+            if columns.is_empty() {
+                return Ok(WriteOutcome::Updated);
+            }
+            let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+            // Matched rows, not changed rows: CLIENT_FOUND_ROWS is not set, so compare by select.
+            let exists: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT 1 FROM {table} WHERE {key} = ? FOR UPDATE"))
+                    .bind(&k.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if exists.is_none() {
+                return Ok(WriteOutcome::Missing);
+            }
+            let sql = format!("UPDATE {table} SET {} WHERE {key} = ?", sets.join(", "));
+            let mut query = sqlx::query(&sql);
+            for b in binds {
+                query = values::bind(query, b);
+            }
+            query.bind(&k.0).execute(&mut *conn).await?;
+            Ok(WriteOutcome::Updated)
+        }
+        WriteOp::Delete { key: k } => {
+            let done = sqlx::query(&format!("DELETE FROM {table} WHERE {key} = ?"))
+                .bind(&k.0)
+                .execute(&mut *conn)
+                .await?;
+            Ok(if done.rows_affected() == 0 {
+                WriteOutcome::Missing
+            } else {
+                WriteOutcome::Deleted
+            })
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for MySqlConnector {
+    fn kind(&self) -> &'static str {
+        "mysql"
+    }
+
+    async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
+        describe::describe(&self.pool, table).await
+    }
+
+    async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
+        tracking::installed(&self.pool, table).await
+    }
+
+    async fn install_tracking(&self, table: &TableSchema) -> Result<()> {
+        tracking::install(&self.pool, table).await
+    }
+
+    async fn remove_tracking(&self, table: &TableSchema) -> Result<()> {
+        tracking::remove(&self.pool, table).await
+    }
+
+    async fn read_changes(
+        &self,
+        table: &TableSchema,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<TrackedChange>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT seq, k FROM {} WHERE seq > ? ORDER BY seq LIMIT ?",
+            tracking::log_table(table)
+        ))
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, key)| TrackedChange { seq, key: Key(key) })
+            .collect())
+    }
+
+    async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()> {
+        for chunk in seqs.chunks(1000) {
+            let sql = format!(
+                "DELETE FROM {} WHERE seq IN ({})",
+                tracking::log_table(table),
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for seq in chunk {
+                query = query.bind(seq);
+            }
+            query.execute(&self.pool).await.map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    async fn requeue(&self, table: &TableSchema, keys: &[Key]) -> Result<()> {
+        for chunk in keys.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO {} (k) VALUES {}",
+                tracking::log_table(table),
+                vec!["(?)"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query.bind(&key.0);
+            }
+            query.execute(&self.pool).await.map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    async fn scan(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<(Key, Row)>> {
+        let key = quote(&table.key);
+        let filter = if after.is_some() {
+            format!("WHERE {key} > ?")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT {} FROM {} {filter} ORDER BY {key} LIMIT ?",
+            select_list(table),
+            qualified(&table.table)
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(after) = after {
+            query = query.bind(&after.0);
+        }
+        let rows = query
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows_from(table, rows)
+    }
+
+    async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(1000) {
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} IN ({})",
+                select_list(table),
+                qualified(&table.table),
+                quote(&table.key),
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query.bind(&key.0);
+            }
+            found.extend(rows_from(
+                table,
+                query.fetch_all(&self.pool).await.map_err(classify)?,
+            )?);
+        }
+        Ok(found)
+    }
+
+    async fn write(
+        &self,
+        table: &TableSchema,
+        journal: &str,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        // The session variable marks this connection's writes as the engine's; it is cleared
+        // before the connection goes back to the pool, or the connection is closed.
+        sqlx::query("SET @lockstep_origin = 'engine'")
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        let result: Result<Vec<WriteOutcome>> = async {
+            let mut tx = conn.begin().await.map_err(classify)?;
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in &ops {
+                sqlx::query("SAVEPOINT lockstep_record")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                match apply_op(&mut tx, table, journal, op).await {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(e) => match record_failure(&e) {
+                        Some(message) => {
+                            sqlx::query("ROLLBACK TO SAVEPOINT lockstep_record")
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(classify)?;
+                            outcomes.push(WriteOutcome::Failed(message));
+                        }
+                        None => return Err(classify(e)),
+                    },
+                }
+            }
+            tx.commit().await.map_err(classify)?;
+            Ok(outcomes)
+        }
+        .await;
+        if sqlx::query("SET @lockstep_origin = NULL")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            let _ = conn.detach().close().await;
+        }
+        result
+    }
+
+    async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
+        let rows: std::result::Result<Vec<(String, String)>, sqlx::Error> =
+            sqlx::query_as("SELECT origin, new_key FROM lockstep_journal WHERE name = ?")
+                .bind(journal)
+                .fetch_all(&self.pool)
+                .await;
+        match rows {
+            Ok(rows) => Ok(rows.into_iter().map(|(o, n)| (Key(o), Key(n))).collect()),
+            // No journal yet: tracking was never installed in this database.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42S02") => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()> {
+        for chunk in origins.chunks(1000) {
+            let sql = format!(
+                "DELETE FROM lockstep_journal WHERE name = ? AND origin IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(journal);
+            for origin in chunk {
+                query = query.bind(&origin.0);
+            }
+            query.execute(&self.pool).await.map_err(classify)?;
+        }
+        Ok(())
+    }
+}

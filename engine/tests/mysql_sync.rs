@@ -188,22 +188,19 @@ async fn random_changes_converge_with_mariadb() {
         for pg_source in [true, false] {
             let (mu, mp) = support::fresh_mysql("rt").await;
             my_exec(&mp, "CREATE TABLE c (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(40) NOT NULL, score int, note text)").await;
-            let (source, source_sql): (
-                Box<dyn Connector>,
-                Box<dyn Fn(String) -> futures_sql::Exec>,
-            ) = if pg_source {
+            let (source, source_db): (Box<dyn Connector>, SourceDb) = if pg_source {
                 let (pu, pp) = support::fresh_pg("rs").await;
                 pg_exec(&pp, "CREATE TABLE c (id bigserial PRIMARY KEY, name varchar(40) NOT NULL, score int, note text)").await;
                 (
                     Box::new(PostgresConnector::connect(&pu).await.unwrap()),
-                    Box::new(move |sql| futures_sql::Exec::Pg(pp.clone(), sql)),
+                    SourceDb::Pg(pp),
                 )
             } else {
                 let (su, sp) = support::fresh_mysql("rs").await;
                 my_exec(&sp, "CREATE TABLE c (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(40) NOT NULL, score int, note text)").await;
                 (
                     Box::new(MySqlConnector::connect(&su).await.unwrap()),
-                    Box::new(move |sql| futures_sql::Exec::My(sp.clone(), sql)),
+                    SourceDb::My(sp),
                 )
             };
             let h = Harness::new(
@@ -233,7 +230,7 @@ async fn random_changes_converge_with_mariadb() {
                         _ => format!("DELETE FROM c WHERE id = {random_id}"),
                     };
                     if on_source {
-                        source_sql(sql).run().await
+                        source_db.exec(&sql).await
                     } else {
                         my_exec(&mp, &sql).await
                     }
@@ -248,19 +245,17 @@ async fn random_changes_converge_with_mariadb() {
     }
 }
 
-mod futures_sql {
-    /// A statement for whichever database plays the source.
-    pub enum Exec {
-        Pg(sqlx::PgPool, String),
-        My(sqlx::MySqlPool, String),
-    }
+/// Whichever database plays the source.
+enum SourceDb {
+    Pg(sqlx::PgPool),
+    My(sqlx::MySqlPool),
+}
 
-    impl Exec {
-        pub async fn run(self) {
-            match self {
-                Exec::Pg(pool, sql) => super::pg_exec(&pool, &sql).await,
-                Exec::My(pool, sql) => super::my_exec(&pool, &sql).await,
-            }
+impl SourceDb {
+    async fn exec(&self, sql: &str) {
+        match self {
+            SourceDb::Pg(pool) => pg_exec(pool, sql).await,
+            SourceDb::My(pool) => my_exec(pool, sql).await,
         }
     }
 }

@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod connectors;
 pub mod mapping;
 pub mod package;
+pub mod runner;
 pub mod sync;
 pub mod value;

@@ -476,6 +476,26 @@ async fn a_crash_right_after_a_commit_creates_no_duplicate() {
 }
 
 #[tokio::test]
+async fn an_edit_to_a_row_copied_before_an_interrupted_first_run_is_not_lost() {
+    let f = Fixture::new();
+    let keys: Vec<Key> = (0..10)
+        .map(|i| f.source.user_insert(&f.s, person(&format!("S{i}"), i)))
+        .collect();
+    // The first run dies after its second batch (batch size 3) committed.
+    f.target.lose_ack_of_write(2);
+    assert!(f.run().await.is_err());
+    // A row of the first batch, copied already, is edited before the run is retried.
+    f.source
+        .user_update(&f.s, &keys[0], person("S0 edited", 100));
+    f.run_ok().await;
+    f.assert_converged();
+    assert!(
+        f.names(&f.target, &f.t, "name")
+            .contains(&"S0 edited".to_owned())
+    );
+}
+
+#[tokio::test]
 async fn resetting_last_sync_time_resyncs_without_duplicates_or_deletions() {
     let f = Fixture::new();
     let ann = f.source.user_insert(&f.s, person("Ann", 1));

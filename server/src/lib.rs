@@ -6,4 +6,5 @@ pub mod config;
 pub mod database;
 pub mod health;
 pub mod startup;
+pub mod sync_command;
 pub mod telemetry;

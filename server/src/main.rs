@@ -1,8 +1,9 @@
-//! The `lockstep` binary. Subcommands: `serve` (the default) and `migrate`; the job worker and
-//! the headless `sync` command join them with the runs and engine issues.
+//! The `lockstep` binary. Subcommands: `serve` (the default), `migrate`, and `sync` (run a
+//! package file once); the job worker joins them with the runs work.
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use server::sync_command;
 use server::{config::Settings, database, startup::Application, telemetry};
 
 #[derive(Parser)]
@@ -22,6 +23,8 @@ enum Command {
     Serve,
     /// Create the metadata database if needed, apply migrations, and exit.
     Migrate,
+    /// Run a package file once and print a JSON summary (exit 0 ok, 1 failed run, 2 invalid).
+    Sync(server::sync_command::SyncArgs),
 }
 
 #[tokio::main]
@@ -40,6 +43,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             database::prepare(&settings.database_url).await?;
             tracing::info!("migrations applied");
+        }
+        Command::Sync(args) => {
+            let code = sync_command::run(&settings, args).await?;
+            std::process::exit(code);
         }
     }
     Ok(())

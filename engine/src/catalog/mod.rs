@@ -8,9 +8,12 @@ mod email;
 mod error;
 pub mod invitations;
 pub mod members;
+pub mod packages;
 mod password;
 mod role;
+pub mod runs;
 pub mod sign_in_limits;
+pub mod sync_state;
 pub mod users;
 pub mod workspaces;
 

@@ -193,3 +193,79 @@ pub(crate) async fn set_default(
         .await?;
     Ok(())
 }
+
+/// The workspace a headless command acts in: the one named, else the only one, else a new
+/// "Default" when none exists yet.
+pub async fn resolve_for_command(
+    pool: &PgPool,
+    name: Option<&str>,
+) -> Result<WorkspaceRef, CatalogError> {
+    let all: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM workspaces ORDER BY lower(name), created_at")
+            .fetch_all(pool)
+            .await?;
+    let names = || {
+        all.iter()
+            .map(|(_, n)| format!("“{n}”"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(wanted) => {
+            let matching: Vec<&(Uuid, String)> =
+                all.iter().filter(|(_, n)| n == wanted.trim()).collect();
+            match matching.as_slice() {
+                [(id, name)] => Ok(WorkspaceRef {
+                    id: *id,
+                    name: name.clone(),
+                }),
+                [] => Err(CatalogError::validation(
+                    "workspace",
+                    format!(
+                        "no workspace is named “{wanted}”; the workspaces are: {}",
+                        if all.is_empty() {
+                            "none yet".into()
+                        } else {
+                            names()
+                        }
+                    ),
+                )),
+                _ => Err(CatalogError::validation(
+                    "workspace",
+                    format!("several workspaces are named “{wanted}”; rename one in the app"),
+                )),
+            }
+        }
+        None => match all.as_slice() {
+            [(id, name)] => Ok(WorkspaceRef {
+                id: *id,
+                name: name.clone(),
+            }),
+            [] => {
+                let id = Uuid::new_v4();
+                sqlx::query("INSERT INTO workspaces (id, name) VALUES ($1, 'Default')")
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+                Ok(WorkspaceRef {
+                    id,
+                    name: "Default".into(),
+                })
+            }
+            _ => Err(CatalogError::validation(
+                "workspace",
+                format!(
+                    "there are several workspaces ({}); choose one with --workspace NAME",
+                    names()
+                ),
+            )),
+        },
+    }
+}
+
+/// A workspace chosen by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRef {
+    pub id: Uuid,
+    pub name: String,
+}

@@ -207,3 +207,14 @@ pub trait Connector: Send + Sync {
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>>;
     async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()>;
 }
+
+/// Connects to the data source a package names.
+pub async fn connect(spec: &crate::package::ConnectionSpec) -> Result<Box<dyn Connector>> {
+    use crate::package::ConnectionSpec;
+    Ok(match spec {
+        ConnectionSpec::Postgres { url } => {
+            Box::new(postgres::PostgresConnector::connect(url).await?)
+        }
+        ConnectionSpec::Mysql { url } => Box::new(mysql::MySqlConnector::connect(url).await?),
+    })
+}

@@ -76,7 +76,8 @@ pub type Result<T> = std::result::Result<T, StateError>;
 pub trait StateStore: Send + Sync {
     /// For keys on side `of`, their counterparts on the other side (absent: not mapped).
     async fn counterparts(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<HashMap<Key, Key>>;
-    /// Records (source key, target key) pairs; already recorded pairs are kept.
+    /// Records (source key, target key) pairs, replacing any pair either key was in (the
+    /// journal that reports a new pair is newer than what the map holds).
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<()>;
     /// Forgets the pairs of these keys on side `of`.
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<()>;
@@ -136,10 +137,14 @@ impl StateStore for MemoryState {
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<()> {
         self.with(task, |(map, _)| {
             for (s, t) in pairs {
-                if !map.by_source.contains_key(s) && !map.by_target.contains_key(t) {
-                    map.by_source.insert(s.clone(), t.clone());
-                    map.by_target.insert(t.clone(), s.clone());
+                if let Some(old_t) = map.by_source.remove(s) {
+                    map.by_target.remove(&old_t);
                 }
+                if let Some(old_s) = map.by_target.remove(t) {
+                    map.by_source.remove(&old_s);
+                }
+                map.by_source.insert(s.clone(), t.clone());
+                map.by_target.insert(t.clone(), s.clone());
             }
         });
         Ok(())

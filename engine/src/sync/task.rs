@@ -177,24 +177,22 @@ pub async fn run_task(
 
     if let Some(pass) = task_state.full_pass.clone() {
         run.full_pass(&mut task_state, pass).await?;
-        // Every logged change was read by the pass at its current state.
-        consume(forward, &source_changes).await?;
-        consume(backward, &target_changes).await?;
-    } else {
-        // Target changes to records the source also changed lose: source wins.
-        let source_keys: Vec<Key> = source_changes.keys().cloned().collect();
-        let overwritten: HashSet<Key> = state
-            .counterparts(plan.id, Side::Source, &source_keys)
-            .await?
-            .into_values()
-            .collect();
-        let (conflicts, target_changes): (Snapshot, Snapshot) = target_changes
-            .into_iter()
-            .partition(|(key, _)| overwritten.contains(key));
-        run.push_changes(forward, source_changes).await?;
-        consume(backward, &conflicts).await?;
-        run.push_changes(backward, target_changes).await?;
     }
+    // Logged changes are applied even after a full pass: a resumed pass did not re-read the
+    // rows before its cursor, which may have changed since. Re-applying is idempotent.
+    // Target changes to records the source also changed lose: source wins.
+    let source_keys: Vec<Key> = source_changes.keys().cloned().collect();
+    let overwritten: HashSet<Key> = state
+        .counterparts(plan.id, Side::Source, &source_keys)
+        .await?
+        .into_values()
+        .collect();
+    let (conflicts, target_changes): (Snapshot, Snapshot) = target_changes
+        .into_iter()
+        .partition(|(key, _)| overwritten.contains(key));
+    run.push_changes(forward, source_changes).await?;
+    consume(backward, &conflicts).await?;
+    run.push_changes(backward, target_changes).await?;
 
     task_state.last_sync_at = Some(Utc::now());
     state.save(plan.id, &task_state).await?;

@@ -1,0 +1,152 @@
+//! Packages and their tasks in our metadata database, saved from the package file.
+//!
+//! Editing rules (better than "reset and truncate"): a task is identified by its pair of
+//! tables; a changed mapping applies to records changed from now on; a new task gets its own
+//! first run; a removed task's ID map goes with it. A package whose source or target database
+//! changed is refused unless the caller allows it, because its ID map describes the old one.
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::CatalogError;
+use crate::package::{ConnectionSpec, Package};
+
+/// A saved package: its id and its tasks' ids in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedPackage {
+    pub id: Uuid,
+    pub tasks: Vec<Uuid>,
+}
+
+/// Identifies the database a connection reaches, without its password.
+pub fn fingerprint(spec: &ConnectionSpec) -> String {
+    let shown = match url::Url::parse(spec.url()) {
+        Ok(u) => format!(
+            "{}://{}@{}:{}{}",
+            spec.kind(),
+            u.username(),
+            u.host_str().unwrap_or_default().to_lowercase(),
+            u.port().map(|p| p.to_string()).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => format!("{}:{}", spec.kind(), spec.url()),
+    };
+    hex::encode(Sha256::digest(shown.as_bytes()))
+}
+
+/// Creates or updates the package named in `package` in the workspace.
+pub async fn save_from_file(
+    pool: &PgPool,
+    workspace_id: Uuid,
+    package: &Package,
+    allow_connection_change: bool,
+) -> Result<SavedPackage, CatalogError> {
+    let (source_fp, target_fp) = (fingerprint(&package.source), fingerprint(&package.target));
+    let mut tx = pool.begin().await?;
+    let existing: Option<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, source_fingerprint, target_fingerprint FROM packages WHERE workspace_id = $1 AND name = $2 FOR UPDATE",
+    )
+    .bind(workspace_id)
+    .bind(package.name.trim())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match existing {
+        Some((id, old_source, old_target)) => {
+            let changed: Vec<&str> = [
+                ("source", old_source != source_fp),
+                ("target", old_target != target_fp),
+            ]
+            .into_iter()
+            .filter_map(|(side, changed)| changed.then_some(side))
+            .collect();
+            if !changed.is_empty() {
+                if !allow_connection_change {
+                    return Err(CatalogError::conflict(
+                        "connection",
+                        format!(
+                            "the {} connection of package “{}” points to another database than when it last ran. Its ID map \
+                             describes the old database, so running now could duplicate records. If the new database is \
+                             meant to replace the old one as a fresh side, run again with --allow-connection-change: the \
+                             ID map is cleared and the next run copies everything between the two databases",
+                            changed.join(" and "),
+                            package.name
+                        ),
+                    ));
+                }
+                sqlx::query("DELETE FROM id_map WHERE task_id IN (SELECT id FROM package_tasks WHERE package_id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE package_tasks SET tracking_installed = false, full_pass_direction = 'source_to_target',
+                            full_pass_after = NULL, updated_at = now() WHERE package_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE packages SET source_kind = $2, target_kind = $3, source_fingerprint = $4, target_fingerprint = $5,
+                        locale = $6, updated_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind(package.source.kind())
+            .bind(package.target.kind())
+            .bind(&source_fp)
+            .bind(&target_fp)
+            .bind(&package.locale)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+        None => {
+            let id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint, target_fingerprint, locale)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(package.name.trim())
+            .bind(package.source.kind())
+            .bind(package.target.kind())
+            .bind(&source_fp)
+            .bind(&target_fp)
+            .bind(&package.locale)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+    };
+
+    let mut tasks = Vec::with_capacity(package.tasks.len());
+    for (position, task) in package.tasks.iter().enumerate() {
+        let task_id: Uuid = sqlx::query_scalar(
+            "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
+                                        target_to_source, full_pass_direction)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'source_to_target')
+             ON CONFLICT (package_id, source_table, target_table) DO UPDATE
+               SET position = excluded.position, source_to_target = excluded.source_to_target,
+                   target_to_source = excluded.target_to_source, updated_at = now()
+             RETURNING id",
+        )
+        .bind(Uuid::new_v4())
+        .bind(id)
+        .bind(position as i32)
+        .bind(task.source.to_string())
+        .bind(task.target.to_string())
+        .bind(serde_json::to_value(&task.source_to_target).expect("mappings serialize"))
+        .bind(serde_json::to_value(&task.target_to_source).expect("mappings serialize"))
+        .fetch_one(&mut *tx)
+        .await?;
+        tasks.push(task_id);
+    }
+    sqlx::query("DELETE FROM package_tasks WHERE package_id = $1 AND id <> ALL($2)")
+        .bind(id)
+        .bind(&tasks)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(SavedPackage { id, tasks })
+}

@@ -1,0 +1,130 @@
+//! The sync engine's memory (ID map, per-task state) kept in our metadata database.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::connectors::Key;
+use crate::package::Direction;
+use crate::sync::{FullPass, Side, StateError, StateStore, TaskState};
+
+pub struct PgStateStore {
+    pool: PgPool,
+}
+
+impl PgStateStore {
+    pub fn new(pool: PgPool) -> Self {
+        PgStateStore { pool }
+    }
+}
+
+fn state_error(e: sqlx::Error) -> StateError {
+    StateError(e.to_string())
+}
+
+fn texts(keys: &[Key]) -> Vec<&str> {
+    keys.iter().map(|k| k.0.as_str()).collect()
+}
+
+#[async_trait]
+impl StateStore for PgStateStore {
+    async fn counterparts(
+        &self,
+        task: Uuid,
+        of: Side,
+        keys: &[Key],
+    ) -> Result<HashMap<Key, Key>, StateError> {
+        let sql = match of {
+            Side::Source => {
+                "SELECT source_key, target_key FROM id_map WHERE task_id = $1 AND source_key = ANY($2)"
+            }
+            Side::Target => {
+                "SELECT target_key, source_key FROM id_map WHERE task_id = $1 AND target_key = ANY($2)"
+            }
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+            .bind(task)
+            .bind(texts(keys))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(state_error)?;
+        Ok(rows.into_iter().map(|(k, v)| (Key(k), Key(v))).collect())
+    }
+
+    async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), StateError> {
+        let sources: Vec<&str> = pairs.iter().map(|(s, _)| s.0.as_str()).collect();
+        let targets: Vec<&str> = pairs.iter().map(|(_, t)| t.0.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        sqlx::query("DELETE FROM id_map WHERE task_id = $1 AND (source_key = ANY($2) OR target_key = ANY($3))")
+            .bind(task)
+            .bind(&sources)
+            .bind(&targets)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?;
+        sqlx::query("INSERT INTO id_map (task_id, source_key, target_key) SELECT $1, unnest($2::text[]), unnest($3::text[])")
+            .bind(task)
+            .bind(&sources)
+            .bind(&targets)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_error)?;
+        tx.commit().await.map_err(state_error)
+    }
+
+    async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<(), StateError> {
+        let sql = match of {
+            Side::Source => "DELETE FROM id_map WHERE task_id = $1 AND source_key = ANY($2)",
+            Side::Target => "DELETE FROM id_map WHERE task_id = $1 AND target_key = ANY($2)",
+        };
+        sqlx::query(sql)
+            .bind(task)
+            .bind(texts(keys))
+            .execute(&self.pool)
+            .await
+            .map_err(state_error)?;
+        Ok(())
+    }
+
+    async fn load(&self, task: Uuid) -> Result<TaskState, StateError> {
+        let row: (bool, Option<String>, Option<String>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+            "SELECT tracking_installed, full_pass_direction, full_pass_after, last_sync_at FROM package_tasks WHERE id = $1",
+        )
+        .bind(task)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(state_error)?;
+        let (tracking_installed, direction, after, last_sync_at) = row;
+        let full_pass = direction.map(|d| FullPass {
+            direction: if d == "target_to_source" {
+                Direction::TargetToSource
+            } else {
+                Direction::SourceToTarget
+            },
+            after: after.map(Key),
+        });
+        Ok(TaskState {
+            tracking_installed,
+            full_pass,
+            last_sync_at,
+        })
+    }
+
+    async fn save(&self, task: Uuid, state: &TaskState) -> Result<(), StateError> {
+        sqlx::query(
+            "UPDATE package_tasks SET tracking_installed = $2, full_pass_direction = $3, full_pass_after = $4,
+                    last_sync_at = $5, updated_at = now() WHERE id = $1",
+        )
+        .bind(task)
+        .bind(state.tracking_installed)
+        .bind(state.full_pass.as_ref().map(|p| p.direction.as_str()))
+        .bind(state.full_pass.as_ref().and_then(|p| p.after.as_ref().map(|k| k.0.clone())))
+        .bind(state.last_sync_at)
+        .execute(&self.pool)
+        .await
+        .map_err(state_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! Runs a whole package once: saves it, connects both sides, checks every task before
+//! anything is written, runs the tasks, and records the run. Used by the `sync` command and
+//! (later) the job workers.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::catalog::{self, CatalogError};
+use crate::connectors::{self, ConnectorError};
+use crate::mapping::CompiledMapping;
+use crate::mapping::locale::Locale;
+use crate::package::Package;
+use crate::sync::{
+    CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
+};
+
+/// The outcome of one run, as the `sync` command prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub run_id: Uuid,
+    pub state: &'static str,
+    pub tasks: Vec<TaskSummary>,
+    pub errors: Vec<RecordError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The package cannot run as written (a table, key, column or mapping problem, or a
+    /// changed connection); nothing was written.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+/// Saves `package` in the workspace and runs it once.
+#[tracing::instrument(skip_all, fields(package = %package.name), err(Display))]
+pub async fn run_package(
+    pool: &PgPool,
+    workspace_id: Uuid,
+    package: &Package,
+    allow_connection_change: bool,
+    started_by: &str,
+    options: &SyncOptions,
+    cancel: &CancelToken,
+) -> Result<RunReport, RunnerError> {
+    let saved =
+        catalog::packages::save_from_file(pool, workspace_id, package, allow_connection_change)
+            .await
+            .map_err(|e| match e {
+                CatalogError::Conflict { message, .. }
+                | CatalogError::Validation { message, .. } => RunnerError::Invalid(message),
+                other => RunnerError::Catalog(other),
+            })?;
+    let locale = Locale::parse(&package.locale).map_err(RunnerError::Invalid)?;
+
+    let sides = async {
+        let source = connectors::connect(&package.source)
+            .await
+            .map_err(|e| format!("source: {e}"))?;
+        let target = connectors::connect(&package.target)
+            .await
+            .map_err(|e| format!("target: {e}"))?;
+        Ok::<_, String>((source, target))
+    }
+    .await;
+    let (source, target) = match sides {
+        Ok(sides) => sides,
+        Err(message) => {
+            return record_failed_run(pool, workspace_id, saved.id, started_by, message).await;
+        }
+    };
+
+    // Every task is checked before anything is written.
+    let mut plans = Vec::with_capacity(package.tasks.len());
+    for (i, (spec, task_id)) in package.tasks.iter().zip(&saved.tasks).enumerate() {
+        let at = |what: &str, e: &dyn std::fmt::Display| {
+            format!("tasks[{i}] ({}): {what}{e}", spec.label())
+        };
+        let schemas = async {
+            let s = source
+                .describe(&spec.source)
+                .await
+                .map_err(|e| ("source", e))?;
+            let t = target
+                .describe(&spec.target)
+                .await
+                .map_err(|e| ("target", e))?;
+            Ok::<_, (&str, ConnectorError)>((s, t))
+        }
+        .await;
+        let (source_schema, target_schema) = match schemas {
+            Ok(schemas) => schemas,
+            Err((side, ConnectorError::Requirement(m))) => {
+                return Err(RunnerError::Invalid(at(&format!("{side}: "), &m)));
+            }
+            Err((side, e)) => {
+                return record_failed_run(
+                    pool,
+                    workspace_id,
+                    saved.id,
+                    started_by,
+                    at(&format!("{side}: "), &e),
+                )
+                .await;
+            }
+        };
+        let s2t = CompiledMapping::compile(
+            &spec.source_to_target,
+            &source_schema,
+            &target_schema,
+            locale.clone(),
+        )
+        .map_err(|e| RunnerError::Invalid(at("source_to_target.", &e)))?;
+        let t2s = CompiledMapping::compile(
+            &spec.target_to_source,
+            &target_schema,
+            &source_schema,
+            locale.clone(),
+        )
+        .map_err(|e| RunnerError::Invalid(at("target_to_source.", &e)))?;
+        plans.push(TaskPlan {
+            id: *task_id,
+            label: spec.label(),
+            source: source.as_ref(),
+            target: target.as_ref(),
+            source_schema,
+            target_schema,
+            source_to_target: s2t,
+            target_to_source: t2s,
+        });
+    }
+
+    let run_id = catalog::runs::start(pool, workspace_id, saved.id, started_by).await?;
+    let state = catalog::sync_state::PgStateStore::new(pool.clone());
+    let mut tasks = Vec::new();
+    let mut errors = Vec::new();
+    let mut failure = None;
+    for plan in &plans {
+        match run_task(plan, &state, options, cancel).await {
+            Ok(mut summary) => {
+                errors.append(&mut summary.errors);
+                tasks.push(summary);
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let (state_name, error) = match &failure {
+        None => ("succeeded", None),
+        Some(SyncError::Canceled) => ("canceled", None),
+        Some(e) => ("failed", Some(format!("{}: {e}", plans[tasks.len()].label))),
+    };
+    let report = RunReport {
+        run_id,
+        state: state_name,
+        tasks,
+        errors,
+        error,
+    };
+    let summary = serde_json::to_value(&report.tasks).expect("summaries serialize");
+    catalog::runs::finish(
+        pool,
+        run_id,
+        state_name,
+        report.error.as_deref(),
+        &summary,
+        &report.errors,
+    )
+    .await?;
+    Ok(report)
+}
+
+async fn record_failed_run(
+    pool: &PgPool,
+    workspace_id: Uuid,
+    package_id: Uuid,
+    started_by: &str,
+    message: String,
+) -> Result<RunReport, RunnerError> {
+    let run_id = catalog::runs::start(pool, workspace_id, package_id, started_by).await?;
+    catalog::runs::finish(
+        pool,
+        run_id,
+        "failed",
+        Some(&message),
+        &serde_json::json!([]),
+        &[],
+    )
+    .await?;
+    Ok(RunReport {
+        run_id,
+        state: "failed",
+        tasks: Vec::new(),
+        errors: Vec::new(),
+        error: Some(message),
+    })
+}

@@ -1,0 +1,87 @@
+//! `lockstep sync --file package.json`: runs a package once and prints one JSON summary on
+//! stdout. Exit codes: 0 succeeded, 1 the run failed, 2 the file or package is invalid
+//! (message on stderr naming the problem; nothing was written).
+
+use std::path::PathBuf;
+
+use engine::catalog::workspaces;
+use engine::package::Package;
+use engine::runner::{RunnerError, run_package};
+use engine::sync::{CancelToken, SyncOptions};
+
+use crate::config::Settings;
+use crate::database;
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The package file (the same JSON the app imports and exports).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The workspace to keep the package in; needed when there are several.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Accept that the source or target now points to another database: its ID map is
+    /// cleared and the next run copies everything between the two.
+    #[arg(long)]
+    pub allow_connection_change: bool,
+    /// Records per write batch.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+}
+
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_INVALID: i32 = 2;
+
+fn invalid(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_INVALID
+}
+
+pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(text) => text,
+        Err(e) => return Ok(invalid(format!("cannot read {}: {e}", args.file.display()))),
+    };
+    let package = match Package::from_json(&text) {
+        Ok(package) => package,
+        Err(e) => return Ok(invalid(format!("{}: {e}", args.file.display()))),
+    };
+    let pool = database::prepare(&settings.database_url).await?;
+    let workspace = match workspaces::resolve_for_command(&pool, args.workspace.as_deref()).await {
+        Ok(w) => w,
+        Err(e) => return Ok(invalid(e)),
+    };
+    let cancel = CancelToken::default();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("canceling at the next batch boundary…");
+            on_ctrl_c.cancel();
+        }
+    });
+    let options = SyncOptions {
+        batch_size: args.batch_size.max(1),
+    };
+    match run_package(
+        &pool,
+        workspace.id,
+        &package,
+        args.allow_connection_change,
+        "cli",
+        &options,
+        &cancel,
+    )
+    .await
+    {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(if report.state == "succeeded" {
+                0
+            } else {
+                EXIT_FAILED
+            })
+        }
+        Err(RunnerError::Invalid(message)) => Ok(invalid(message)),
+        Err(RunnerError::Catalog(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,322 @@
+//! `lockstep sync` as a user runs it: exit codes, the JSON summary, the run history, editing
+//! rules, and killing the process mid-run.
+
+mod support;
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::{Connection, Executor, PgPool};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lockstep");
+
+struct Env {
+    metadata_url: String,
+    dir: std::path::PathBuf,
+}
+
+async fn fresh_database(label: &str) -> (String, PgPool) {
+    let name = format!("lockstep_test_{label}_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", support::admin_url()))
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", support::admin_url());
+    let pool = PgPool::connect(&url).await.unwrap();
+    (url, pool)
+}
+
+impl Env {
+    async fn new() -> Env {
+        let metadata_url = format!(
+            "{}/lockstep_test_meta_{}",
+            support::admin_url(),
+            Uuid::new_v4().simple()
+        );
+        let dir = std::env::temp_dir().join(format!("lockstep-sync-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Env { metadata_url, dir }
+    }
+
+    fn write(&self, name: &str, package: &Value) -> std::path::PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, serde_json::to_string_pretty(package).unwrap()).unwrap();
+        path
+    }
+
+    fn command(&self, file: &std::path::Path, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("sync")
+            .arg("--file")
+            .arg(file)
+            .args(extra)
+            .env("DATABASE_URL", &self.metadata_url)
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+
+    fn sync(&self, file: &std::path::Path, extra: &[&str]) -> (i32, Value, String) {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(file, extra).output().unwrap();
+        let summary = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
+        (
+            status.code().unwrap_or(-1),
+            summary,
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+}
+
+fn package(name: &str, source: &str, target: &str, tasks: Value) -> Value {
+    serde_json::json!({
+        "name": name,
+        "source": { "kind": "postgres", "url": source },
+        "target": { "kind": "postgres", "url": target },
+        "tasks": tasks,
+    })
+}
+
+fn people_task() -> Value {
+    serde_json::json!([{ "source": "people", "target": "people",
+        "source_to_target": { "name": "name" }, "target_to_source": { "name": "name" } }])
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_run_prints_its_summary_and_is_recorded() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL)")
+            .await
+            .unwrap();
+    }
+    s.execute("INSERT INTO people (name) VALUES ('Ann'), ('Bob')")
+        .await
+        .unwrap();
+    t.execute("INSERT INTO people (name) VALUES ('Cid')")
+        .await
+        .unwrap();
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["state"], "succeeded");
+    assert_eq!(summary["tasks"][0]["task"], "people → people");
+    assert_eq!(summary["tasks"][0]["source_to_target"]["inserted"], 2);
+    assert_eq!(summary["tasks"][0]["target_to_source"]["inserted"], 1);
+    let meta = PgPool::connect(&env.metadata_url).await.unwrap();
+    let run_id = Uuid::parse_str(summary["run_id"].as_str().unwrap()).unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM runs WHERE id = $1")
+        .bind(run_id)
+        .fetch_one(&meta)
+        .await
+        .unwrap();
+    assert_eq!(state, "succeeded");
+    assert_eq!(count(&meta, "SELECT count(*) FROM id_map").await, 3);
+}
+
+#[tokio::test]
+async fn invalid_packages_exit_2_naming_the_problem_and_write_nothing() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    s.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL)")
+        .await
+        .unwrap();
+    t.execute("CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL)")
+        .await
+        .unwrap();
+    s.execute("INSERT INTO people (name) VALUES ('Ann')")
+        .await
+        .unwrap();
+
+    let broken = env.dir.join("broken.json");
+    std::fs::write(&broken, "{\"name\": \"x\", ").unwrap();
+    let (code, _, stderr) = env.sync(&broken, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("line 1"), "{stderr}");
+
+    let mut unknown_kind = package("People", &s_url, &t_url, people_task());
+    unknown_kind["source"]["kind"] = "oracle".into();
+    let (code, _, stderr) = env.sync(&env.write("k.json", &unknown_kind), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("oracle"), "{stderr}");
+
+    let (code, _, stderr) = env.sync(
+        &env.write("p.json", &package("People", &s_url, &t_url, people_task())),
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("tasks[0]") && stderr.contains("assigned by the application"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM people").await,
+        0,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_fails_the_run_with_exit_1() {
+    let env = Env::new().await;
+    let (t_url, _t) = fresh_database("t").await;
+    let file = env.write(
+        "p.json",
+        &package(
+            "People",
+            "postgres://postgres@127.0.0.1:1/nowhere",
+            &t_url,
+            people_task(),
+        ),
+    );
+    let (code, summary, _) = env.sync(&file, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(summary["state"], "failed");
+    assert!(
+        summary["error"].as_str().unwrap().starts_with("source:"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn editing_the_package_after_it_ran_needs_no_reset() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute(
+            "CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL, tag text);
+                      CREATE TABLE pets (id serial PRIMARY KEY, name text NOT NULL)",
+        )
+        .await
+        .unwrap();
+    }
+    s.execute("INSERT INTO people (name) VALUES ('Ann'); INSERT INTO pets (name) VALUES ('Rex')")
+        .await
+        .unwrap();
+    t.execute("INSERT INTO pets (name) VALUES ('Tom')")
+        .await
+        .unwrap();
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    assert_eq!(env.sync(&file, &[]).0, 0);
+
+    // A mapping change applies to records changed from now on; a new task gets its own first run.
+    let mut edited = package("People", &s_url, &t_url, people_task());
+    edited["tasks"][0]["source_to_target"]["tag"] = serde_json::json!({ "constant": "synced" });
+    edited["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "source": "pets", "target": "pets",
+        "source_to_target": { "name": "name" }, "target_to_source": { "name": "name" } }));
+    let file = env.write("p.json", &edited);
+    s.execute("INSERT INTO people (name) VALUES ('Bob')")
+        .await
+        .unwrap();
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        summary["tasks"][1]["source_to_target"]["inserted"], 1,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["tasks"][1]["target_to_source"]["inserted"], 1,
+        "{summary}"
+    );
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM people WHERE tag = 'synced'").await,
+        1,
+        "only Bob, changed after the edit"
+    );
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM people").await,
+        2,
+        "no duplicates of Ann"
+    );
+
+    // Pointing the target at another database is refused unless asked for.
+    let (other_url, _other) = fresh_database("o").await;
+    let moved = env.write(
+        "moved.json",
+        &package("People", &s_url, &other_url, people_task()),
+    );
+    let (code, _, stderr) = env.sync(&moved, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--allow-connection-change"), "{stderr}");
+}
+
+/// Kills `lockstep sync` with SIGKILL at several points of a large first run, then lets a run
+/// finish: every row is copied exactly once.
+#[tokio::test]
+async fn killing_the_process_mid_run_loses_and_duplicates_nothing() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL)")
+            .await
+            .unwrap();
+    }
+    s.execute("INSERT INTO people (name) SELECT 's' || g FROM generate_series(1, 20000) g")
+        .await
+        .unwrap();
+    t.execute("INSERT INTO people (name) SELECT 't' || g FROM generate_series(1, 3000) g")
+        .await
+        .unwrap();
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    let mut killed = 0;
+    for delay_ms in [400, 900, 1500, 2200] {
+        let mut child = env
+            .command(&file, &["--batch-size", "100"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        // Changes keep arriving between the crashes.
+        s.execute(format!("UPDATE people SET name = name || '+' WHERE id = {delay_ms}").as_str())
+            .await
+            .unwrap();
+    }
+    assert!(
+        killed >= 2,
+        "the process must have been killed mid-run at least twice (was {killed})"
+    );
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 0, "{stderr} {summary}");
+    for pool in [&s, &t] {
+        assert_eq!(count(pool, "SELECT count(*) FROM people").await, 23000);
+        assert_eq!(
+            count(pool, "SELECT count(DISTINCT name) FROM people").await,
+            23000,
+            "no duplicates"
+        );
+    }
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM people WHERE name IN ('s400+', 's900+', 's1500+', 's2200+')"
+        )
+        .await,
+        4,
+        "no lost change"
+    );
+}

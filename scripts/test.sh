@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: formatting, unit and integration tests on a real
-# PostgreSQL (a fresh database per test), then the end-to-end suite in Debian's headless
+# Runs every test on a fresh machine: formatting and lints, unit and integration tests on a
+# real PostgreSQL and MariaDB (fresh databases per test), then the end-to-end suite in Debian's headless
 # Chromium against the real server. Installs what is missing (wasm32 target,
 # wasm-bindgen-cli, Chromium, Playwright's npm package — no browser download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 source scripts/lib/postgres.sh
+source scripts/lib/mysql.sh
 
 find_postgres
+find_mysql
 # sqlx::test creates one database per test on DATABASE_URL's server; our own server tests
 # create theirs on TEST_DATABASE_SERVER. Both are dropped below on the next run at the latest.
 export DATABASE_URL="$PG_SERVER_URL/postgres"
@@ -21,6 +23,7 @@ drop_test_databases() {
     while read -r db; do psql "$PG_SERVER_URL/postgres" -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 }
 drop_test_databases
+drop_mysql_test_databases
 
 echo "==> formatting and lints"
 cargo fmt --all -- --check
@@ -43,7 +46,7 @@ mkdir -p target/e2e
 DATABASE_URL="$PG_SERVER_URL/$e2e_db" LOCKSTEP_ADDR="127.0.0.1:$port" LOCKSTEP_SITE_ROOT=target/site \
   target/debug/lockstep serve > target/e2e/server.log 2>&1 &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true; drop_test_databases' EXIT
+trap 'kill $server_pid 2>/dev/null || true; drop_test_databases; drop_mysql_test_databases' EXIT
 for _ in $(seq 1 60); do
   if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
   if ! kill -0 $server_pid 2>/dev/null; then cat target/e2e/server.log; exit 1; fi

@@ -259,3 +259,54 @@ impl SourceDb {
         }
     }
 }
+
+#[tokio::test]
+async fn a_record_the_database_refuses_fails_alone_and_is_retried() {
+    let (pu, pp) = support::fresh_pg("ck").await;
+    let (mu, mp) = support::fresh_mysql("ck").await;
+    pg_exec(
+        &pp,
+        "CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, score int)",
+    )
+    .await;
+    my_exec(&mp, "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, name varchar(20) NOT NULL, score int CHECK (score < 100))").await;
+    pg_exec(
+        &pp,
+        "INSERT INTO t (name, score) VALUES ('ok', 1), ('too high', 150), ('fine', 2)",
+    )
+    .await;
+    let h = Harness::new(
+        Box::new(PostgresConnector::connect(&pu).await.unwrap()),
+        Box::new(MySqlConnector::connect(&mu).await.unwrap()),
+        "t",
+        "t",
+        &["name", "score"],
+    );
+    let first = h.run().await;
+    assert_eq!(
+        (
+            first.source_to_target.inserted,
+            first.source_to_target.failed
+        ),
+        (2, 1),
+        "{:?}",
+        first.errors
+    );
+    assert_eq!(first.errors[0].operation, "insert");
+    assert!(
+        first.errors[0]
+            .message
+            .to_lowercase()
+            .contains("constraint"),
+        "{:?}",
+        first.errors
+    );
+    assert_eq!(
+        h.run().await.source_to_target.failed,
+        1,
+        "retried, not skipped"
+    );
+    pg_exec(&pp, "UPDATE t SET score = 99 WHERE name = 'too high'").await;
+    assert_eq!(h.run().await.source_to_target.inserted, 1);
+    h.assert_converged("after the fix").await;
+}

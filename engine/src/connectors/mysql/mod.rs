@@ -4,6 +4,7 @@
 //! Sessions run in strict mode (`STRICT_ALL_TABLES`) and UTC, so a value that does not fit is
 //! an error for that record instead of a silent truncation, and datetimes are UTC.
 
+mod bulk;
 mod describe;
 mod tracking;
 mod values;
@@ -310,6 +311,17 @@ impl Connector for MySqlConnector {
             .await
             .map_err(classify)?;
         let result: Result<Vec<WriteOutcome>> = async {
+            // Fast path first: the whole batch in set-based statements.
+            let mut tx = conn.begin().await.map_err(classify)?;
+            match bulk::write(&mut tx, table, journal, &ops).await {
+                Ok(outcomes) => {
+                    tx.commit().await.map_err(classify)?;
+                    return Ok(outcomes);
+                }
+                Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
+                Err(bulk::BulkError::Fallback) => tx.rollback().await.map_err(classify)?,
+            }
+            // A record failed: redo record by record, each behind a savepoint.
             let mut tx = conn.begin().await.map_err(classify)?;
             let mut outcomes = Vec::with_capacity(ops.len());
             for op in &ops {

@@ -6,6 +6,7 @@
 //! as text and are cast by PostgreSQL to each column's declared type (`$1::text::numeric(10,2)`),
 //! so nothing is rounded on the way and a value that does not fit fails that record only.
 
+mod bulk;
 mod describe;
 mod tracking;
 mod values;
@@ -88,23 +89,34 @@ fn rows_from(schema: &TableSchema, rows: Vec<sqlx::postgres::PgRow>) -> Result<V
         .collect()
 }
 
-enum BatchError {
-    /// A record failed; redo the batch one savepoint per record.
-    RecordFailed,
-    Fatal(ConnectorError),
-}
-
 impl PostgresConnector {
-    /// Runs the batch in one transaction. With `per_record`, each op gets a savepoint so a
-    /// failing one is rolled back alone and reported.
+    /// The whole batch in one transaction, one statement per kind of operation.
+    async fn write_bulk(
+        &self,
+        schema: &TableSchema,
+        journal: &str,
+        ops: &[WriteOp],
+    ) -> std::result::Result<Vec<WriteOutcome>, bulk::BulkError> {
+        let fatal = bulk::BulkError::Fatal;
+        let mut tx = self.pool.begin().await.map_err(fatal)?;
+        sqlx::query("SET LOCAL lockstep.origin = 'engine'")
+            .execute(&mut *tx)
+            .await
+            .map_err(fatal)?;
+        let outcomes = bulk::write(&mut tx, schema, journal, ops).await?;
+        tx.commit().await.map_err(fatal)?;
+        Ok(outcomes)
+    }
+
+    /// The slow path: one transaction, one savepoint per record, so a failing record is rolled
+    /// back alone and reported while the others are written.
     async fn write_batch(
         &self,
         schema: &TableSchema,
         journal: &str,
         ops: &[WriteOp],
-        per_record: bool,
-    ) -> std::result::Result<Vec<WriteOutcome>, BatchError> {
-        let fatal = |e: sqlx::Error| BatchError::Fatal(classify(e));
+    ) -> Result<Vec<WriteOutcome>> {
+        let fatal = classify;
         let mut conn = self.pool.acquire().await.map_err(fatal)?;
         let mut tx = conn.begin().await.map_err(fatal)?;
         sqlx::query("SET LOCAL lockstep.origin = 'engine'")
@@ -116,12 +128,10 @@ impl PostgresConnector {
         let key_type = key_cast(schema);
         let mut outcomes = Vec::with_capacity(ops.len());
         for op in ops {
-            if per_record {
-                sqlx::query("SAVEPOINT lockstep_record")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(fatal)?;
-            }
+            sqlx::query("SAVEPOINT lockstep_record")
+                .execute(&mut *tx)
+                .await
+                .map_err(fatal)?;
             let result: std::result::Result<WriteOutcome, sqlx::Error> = async {
                 match op {
                     WriteOp::Insert { origin, row } => {
@@ -175,23 +185,20 @@ impl PostgresConnector {
             .await;
             match result {
                 Ok(outcome) => {
-                    if per_record {
-                        sqlx::query("RELEASE SAVEPOINT lockstep_record")
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(fatal)?;
-                    }
+                    sqlx::query("RELEASE SAVEPOINT lockstep_record")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(fatal)?;
                     outcomes.push(outcome);
                 }
                 Err(e) => match record_failure(&e) {
-                    Some(message) if per_record => {
+                    Some(message) => {
                         sqlx::query("ROLLBACK TO SAVEPOINT lockstep_record")
                             .execute(&mut *tx)
                             .await
                             .map_err(fatal)?;
                         outcomes.push(WriteOutcome::Failed(message));
                     }
-                    Some(_) => return Err(BatchError::RecordFailed),
                     None => return Err(fatal(e)),
                 },
             }
@@ -315,19 +322,12 @@ impl Connector for PostgresConnector {
         journal: &str,
         ops: Vec<WriteOp>,
     ) -> Result<Vec<WriteOutcome>> {
-        match self.write_batch(table, journal, &ops, false).await {
-            Ok(outcomes) => Ok(outcomes),
-            Err(BatchError::Fatal(e)) => Err(e),
-            Err(BatchError::RecordFailed) => {
-                match self.write_batch(table, journal, &ops, true).await {
-                    Ok(outcomes) => Ok(outcomes),
-                    Err(BatchError::Fatal(e)) => Err(e),
-                    Err(BatchError::RecordFailed) => {
-                        unreachable!("per-record mode reports failures as outcomes")
-                    }
-                }
-            }
+        match self.write_bulk(table, journal, &ops).await {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
+            Err(bulk::BulkError::Fallback) => {}
         }
+        self.write_batch(table, journal, &ops).await
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {

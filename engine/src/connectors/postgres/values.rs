@@ -54,7 +54,7 @@ pub fn decode(row: &PgRow, index: usize, column: &ColumnInfo) -> Result<Value, s
 }
 
 /// The text PostgreSQL parses back into exactly this value for this column.
-fn text_for(value: &Value, column: &ColumnInfo) -> Option<String> {
+pub fn text_for(value: &Value, column: &ColumnInfo) -> Option<String> {
     Some(match value {
         Value::Null => return None,
         Value::Bytes(b) => format!("\\x{}", hex::encode(b)),
@@ -72,7 +72,7 @@ fn text_for(value: &Value, column: &ColumnInfo) -> Option<String> {
 /// The type to cast the sent text to: the column's own type, except where an explicit cast
 /// would silently cut a value (varchar(n) truncates, numeric(p,s) rounds); there the base type
 /// is used and the column's own check (on assignment) refuses what does not fit.
-fn cast_type(column: &ColumnInfo) -> &str {
+pub fn cast_type(column: &ColumnInfo) -> &str {
     match column.ty {
         ColumnType::Text { .. } => "text",
         ColumnType::Decimal { .. } => "numeric",

@@ -1,0 +1,254 @@
+//! The fast write path: one statement per kind of operation per chunk. Keys of inserted rows
+//! are taken from the table's own sequence beforehand (or are fresh UUIDs), so every copy's key
+//! is known without relying on the order of RETURNING rows. Any record-level failure makes the
+//! caller redo the batch record by record, where each failure is reported on its own.
+
+use std::collections::HashSet;
+
+use sqlx::{Postgres, Transaction};
+
+use super::super::{Key, KeyGeneration, Row, TableSchema, WriteOp, WriteOutcome};
+use super::{key_cast, qualified, quote, values};
+
+/// Bind parameters per statement stay well under PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 30_000;
+
+pub enum BulkError {
+    /// A record failed (or the batch does not fit the fast path): redo record by record.
+    Fallback,
+    Fatal(sqlx::Error),
+}
+
+impl From<sqlx::Error> for BulkError {
+    fn from(e: sqlx::Error) -> Self {
+        if super::super::sql_error::record_failure(&e).is_some() {
+            BulkError::Fallback
+        } else {
+            BulkError::Fatal(e)
+        }
+    }
+}
+
+async fn allocate_keys(
+    tx: &mut Transaction<'_, Postgres>,
+    schema: &TableSchema,
+    n: usize,
+) -> Result<Vec<String>, BulkError> {
+    match schema.key_generation {
+        KeyGeneration::UuidDefault => {
+            Ok((0..n).map(|_| uuid::Uuid::new_v4().to_string()).collect())
+        }
+        _ => {
+            let keys: Vec<Option<String>> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence($1, $2))::text FROM generate_series(1, $3)",
+            )
+            .bind(qualified(&schema.table))
+            .bind(&schema.key)
+            .bind(n as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+            // A default that calls a sequence the column does not own: no fast path.
+            keys.into_iter()
+                .collect::<Option<Vec<_>>>()
+                .ok_or(BulkError::Fallback)
+        }
+    }
+}
+
+/// The columns every row writes, when all rows write the same ones.
+fn common_columns<'a>(
+    schema: &TableSchema,
+    rows: impl Iterator<Item = &'a Row>,
+) -> Option<Vec<String>> {
+    let mut columns: Option<Vec<String>> = None;
+    for row in rows {
+        let these: Vec<String> = row
+            .keys()
+            .filter(|c| schema.column(c).is_some() && **c != schema.key)
+            .cloned()
+            .collect();
+        match &columns {
+            None => columns = Some(these),
+            Some(first) if *first != these => return None,
+            _ => {}
+        }
+    }
+    columns
+}
+
+pub async fn write(
+    tx: &mut Transaction<'_, Postgres>,
+    schema: &TableSchema,
+    journal: &str,
+    ops: &[WriteOp],
+) -> Result<Vec<WriteOutcome>, BulkError> {
+    let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
+    let table = qualified(&schema.table);
+    let key = quote(&schema.key);
+    let key_type = key_cast(schema);
+
+    let inserts: Vec<(usize, &Key, &Row)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::Insert { origin, row } => Some((i, origin, row)),
+            _ => None,
+        })
+        .collect();
+    if !inserts.is_empty() {
+        let columns = common_columns(schema, inserts.iter().map(|(_, _, r)| *r))
+            .ok_or(BulkError::Fallback)?;
+        let keys = allocate_keys(tx, schema, inserts.len()).await?;
+        let per_row = columns.len() + 1;
+        let overriding = if schema.key_generation == KeyGeneration::Identity {
+            " OVERRIDING SYSTEM VALUE"
+        } else {
+            ""
+        };
+        let column_list: Vec<String> = std::iter::once(key.clone())
+            .chain(columns.iter().map(|c| quote(c)))
+            .collect();
+        for (chunk, chunk_keys) in inserts
+            .chunks((MAX_PARAMS / per_row).max(1))
+            .zip(keys.chunks((MAX_PARAMS / per_row).max(1)))
+        {
+            let mut tuples = Vec::with_capacity(chunk.len());
+            let mut binds: Vec<Option<String>> = Vec::with_capacity(chunk.len() * per_row);
+            for ((_, _, row), new_key) in chunk.iter().zip(chunk_keys) {
+                let mut placeholders = vec![format!("${}::text::{key_type}", binds.len() + 1)];
+                binds.push(Some(new_key.clone()));
+                for name in &columns {
+                    let column = schema.column(name).expect("common columns exist");
+                    placeholders.push(format!(
+                        "${}::text::{}",
+                        binds.len() + 1,
+                        values::cast_type(column)
+                    ));
+                    binds.push(values::text_for(&row[name], column));
+                }
+                tuples.push(format!("({})", placeholders.join(", ")));
+            }
+            let sql = format!(
+                "INSERT INTO {table} ({}){overriding} VALUES {}",
+                column_list.join(", "),
+                tuples.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for b in binds {
+                query = query.bind(b);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        let origins: Vec<&str> = inserts.iter().map(|(_, o, _)| o.0.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO lockstep.journal (name, origin, new_key) SELECT $1, unnest($2::text[]), unnest($3::text[])
+             ON CONFLICT (name, origin) DO UPDATE SET new_key = excluded.new_key",
+        )
+        .bind(journal)
+        .bind(&origins)
+        .bind(&keys)
+        .execute(&mut **tx)
+        .await?;
+        for ((i, _, _), new_key) in inserts.iter().zip(keys) {
+            outcomes[*i] = Some(WriteOutcome::Inserted(Key(new_key)));
+        }
+    }
+
+    let updates: Vec<(usize, &Key, &Row)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::Update { key, row } => Some((i, key, row)),
+            _ => None,
+        })
+        .collect();
+    if !updates.is_empty() {
+        let columns = common_columns(schema, updates.iter().map(|(_, _, r)| *r))
+            .ok_or(BulkError::Fallback)?;
+        let per_row = columns.len() + 1;
+        let mut matched = HashSet::new();
+        if columns.is_empty() {
+            matched.extend(updates.iter().map(|(_, k, _)| k.0.clone()));
+        }
+        for chunk in updates
+            .chunks((MAX_PARAMS / per_row).max(1))
+            .filter(|_| !columns.is_empty())
+        {
+            let mut tuples = Vec::with_capacity(chunk.len());
+            let mut binds: Vec<Option<String>> = Vec::with_capacity(chunk.len() * per_row);
+            for (_, k, row) in chunk {
+                let mut placeholders = vec![format!("${}::text", binds.len() + 1)];
+                binds.push(Some(k.0.clone()));
+                for name in &columns {
+                    placeholders.push(format!("${}::text", binds.len() + 1));
+                    binds.push(values::text_for(
+                        &row[name],
+                        schema.column(name).expect("common columns exist"),
+                    ));
+                }
+                tuples.push(format!("({})", placeholders.join(", ")));
+            }
+            let aliases: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+            let sets: Vec<String> = columns
+                .iter()
+                .zip(&aliases)
+                .map(|(name, alias)| {
+                    format!(
+                        "{} = v.{alias}::{}",
+                        quote(name),
+                        values::cast_type(schema.column(name).expect("exists"))
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE {table} AS t SET {} FROM (VALUES {}) AS v(k, {}) WHERE t.{key} = v.k::{key_type} RETURNING t.{key}::text",
+                sets.join(", "),
+                tuples.join(", "),
+                aliases.join(", ")
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for b in binds {
+                query = query.bind(b);
+            }
+            matched.extend(query.fetch_all(&mut **tx).await?);
+        }
+        for (i, k, _) in &updates {
+            outcomes[*i] = Some(if matched.contains(&k.0) {
+                WriteOutcome::Updated
+            } else {
+                WriteOutcome::Missing
+            });
+        }
+    }
+
+    let deletes: Vec<(usize, &Key)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::Delete { key } => Some((i, key)),
+            _ => None,
+        })
+        .collect();
+    if !deletes.is_empty() {
+        let keys: Vec<&str> = deletes.iter().map(|(_, k)| k.0.as_str()).collect();
+        let gone: HashSet<String> = sqlx::query_scalar(&format!(
+            "DELETE FROM {table} WHERE {key} = ANY($1::text[]::{key_type}[]) RETURNING {key}::text"
+        ))
+        .bind(&keys)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        for (i, k) in &deletes {
+            outcomes[*i] = Some(if gone.contains(&k.0) {
+                WriteOutcome::Deleted
+            } else {
+                WriteOutcome::Missing
+            });
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every op has an outcome"))
+        .collect())
+}

@@ -313,11 +313,12 @@ async fn a_transaction_committed_after_a_run_read_the_log_is_picked_up_later() {
 async fn tracking_can_be_removed_and_recreated() {
     let pair = Pair::new("CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL)").await;
     pair.run("t", &["name"]).await;
-    let schema = pair
+    let mut schema = pair
         .source
         .describe(&TableRef::parse("t").unwrap())
         .await
         .unwrap();
+    schema.log_name = engine::sync::log_name(pair.task, engine::sync::Side::Source);
     assert!(pair.source.tracking_installed(&schema).await.unwrap());
     pair.source.remove_tracking(&schema).await.unwrap();
     assert!(!pair.source.tracking_installed(&schema).await.unwrap());

@@ -416,6 +416,73 @@ async fn a_source_edit_made_during_a_conflicting_run_is_not_overwritten() {
 }
 
 #[tokio::test]
+async fn two_tasks_reading_the_same_table_each_get_every_change() {
+    // One source table synced to two targets by two tasks (two packages, say).
+    let a = Fixture::new();
+    let b_target = MemoryConnector::new();
+    let b_table = b_target.create_table(
+        "contacts",
+        &[("name", text(), false), ("score", int(), true)],
+    );
+    let b_task = Uuid::new_v4();
+    let run_b = || async {
+        let (ss, ts) = (
+            a.source.describe(&a.s).await.unwrap(),
+            b_target.describe(&b_table).await.unwrap(),
+        );
+        let plan = TaskPlan {
+            id: b_task,
+            label: "people → other contacts".into(),
+            source: &a.source,
+            target: &b_target,
+            source_to_target: CompiledMapping::compile(
+                &mapping(&[("name", "full_name"), ("score", "score")]),
+                &ss,
+                &ts,
+                Locale::Invariant,
+            )
+            .unwrap(),
+            target_to_source: CompiledMapping::compile(
+                &mapping(&[("full_name", "name"), ("score", "score")]),
+                &ts,
+                &ss,
+                Locale::Invariant,
+            )
+            .unwrap(),
+            source_schema: ss,
+            target_schema: ts,
+        };
+        run_task(
+            &plan,
+            &a.state,
+            &SyncOptions::default(),
+            &CancelToken::default(),
+        )
+        .await
+        .unwrap()
+    };
+    a.run_ok().await;
+    run_b().await;
+    a.source.user_insert(&a.s, person("New", 1));
+    let ann = a.source.user_insert(&a.s, person("Ann", 2));
+    a.run_ok().await;
+    a.source.user_update(&a.s, &ann, person("Ann v2", 3));
+    a.run_ok().await;
+    let b = run_b().await;
+    assert_eq!(
+        b.source_to_target.inserted, 2,
+        "task B still sees the changes task A consumed"
+    );
+    let mut names: Vec<String> = b_target
+        .rows(&b_table)
+        .values()
+        .map(|r| r["name"].to_invariant_text())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ann v2", "New"]);
+}
+
+#[tokio::test]
 async fn a_failed_record_is_reported_and_retried_until_it_goes_through() {
     let f = Fixture::new();
     f.source.user_insert(&f.s, person("Ann", 1));

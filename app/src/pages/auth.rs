@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{SignIn, SignUp};
 use crate::components::feedback::{FieldError, FormError, last_error};
+use crate::error::AppError;
 use crate::model::MIN_PASSWORD_LEN;
 
 fn query(name: &'static str) -> Memo<String> {
@@ -13,42 +14,72 @@ fn query(name: &'static str) -> Memo<String> {
     Memo::new(move |_| q.read().get(name).unwrap_or_default())
 }
 
+/// `path`, carrying `next` along when there is one.
+fn keeping_next(path: &'static str, next: Memo<String>) -> impl Fn() -> String {
+    move || {
+        let n = next.get();
+        if n.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?next={}", urlencode(&n))
+        }
+    }
+}
+
+/// The card around both forms.
+#[component]
+fn AuthCard(title: &'static str, heading: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <main class="auth-page">
+            <section class="card auth-card">
+                <h1 class="brand-large">"Lockstep"</h1>
+                <h2>{heading}</h2>
+                {children()}
+            </section>
+        </main>
+    }
+}
+
+/// The fields both forms share: where to go next, email and password with their errors.
+#[component]
+fn CredentialFields(error: Signal<Option<AppError>>, new_password: bool) -> impl IntoView {
+    let next = query("next");
+    let email = query("email");
+    view! {
+        <input type="hidden" name="next" value=move || next.get() />
+        <FormError error fields=&["email", "password"] />
+        <label for="email">"Email"</label>
+        <input id="email" type="email" name="email" autocomplete="username" required value=move || email.get() />
+        <FieldError error field="email" />
+        <label for="password">"Password"</label>
+        <input
+            id="password"
+            type="password"
+            name="password"
+            required
+            autocomplete=if new_password { "new-password" } else { "current-password" }
+            minlength=new_password.then(|| MIN_PASSWORD_LEN.to_string())
+        />
+        {new_password.then(|| view! { <p class="hint">{format!("At least {MIN_PASSWORD_LEN} characters.")}</p> })}
+        <FieldError error field="password" />
+    }
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action.value());
-    let next = query("next");
-    let email = query("email");
-    let signup_href = move || {
-        let n = next.get();
-        if n.is_empty() {
-            "/signup".to_owned()
-        } else {
-            format!("/signup?next={}", urlencode(&n))
-        }
-    };
     view! {
-        <Title text="Sign in" />
-        <main class="auth-page">
-            <section class="card auth-card">
-                <h1 class="brand-large">"Lockstep"</h1>
-                <h2>"Sign in"</h2>
-                <ActionForm action>
-                    <input type="hidden" name="next" value=move || next.get() />
-                    <FormError error fields=&["email", "password"] />
-                    <label for="email">"Email"</label>
-                    <input id="email" type="email" name="email" autocomplete="username" required value=move || email.get() />
-                    <FieldError error field="email" />
-                    <label for="password">"Password"</label>
-                    <input id="password" type="password" name="password" autocomplete="current-password" required />
-                    <FieldError error field="password" />
-                    <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
-                        "Sign in"
-                    </button>
-                </ActionForm>
-                <p class="muted">"New to Lockstep? " <a href=signup_href>"Create an account"</a></p>
-            </section>
-        </main>
+        <AuthCard title="Sign in" heading="Sign in">
+            <ActionForm action>
+                <CredentialFields error new_password=false />
+                <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+            <p class="muted">"New to Lockstep? " <a href=keeping_next("/signup", query("next"))>"Create an account"</a></p>
+        </AuthCard>
     }
 }
 
@@ -56,39 +87,16 @@ pub fn SignInPage() -> impl IntoView {
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = last_error(action.value());
-    let next = query("next");
-    let email = query("email");
-    let signin_href = move || {
-        let n = next.get();
-        if n.is_empty() {
-            "/signin".to_owned()
-        } else {
-            format!("/signin?next={}", urlencode(&n))
-        }
-    };
     view! {
-        <Title text="Create an account" />
-        <main class="auth-page">
-            <section class="card auth-card">
-                <h1 class="brand-large">"Lockstep"</h1>
-                <h2>"Create your account"</h2>
-                <ActionForm action>
-                    <input type="hidden" name="next" value=move || next.get() />
-                    <FormError error fields=&["email", "password"] />
-                    <label for="email">"Email"</label>
-                    <input id="email" type="email" name="email" autocomplete="username" required value=move || email.get() />
-                    <FieldError error field="email" />
-                    <label for="password">"Password"</label>
-                    <input id="password" type="password" name="password" autocomplete="new-password" required minlength=MIN_PASSWORD_LEN.to_string() />
-                    <p class="hint">{format!("At least {MIN_PASSWORD_LEN} characters.")}</p>
-                    <FieldError error field="password" />
-                    <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
-                        "Create account"
-                    </button>
-                </ActionForm>
-                <p class="muted">"Already have an account? " <a href=signin_href>"Sign in"</a></p>
-            </section>
-        </main>
+        <AuthCard title="Create an account" heading="Create your account">
+            <ActionForm action>
+                <CredentialFields error new_password=true />
+                <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
+                    "Create account"
+                </button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <a href=keeping_next("/signin", query("next"))>"Sign in"</a></p>
+        </AuthCard>
     }
 }
 

@@ -57,13 +57,24 @@ impl StateStore for PgStateStore {
         let sources: Vec<&str> = pairs.iter().map(|(s, _)| s.0.as_str()).collect();
         let targets: Vec<&str> = pairs.iter().map(|(_, t)| t.0.as_str()).collect();
         let mut tx = self.pool.begin().await.map_err(state_error)?;
-        sqlx::query("DELETE FROM id_map WHERE task_id = $1 AND (source_key = ANY($2) OR target_key = ANY($3))")
-            .bind(task)
-            .bind(&sources)
-            .bind(&targets)
-            .execute(&mut *tx)
-            .await
-            .map_err(state_error)?;
+        // Two deletes, each on its own index (an OR of the two would scan the whole map).
+        for (sql, keys) in [
+            (
+                "DELETE FROM id_map WHERE task_id = $1 AND source_key = ANY($2)",
+                &sources,
+            ),
+            (
+                "DELETE FROM id_map WHERE task_id = $1 AND target_key = ANY($2)",
+                &targets,
+            ),
+        ] {
+            sqlx::query(sql)
+                .bind(task)
+                .bind(keys)
+                .execute(&mut *tx)
+                .await
+                .map_err(state_error)?;
+        }
         sqlx::query("INSERT INTO id_map (task_id, source_key, target_key) SELECT $1, unnest($2::text[]), unnest($3::text[])")
             .bind(task)
             .bind(&sources)

@@ -39,8 +39,8 @@ struct MemTable {
     schema: TableSchema,
     rows: BTreeMap<u64, Row>,
     next_id: u64,
-    /// `Some` once tracking is installed: seq → key.
-    log: Option<BTreeMap<i64, Key>>,
+    /// One change log per consumer (task side) once installed: seq → key.
+    logs: BTreeMap<String, BTreeMap<i64, Key>>,
     next_seq: i64,
     reject: Option<RejectRule>,
 }
@@ -62,11 +62,16 @@ fn id_of(key: &Key) -> Option<u64> {
 }
 
 impl MemTable {
+    /// A user's change goes into every consumer's log.
     fn record(&mut self, key: Key) {
-        if let Some(log) = &mut self.log {
+        for log in self.logs.values_mut() {
             self.next_seq += 1;
-            log.insert(self.next_seq, key);
+            log.insert(self.next_seq, key.clone());
         }
+    }
+
+    fn log_mut(&mut self, name: &str) -> Option<&mut BTreeMap<i64, Key>> {
+        self.logs.get_mut(name)
     }
 
     fn apply_user(&mut self, edit: &UserEdit) -> Option<Key> {
@@ -137,7 +142,7 @@ impl MemoryConnector {
                 schema,
                 rows: BTreeMap::new(),
                 next_id: 0,
-                log: None,
+                logs: BTreeMap::new(),
                 next_seq: 0,
                 reject: None,
             },
@@ -205,7 +210,7 @@ impl MemoryConnector {
 
     /// Number of change-log entries not yet consumed.
     pub fn pending_changes(&self, table: &TableRef) -> usize {
-        self.with_table(table, |t| t.log.as_ref().map_or(0, BTreeMap::len))
+        self.with_table(table, |t| t.logs.values().map(BTreeMap::len).sum())
     }
 }
 
@@ -231,18 +236,18 @@ impl Connector for MemoryConnector {
     }
 
     async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
-        Ok(self.with_table(&table.table, |t| t.log.is_some()))
+        Ok(self.with_table(&table.table, |t| t.logs.contains_key(&table.log_name)))
     }
 
     async fn install_tracking(&self, table: &TableSchema) -> Result<()> {
         self.with_table(&table.table, |t| {
-            t.log.get_or_insert_with(BTreeMap::new);
+            t.logs.entry(table.log_name.clone()).or_default();
         });
         Ok(())
     }
 
     async fn remove_tracking(&self, table: &TableSchema) -> Result<()> {
-        self.with_table(&table.table, |t| t.log = None);
+        self.with_table(&table.table, |t| t.logs.remove(&table.log_name));
         Ok(())
     }
 
@@ -253,7 +258,7 @@ impl Connector for MemoryConnector {
         limit: usize,
     ) -> Result<Vec<TrackedChange>> {
         Ok(self.with_table(&table.table, |t| {
-            t.log.as_ref().map_or_else(Vec::new, |log| {
+            t.logs.get(&table.log_name).map_or_else(Vec::new, |log| {
                 log.range(after + 1..)
                     .take(limit)
                     .map(|(seq, key)| TrackedChange {
@@ -267,7 +272,7 @@ impl Connector for MemoryConnector {
 
     async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()> {
         self.with_table(&table.table, |t| {
-            if let Some(log) = &mut t.log {
+            if let Some(log) = t.log_mut(&table.log_name) {
                 for seq in seqs {
                     log.remove(seq);
                 }
@@ -278,7 +283,13 @@ impl Connector for MemoryConnector {
 
     async fn requeue(&self, table: &TableSchema, keys: &[Key]) -> Result<()> {
         self.with_table(&table.table, |t| {
-            keys.iter().for_each(|k| t.record(k.clone()))
+            for key in keys {
+                t.next_seq += 1;
+                let seq = t.next_seq;
+                if let Some(log) = t.log_mut(&table.log_name) {
+                    log.insert(seq, key.clone());
+                }
+            }
         });
         Ok(())
     }

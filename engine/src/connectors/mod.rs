@@ -15,6 +15,7 @@
 //!   those pairs into the ID map and cleared them, a crash cannot lose the fact that the copy
 //!   exists: that is what makes a rerun create no duplicate.
 
+mod batch;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
@@ -76,8 +77,8 @@ pub struct TableSchema {
     /// The single primary-key column.
     pub key: String,
     pub key_generation: KeyGeneration,
-    /// The connector's stable name for this table's change log (PostgreSQL: from the
-    /// table's oid, so renaming the table keeps its log).
+    /// Which change log of this table to use: set by the sync algorithm per task and side
+    /// (`sync::log_name`), so every task has its own. Connectors add their own prefix.
     pub log_name: String,
 }
 

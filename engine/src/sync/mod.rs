@@ -62,6 +62,17 @@ pub use task::{TaskPlan, run_task};
 
 use crate::connectors::ConnectorError;
 
+/// The change log a task reads on one side. Every task has its own log per side (and its own
+/// trigger), so two tasks or packages syncing the same table never consume each other's
+/// changes.
+pub fn log_name(task: uuid::Uuid, side: Side) -> String {
+    let side = match side {
+        Side::Source => "s",
+        Side::Target => "t",
+    };
+    format!("{}_{side}", &task.simple().to_string()[..12])
+}
+
 /// Tuning for one run.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {

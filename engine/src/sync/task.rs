@@ -30,6 +30,9 @@ pub struct TaskPlan<'a> {
 struct Flow<'a> {
     plan: &'a TaskPlan<'a>,
     direction: Direction,
+    /// The plan's schemas with this task's change-log names (`super::log_name`).
+    source_schema: &'a TableSchema,
+    target_schema: &'a TableSchema,
 }
 
 impl<'a> Flow<'a> {
@@ -52,16 +55,16 @@ impl<'a> Flow<'a> {
     }
     fn read_schema(&self) -> &'a TableSchema {
         if self.forward() {
-            &self.plan.source_schema
+            self.source_schema
         } else {
-            &self.plan.target_schema
+            self.target_schema
         }
     }
     fn write_schema(&self) -> &'a TableSchema {
         if self.forward() {
-            &self.plan.target_schema
+            self.target_schema
         } else {
-            &self.plan.source_schema
+            self.source_schema
         }
     }
     fn mapping(&self) -> &'a CompiledMapping {
@@ -133,6 +136,8 @@ impl Op {
 
 struct Run<'a> {
     plan: &'a TaskPlan<'a>,
+    source_schema: &'a TableSchema,
+    target_schema: &'a TableSchema,
     state: &'a dyn StateStore,
     options: &'a SyncOptions,
     cancel: &'a CancelToken,
@@ -148,8 +153,14 @@ pub async fn run_task(
     options: &SyncOptions,
     cancel: &CancelToken,
 ) -> Result<TaskSummary, SyncError> {
+    let mut source_schema = plan.source_schema.clone();
+    source_schema.log_name = super::log_name(plan.id, Side::Source);
+    let mut target_schema = plan.target_schema.clone();
+    target_schema.log_name = super::log_name(plan.id, Side::Target);
     let mut run = Run {
         plan,
+        source_schema: &source_schema,
+        target_schema: &target_schema,
         state,
         options,
         cancel,
@@ -158,14 +169,8 @@ pub async fn run_task(
             ..Default::default()
         },
     };
-    let forward = Flow {
-        plan,
-        direction: Direction::SourceToTarget,
-    };
-    let backward = Flow {
-        plan,
-        direction: Direction::TargetToSource,
-    };
+    let forward = run.flow(Direction::SourceToTarget);
+    let backward = run.flow(Direction::TargetToSource);
 
     let mut task_state = state.load(plan.id).await?;
     run.ensure_tracking(&mut task_state).await?;
@@ -236,7 +241,16 @@ async fn consume(flow: Flow<'_>, changes: &Snapshot) -> Result<(), SyncError> {
 /// counterpart (None: not mapped).
 type Item = (Key, Option<Row>, Option<Key>);
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn flow(&self, direction: Direction) -> Flow<'a> {
+        Flow {
+            plan: self.plan,
+            direction,
+            source_schema: self.source_schema,
+            target_schema: self.target_schema,
+        }
+    }
+
     fn check_cancel(&self) -> Result<(), SyncError> {
         if self.cancel.is_canceled() {
             Err(SyncError::Canceled)
@@ -246,14 +260,8 @@ impl Run<'_> {
     }
 
     async fn ensure_tracking(&mut self, task_state: &mut TaskState) -> Result<(), SyncError> {
-        let forward = Flow {
-            plan: self.plan,
-            direction: Direction::SourceToTarget,
-        };
-        let backward = Flow {
-            plan: self.plan,
-            direction: Direction::TargetToSource,
-        };
+        let forward = self.flow(Direction::SourceToTarget);
+        let backward = self.flow(Direction::TargetToSource);
         let mut missing = false;
         for flow in [forward, backward] {
             missing |= !flow
@@ -281,7 +289,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Moves the pairs journaled by the `to` side of `flow` into the ID map.
+    /// At the start of a run: moves pairs journaled by a run that died before recording them
+    /// into the ID map, so their copies are known and never inserted twice.
     async fn reconcile(&self, flow: Flow<'_>) -> Result<(), SyncError> {
         let entries = flow
             .writer()
@@ -302,6 +311,28 @@ impl Run<'_> {
             .await
             .map_err(|e| flow.writing_failed(e))?;
         Ok(())
+    }
+
+    /// Puts the pairs of rows this run inserted into the ID map, then clears their journal
+    /// entries (kept only for a crash in between; see `reconcile`).
+    async fn record_inserts(
+        &self,
+        flow: Flow<'_>,
+        inserted: Vec<(Key, Key)>,
+    ) -> Result<(), SyncError> {
+        if inserted.is_empty() {
+            return Ok(());
+        }
+        let origins: Vec<Key> = inserted.iter().map(|(origin, _)| origin.clone()).collect();
+        let pairs: Vec<(Key, Key)> = inserted
+            .into_iter()
+            .map(|(origin, new)| flow.pair(origin, new))
+            .collect();
+        self.state.add_pairs(self.plan.id, &pairs).await?;
+        flow.writer()
+            .clear_journal(&flow.journal(), &origins)
+            .await
+            .map_err(|e| flow.writing_failed(e))
     }
 
     async fn push_changes(&mut self, flow: Flow<'_>, changes: Snapshot) -> Result<(), SyncError> {
@@ -398,10 +429,14 @@ impl Run<'_> {
         };
         let mut unmap = Vec::new();
         let mut reinsert = Vec::new();
+        let mut inserted = Vec::new();
         for ((key, op, mapped), outcome) in meta.into_iter().zip(outcomes) {
             let counts = self.summary.counts_mut(flow.direction);
             match outcome {
-                WriteOutcome::Inserted(_) => counts.inserted += 1,
+                WriteOutcome::Inserted(new_key) => {
+                    counts.inserted += 1;
+                    inserted.push((key, new_key));
+                }
                 WriteOutcome::Updated => counts.updated += 1,
                 WriteOutcome::Deleted => {
                     counts.deleted += 1;
@@ -440,8 +475,9 @@ impl Run<'_> {
                 .map_err(|e| flow.writing_failed(e))?;
             for (key, outcome) in origins.into_iter().zip(outcomes) {
                 match outcome {
-                    WriteOutcome::Inserted(_) => {
-                        self.summary.counts_mut(flow.direction).inserted += 1
+                    WriteOutcome::Inserted(new_key) => {
+                        self.summary.counts_mut(flow.direction).inserted += 1;
+                        inserted.push((key, new_key));
                     }
                     WriteOutcome::Failed(message) => {
                         self.record_failure(flow, &key, Op::Insert, message);
@@ -451,7 +487,7 @@ impl Run<'_> {
                 }
             }
         }
-        self.reconcile(flow).await?;
+        self.record_inserts(flow, inserted).await?;
         if !retry.is_empty() {
             flow.reader()
                 .requeue(flow.read_schema(), &retry)
@@ -466,14 +502,8 @@ impl Run<'_> {
         task_state: &mut TaskState,
         mut pass: FullPass,
     ) -> Result<(), SyncError> {
-        let forward = Flow {
-            plan: self.plan,
-            direction: Direction::SourceToTarget,
-        };
-        let backward = Flow {
-            plan: self.plan,
-            direction: Direction::TargetToSource,
-        };
+        let forward = self.flow(Direction::SourceToTarget);
+        let backward = self.flow(Direction::TargetToSource);
         if pass.direction == Direction::SourceToTarget {
             loop {
                 self.check_cancel()?;
@@ -513,7 +543,7 @@ impl Run<'_> {
             let existing: HashSet<Key> = self
                 .plan
                 .source
-                .fetch(&self.plan.source_schema, &mapped_sources)
+                .fetch(self.source_schema, &mapped_sources)
                 .await
                 .map_err(|e| forward.reading_failed(e))?
                 .into_iter()

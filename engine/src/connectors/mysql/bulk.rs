@@ -8,45 +8,12 @@ use std::collections::HashSet;
 
 use sqlx::{MySql, Transaction};
 
-use super::super::{Key, KeyGeneration, Row, TableSchema, WriteOp, WriteOutcome};
+pub use super::super::batch::BulkError;
+use super::super::batch::{Split, common_columns, split};
+use super::super::{Key, KeyGeneration, TableSchema, WriteOp, WriteOutcome};
 use super::{qualified, quote, values};
 
 const MAX_PARAMS: usize = 30_000;
-
-pub enum BulkError {
-    Fallback,
-    Fatal(sqlx::Error),
-}
-
-impl From<sqlx::Error> for BulkError {
-    fn from(e: sqlx::Error) -> Self {
-        if super::super::sql_error::record_failure(&e).is_some() {
-            BulkError::Fallback
-        } else {
-            BulkError::Fatal(e)
-        }
-    }
-}
-
-fn common_columns<'a>(
-    schema: &TableSchema,
-    rows: impl Iterator<Item = &'a Row>,
-) -> Option<Vec<String>> {
-    let mut columns: Option<Vec<String>> = None;
-    for row in rows {
-        let these: Vec<String> = row
-            .keys()
-            .filter(|c| schema.column(c).is_some() && **c != schema.key)
-            .cloned()
-            .collect();
-        match &columns {
-            None => columns = Some(these),
-            Some(first) if *first != these => return None,
-            _ => {}
-        }
-    }
-    columns
-}
 
 /// Which of `keys` exist, locking them for the rest of the transaction.
 async fn existing(
@@ -81,14 +48,11 @@ pub async fn write(
     let table = qualified(&schema.table);
     let key = quote(&schema.key);
 
-    let inserts: Vec<(usize, &Key, &Row)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Insert { origin, row } => Some((i, origin, row)),
-            _ => None,
-        })
-        .collect();
+    let Split {
+        inserts,
+        updates,
+        deletes,
+    } = split(ops);
     if !inserts.is_empty() {
         let columns = common_columns(schema, inserts.iter().map(|(_, _, r)| *r))
             .ok_or(BulkError::Fallback)?;
@@ -155,14 +119,6 @@ pub async fn write(
         }
     }
 
-    let updates: Vec<(usize, &Key, &Row)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Update { key, row } => Some((i, key, row)),
-            _ => None,
-        })
-        .collect();
     if !updates.is_empty() {
         let present = existing(
             tx,
@@ -189,14 +145,6 @@ pub async fn write(
         }
     }
 
-    let deletes: Vec<(usize, &Key)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Delete { key } => Some((i, key)),
-            _ => None,
-        })
-        .collect();
     if !deletes.is_empty() {
         let keys: Vec<&Key> = deletes.iter().map(|(_, k)| *k).collect();
         let present = existing(tx, schema, &keys).await?;

@@ -206,6 +206,6 @@ pub async fn describe(pool: &MySqlPool, table: &TableRef) -> Result<TableSchema>
         columns,
         key,
         key_generation: key_generation.expect("the key column is among the columns"),
-        log_name: format!("lockstep_log_{}", &hex::encode(digest)[..16]),
+        log_name: format!("table{}", &hex::encode(digest)[..16]),
     })
 }

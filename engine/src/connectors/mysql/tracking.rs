@@ -12,14 +12,14 @@ use crate::package::TableRef;
 pub fn log_table(table: &TableSchema) -> String {
     qualified(&TableRef {
         schema: table.table.schema.clone(),
-        name: table.log_name.clone(),
+        name: format!("lockstep_log_{}", table.log_name),
     })
 }
 
 fn trigger(table: &TableSchema, event: &str) -> String {
     qualified(&TableRef {
         schema: table.table.schema.clone(),
-        name: format!("{}_{event}", table.log_name),
+        name: format!("lockstep_log_{}_{event}", table.log_name),
     })
 }
 
@@ -29,10 +29,12 @@ fn schema_name(table: &TableSchema) -> &str {
 
 pub async fn installed(pool: &MySqlPool, table: &TableSchema) -> Result<bool> {
     let triggers: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE CONCAT(?, '\\_%')",
+        "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME IN (?, ?, ?)",
     )
     .bind(schema_name(table))
-    .bind(&table.log_name)
+    .bind(format!("lockstep_log_{}_ins", table.log_name))
+    .bind(format!("lockstep_log_{}_upd", table.log_name))
+    .bind(format!("lockstep_log_{}_del", table.log_name))
     .fetch_one(pool)
     .await
     .map_err(classify)?;
@@ -40,7 +42,7 @@ pub async fn installed(pool: &MySqlPool, table: &TableSchema) -> Result<bool> {
         "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
     )
     .bind(schema_name(table))
-    .bind(&table.log_name)
+    .bind(format!("lockstep_log_{}", table.log_name))
     .fetch_one(pool)
     .await
     .map_err(classify)?;

@@ -7,27 +7,13 @@ use std::collections::HashSet;
 
 use sqlx::{Postgres, Transaction};
 
-use super::super::{Key, KeyGeneration, Row, TableSchema, WriteOp, WriteOutcome};
+pub use super::super::batch::BulkError;
+use super::super::batch::{Split, common_columns, split};
+use super::super::{Key, KeyGeneration, TableSchema, WriteOp, WriteOutcome};
 use super::{key_cast, qualified, quote, values};
 
 /// Bind parameters per statement stay well under PostgreSQL's 65,535.
 const MAX_PARAMS: usize = 30_000;
-
-pub enum BulkError {
-    /// A record failed (or the batch does not fit the fast path): redo record by record.
-    Fallback,
-    Fatal(sqlx::Error),
-}
-
-impl From<sqlx::Error> for BulkError {
-    fn from(e: sqlx::Error) -> Self {
-        if super::super::sql_error::record_failure(&e).is_some() {
-            BulkError::Fallback
-        } else {
-            BulkError::Fatal(e)
-        }
-    }
-}
 
 async fn allocate_keys(
     tx: &mut Transaction<'_, Postgres>,
@@ -55,27 +41,6 @@ async fn allocate_keys(
     }
 }
 
-/// The columns every row writes, when all rows write the same ones.
-fn common_columns<'a>(
-    schema: &TableSchema,
-    rows: impl Iterator<Item = &'a Row>,
-) -> Option<Vec<String>> {
-    let mut columns: Option<Vec<String>> = None;
-    for row in rows {
-        let these: Vec<String> = row
-            .keys()
-            .filter(|c| schema.column(c).is_some() && **c != schema.key)
-            .cloned()
-            .collect();
-        match &columns {
-            None => columns = Some(these),
-            Some(first) if *first != these => return None,
-            _ => {}
-        }
-    }
-    columns
-}
-
 pub async fn write(
     tx: &mut Transaction<'_, Postgres>,
     schema: &TableSchema,
@@ -87,14 +52,11 @@ pub async fn write(
     let key = quote(&schema.key);
     let key_type = key_cast(schema);
 
-    let inserts: Vec<(usize, &Key, &Row)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Insert { origin, row } => Some((i, origin, row)),
-            _ => None,
-        })
-        .collect();
+    let Split {
+        inserts,
+        updates,
+        deletes,
+    } = split(ops);
     if !inserts.is_empty() {
         let columns = common_columns(schema, inserts.iter().map(|(_, _, r)| *r))
             .ok_or(BulkError::Fallback)?;
@@ -154,14 +116,6 @@ pub async fn write(
         }
     }
 
-    let updates: Vec<(usize, &Key, &Row)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Update { key, row } => Some((i, key, row)),
-            _ => None,
-        })
-        .collect();
     if !updates.is_empty() {
         let columns = common_columns(schema, updates.iter().map(|(_, _, r)| *r))
             .ok_or(BulkError::Fallback)?;
@@ -221,14 +175,6 @@ pub async fn write(
         }
     }
 
-    let deletes: Vec<(usize, &Key)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, op)| match op {
-            WriteOp::Delete { key } => Some((i, key)),
-            _ => None,
-        })
-        .collect();
     if !deletes.is_empty() {
         let keys: Vec<&str> = deletes.iter().map(|(_, k)| k.0.as_str()).collect();
         let gone: HashSet<String> = sqlx::query_scalar(&format!(

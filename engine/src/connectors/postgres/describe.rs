@@ -169,7 +169,7 @@ pub async fn describe(pool: &PgPool, table: &TableRef) -> Result<TableSchema> {
         columns,
         key,
         key_generation: key_generation.expect("the key column is among the columns"),
-        log_name: format!("log_{oid}"),
+        log_name: format!("table{oid}"),
     })
 }
 

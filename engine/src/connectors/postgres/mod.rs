@@ -281,18 +281,22 @@ impl Connector for PostgresConnector {
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let key = quote(&table.key);
+        // Two statements rather than `$1 IS NULL OR key > $1`, which a generic prepared plan
+        // cannot turn into an index range: every page would scan the table.
+        let filter = match after {
+            Some(_) => format!("WHERE {key} > $2::text::{}", key_cast(table)),
+            None => String::new(),
+        };
         let sql = format!(
-            "SELECT {} FROM {} WHERE $1::text IS NULL OR {key} > $1::text::{} ORDER BY {key} LIMIT $2",
+            "SELECT {} FROM {} {filter} ORDER BY {key} LIMIT $1",
             select_list(table),
             qualified(&table.table),
-            key_cast(table)
         );
-        let rows = sqlx::query(&sql)
-            .bind(after.map(|k| k.0.as_str()))
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
+        let mut query = sqlx::query(&sql).bind(limit as i64);
+        if let Some(after) = after {
+            query = query.bind(&after.0);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
         rows_from(table, rows)
     }
 

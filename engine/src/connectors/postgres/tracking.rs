@@ -10,10 +10,13 @@ use crate::connectors::sql_error::classify;
 
 /// The change log's qualified name.
 pub fn log_table(table: &TableSchema) -> String {
-    format!("lockstep.{}", quote(&table.log_name))
+    format!("lockstep.{}", quote(&format!("log_{}", table.log_name)))
 }
 
-const TRIGGER: &str = "lockstep_log";
+/// The trigger feeding this log (trigger names are per table).
+fn trigger(table: &TableSchema) -> String {
+    format!("lockstep_{}", table.log_name)
+}
 
 pub async fn installed(pool: &PgPool, table: &TableSchema) -> Result<bool> {
     sqlx::query_scalar(
@@ -21,7 +24,7 @@ pub async fn installed(pool: &PgPool, table: &TableSchema) -> Result<bool> {
             AND to_regclass($3) IS NOT NULL",
     )
     .bind(qualified(&table.table))
-    .bind(TRIGGER)
+    .bind(trigger(table))
     .bind(log_table(table))
     .fetch_one(pool)
     .await
@@ -69,7 +72,8 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
         ),
         function,
         format!(
-            "CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {log}()",
+            "CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {log}()",
+            quote(&trigger(table)),
             qualified(&table.table)
         ),
     ];
@@ -88,7 +92,8 @@ pub async fn remove(pool: &PgPool, table: &TableSchema) -> Result<()> {
     let mut tx = pool.begin().await.map_err(classify)?;
     for statement in [
         format!(
-            "DROP TRIGGER IF EXISTS {TRIGGER} ON {}",
+            "DROP TRIGGER IF EXISTS {} ON {}",
+            quote(&trigger(table)),
             qualified(&table.table)
         ),
         format!("DROP FUNCTION IF EXISTS {log}()"),

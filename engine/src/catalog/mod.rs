@@ -1,8 +1,9 @@
 //! Our metadata database: every table Lockstep itself stores, and the rules that guard it.
 //!
-//! Each function takes the acting user's identity and the workspace explicitly and checks
+//! Functions that act for a person take their identity and the workspace explicitly and check
 //! membership and role in the same query or transaction that reads or writes, so a caller
-//! cannot forget the check.
+//! cannot forget the check. Headless ones (packages, runs, the sync state) take a workspace
+//! resolved by the command or job that calls them.
 
 mod email;
 mod error;

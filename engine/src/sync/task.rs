@@ -297,20 +297,7 @@ impl<'a> Run<'a> {
             .read_journal(&flow.journal())
             .await
             .map_err(|e| flow.writing_failed(e))?;
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let origins: Vec<Key> = entries.iter().map(|(origin, _)| origin.clone()).collect();
-        let pairs: Vec<(Key, Key)> = entries
-            .into_iter()
-            .map(|(origin, new)| flow.pair(origin, new))
-            .collect();
-        self.state.add_pairs(self.plan.id, &pairs).await?;
-        flow.writer()
-            .clear_journal(&flow.journal(), &origins)
-            .await
-            .map_err(|e| flow.writing_failed(e))?;
-        Ok(())
+        self.record_inserts(flow, entries).await
     }
 
     /// Puts the pairs of rows this run inserted into the ID map, then clears their journal

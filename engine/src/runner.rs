@@ -6,14 +6,24 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::catalog::parameters::Reset;
 use crate::catalog::{self, CatalogError};
-use crate::connectors::{self, ConnectorError};
+use crate::connectors::{self, Connector, ConnectorError, KeyGeneration, TableSchema};
 use crate::mapping::CompiledMapping;
 use crate::mapping::locale::Locale;
-use crate::package::Package;
+use crate::package::{Package, TableRef};
 use crate::sync::{
-    CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
+    CancelToken, RecordError, Side, SyncError, SyncOptions, TaskPlan, TaskSummary, log_name,
+    run_task,
 };
+
+/// A parameter reset to apply before the run (see `catalog::parameters`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRequest {
+    pub what: Reset,
+    /// Tasks named by their source table as written in the file; empty: every task.
+    pub tasks: Vec<String>,
+}
 
 /// The outcome of one run, as the `sync` command prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +53,7 @@ pub async fn run_package(
     workspace_id: Uuid,
     package: &Package,
     allow_connection_change: bool,
+    reset: Option<&ResetRequest>,
     started_by: &str,
     options: &SyncOptions,
     cancel: &CancelToken,
@@ -56,6 +67,10 @@ pub async fn run_package(
                 other => RunnerError::Catalog(other),
             })?;
     let locale = Locale::parse(&package.locale).map_err(RunnerError::Invalid)?;
+    let reset_tasks = match reset {
+        Some(request) => Some(tasks_named(package, &saved.tasks, &request.tasks)?),
+        None => None,
+    };
 
     let sides = async {
         let source = connectors::connect(&package.source)
@@ -134,6 +149,10 @@ pub async fn run_package(
         });
     }
 
+    remove_retired_tracking(pool, saved.id, source.as_ref(), target.as_ref()).await?;
+    if let (Some(request), Some(tasks)) = (reset, &reset_tasks) {
+        catalog::parameters::reset(pool, workspace_id, saved.id, Some(tasks), request.what).await?;
+    }
     let run_id = catalog::runs::start(pool, workspace_id, saved.id, started_by).await?;
     let state = catalog::sync_state::PgStateStore::new(pool.clone());
     let mut tasks = Vec::new();
@@ -174,6 +193,74 @@ pub async fn run_package(
     )
     .await?;
     Ok(report)
+}
+
+/// The ids of the tasks whose source table is named (all tasks when none is).
+fn tasks_named(
+    package: &Package,
+    ids: &[Uuid],
+    names: &[String],
+) -> Result<Vec<Uuid>, RunnerError> {
+    if names.is_empty() {
+        return Ok(ids.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            let wanted = TableRef::parse(name).map_err(RunnerError::Invalid)?;
+            package
+                .tasks
+                .iter()
+                .zip(ids)
+                .find(|(task, _)| task.source == wanted)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| {
+                    let known: Vec<String> =
+                        package.tasks.iter().map(|t| t.source.to_string()).collect();
+                    RunnerError::Invalid(format!(
+                        "no task reads the source table “{name}”; the tasks read: {}",
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Removes the change tracking of tasks taken out of the package. A failure is logged and
+/// retried by the next run; it does not stop this one.
+async fn remove_retired_tracking(
+    pool: &PgPool,
+    package_id: Uuid,
+    source: &dyn Connector,
+    target: &dyn Connector,
+) -> Result<(), RunnerError> {
+    for task in catalog::packages::retired_tasks(pool, package_id).await? {
+        let mut removed = true;
+        for (connector, table, side) in [
+            (source, &task.source_table, Side::Source),
+            (target, &task.target_table, Side::Target),
+        ] {
+            let Ok(table) = TableRef::parse(table) else {
+                continue;
+            };
+            // Removing tracking needs only the table and the log's name.
+            let schema = TableSchema {
+                table,
+                columns: Vec::new(),
+                key: String::new(),
+                key_generation: KeyGeneration::Identity,
+                log_name: log_name(task.id, side),
+            };
+            if let Err(e) = connector.remove_tracking(&schema).await {
+                tracing::warn!(table = %schema.table, error = %e, "could not remove the change tracking of a removed task; will retry");
+                removed = false;
+            }
+        }
+        if removed {
+            catalog::packages::forget_retired_task(pool, task.id).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn record_failed_run(

@@ -380,3 +380,30 @@ async fn random_changes_converge_between_two_postgresql_databases() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_first_run_pages_through_both_sides_in_key_order() {
+    // int4 keys crossing 9 → 10 → 100, pages of 50: a page read in text order ("10" < "9")
+    // would skip rows.
+    let pair = Pair::new("CREATE TABLE p (id serial PRIMARY KEY, name text NOT NULL)").await;
+    exec(
+        &pair.source_pool,
+        "INSERT INTO p (name) SELECT 'source ' || g FROM generate_series(1, 120) g",
+    )
+    .await;
+    exec(
+        &pair.target_pool,
+        "INSERT INTO p (name) SELECT 'target ' || g FROM generate_series(1, 130) g",
+    )
+    .await;
+    let summary = pair.run("p", &["name"]).await;
+    assert_eq!(summary.source_to_target.inserted, 120);
+    assert_eq!(summary.target_to_source.inserted, 130);
+    let (s, t) = pair.contents("SELECT name FROM p").await;
+    assert_eq!(s.len(), 250);
+    assert_eq!(s, t);
+    // And nothing is left to do.
+    let again = pair.run("p", &["name"]).await;
+    assert_eq!(again.source_to_target, Default::default());
+    assert_eq!(again.target_to_source, Default::default());
+}

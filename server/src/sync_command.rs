@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use engine::catalog::parameters::Reset;
 use engine::catalog::workspaces;
 use engine::package::Package;
-use engine::runner::{RunnerError, run_package};
+use engine::runner::{ResetRequest, RunnerError, run_package};
 use engine::sync::{CancelToken, SyncOptions};
 
 use crate::config::Settings;
@@ -24,9 +25,24 @@ pub struct SyncArgs {
     /// cleared and the next run copies everything between the two.
     #[arg(long)]
     pub allow_connection_change: bool,
+    /// Reset a package parameter before running: `last-sync-time` (the next run compares
+    /// everything: mapped pairs are re-synced, the source wins, and rows without a copy are
+    /// copied) or `tracking` (re-creates the change-tracking triggers, then the same full
+    /// pass). Neither deletes nor duplicates anything.
+    #[arg(long, value_name = "PARAMETER", value_parser = parse_reset)]
+    pub reset: Option<Reset>,
+    /// Re-apply the mapping of the task reading this source table (as written in the file)
+    /// to every record it has synced. May be repeated.
+    #[arg(long, value_name = "SOURCE_TABLE", conflicts_with = "reset")]
+    pub resync_task: Vec<String>,
     /// Records per write batch.
     #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
+}
+
+fn parse_reset(text: &str) -> Result<Reset, String> {
+    Reset::parse(text)
+        .ok_or_else(|| format!("unknown parameter “{text}”: use last-sync-time or tracking"))
 }
 
 pub const EXIT_FAILED: i32 = 1;
@@ -62,11 +78,23 @@ pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
     let options = SyncOptions {
         batch_size: args.batch_size.max(1),
     };
+    let reset = match (args.reset, args.resync_task.is_empty()) {
+        (Some(what), _) => Some(ResetRequest {
+            what,
+            tasks: Vec::new(),
+        }),
+        (None, false) => Some(ResetRequest {
+            what: Reset::LastSyncTime,
+            tasks: args.resync_task.clone(),
+        }),
+        (None, true) => None,
+    };
     match run_package(
         &pool,
         workspace.id,
         &package,
         args.allow_connection_change,
+        reset.as_ref(),
         "cli",
         &options,
         &cancel,

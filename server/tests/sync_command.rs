@@ -320,3 +320,155 @@ async fn killing_the_process_mid_run_loses_and_duplicates_nothing() {
         "no lost change"
     );
 }
+
+async fn names(pool: &PgPool, sql: &str) -> Vec<String> {
+    let mut rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
+    rows.sort();
+    rows
+}
+
+fn tagged_people(tag: &str) -> Value {
+    serde_json::json!([{ "source": "people", "target": "people",
+        "source_to_target": { "name": "name", "tag": { "constant": tag } },
+        "target_to_source": { "name": "name" } }])
+}
+
+#[tokio::test]
+async fn parameter_resets_resync_without_deleting_or_duplicating() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL, tag text)")
+            .await
+            .unwrap();
+    }
+    s.execute("INSERT INTO people (name) VALUES ('Ann'), ('Bob')")
+        .await
+        .unwrap();
+    let v1 = env.write(
+        "p.json",
+        &package("People", &s_url, &t_url, tagged_people("v1")),
+    );
+    assert_eq!(env.sync(&v1, &[]).0, 0);
+
+    // Resync task: a changed mapping reaches every synced record, not only changed ones.
+    let v2 = env.write(
+        "p2.json",
+        &package("People", &s_url, &t_url, tagged_people("v2")),
+    );
+    assert_eq!(env.sync(&v2, &[]).0, 0);
+    assert_eq!(
+        names(&t, "SELECT tag FROM people").await,
+        ["v1", "v1"],
+        "a plain run applies a mapping change only to records changed afterwards"
+    );
+    let (code, _, stderr) = env.sync(&v2, &["--resync-task", "people"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(names(&t, "SELECT tag FROM people").await, ["v2", "v2"]);
+    let (code, _, stderr) = env.sync(&v2, &["--resync-task", "pets"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no task reads the source table “pets”"),
+        "{stderr}"
+    );
+
+    // LastSyncTime: a change the log never saw (triggers bypassed) is found by the full pass.
+    s.execute(
+        "SET session_replication_role = replica; UPDATE people SET name = 'Ann (renamed)' WHERE name = 'Ann'; RESET session_replication_role",
+    )
+    .await
+    .unwrap();
+    assert_eq!(env.sync(&v2, &[]).0, 0);
+    assert_eq!(names(&t, "SELECT name FROM people").await, ["Ann", "Bob"]);
+    let (code, _, stderr) = env.sync(&v2, &["--reset", "last-sync-time"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        names(&t, "SELECT name FROM people").await,
+        ["Ann (renamed)", "Bob"]
+    );
+    assert_eq!(
+        names(&s, "SELECT name FROM people").await,
+        ["Ann (renamed)", "Bob"],
+        "nothing duplicated back into the source"
+    );
+
+    // InitTrackingObjects: a trigger function someone broke is re-created.
+    let function: String = sqlx::query_scalar(
+        "SELECT format('%I.%I', n.nspname, p.proname) FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'lockstep'",
+    )
+    .fetch_one(&s)
+    .await
+    .unwrap();
+    s.execute(
+        format!(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    s.execute("INSERT INTO people (name) VALUES ('Cid')")
+        .await
+        .unwrap();
+    assert_eq!(env.sync(&v2, &[]).0, 0);
+    assert_eq!(count(&t, "SELECT count(*) FROM people").await, 2);
+    let (code, _, stderr) = env.sync(&v2, &["--reset", "tracking"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM people WHERE name = 'Cid'").await,
+        1
+    );
+    s.execute("INSERT INTO people (name) VALUES ('Dan')")
+        .await
+        .unwrap();
+    assert_eq!(env.sync(&v2, &[]).0, 0);
+    assert_eq!(
+        names(&t, "SELECT name FROM people").await,
+        ["Ann (renamed)", "Bob", "Cid", "Dan"],
+        "changes are logged again after the reset"
+    );
+    assert_eq!(count(&s, "SELECT count(*) FROM people").await, 4);
+}
+
+#[tokio::test]
+async fn a_removed_task_leaves_no_tracking_behind() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute(
+            "CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL);
+             CREATE TABLE pets (id serial PRIMARY KEY, name text NOT NULL)",
+        )
+        .await
+        .unwrap();
+    }
+    let mut both = package("People", &s_url, &t_url, people_task());
+    both["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "source": "pets", "target": "pets",
+            "source_to_target": { "name": "name" }, "target_to_source": { "name": "name" } }));
+    let file = env.write("p.json", &both);
+    assert_eq!(env.sync(&file, &[]).0, 0);
+    let tracking = |pool: PgPool| async move {
+        (
+            count(&pool, "SELECT count(*) FROM pg_tables WHERE schemaname = 'lockstep' AND tablename LIKE 'log\\_%'").await,
+            count(&pool, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pets'::regclass").await,
+        )
+    };
+    assert_eq!(tracking(s.clone()).await, (2, 1));
+    assert_eq!(tracking(t.clone()).await, (2, 1));
+
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    let (code, _, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        tracking(s.clone()).await,
+        (1, 0),
+        "pets is no longer tracked"
+    );
+    assert_eq!(tracking(t.clone()).await, (1, 0));
+}

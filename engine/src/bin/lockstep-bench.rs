@@ -142,7 +142,9 @@ async fn sync_once(
     let summary = run_task(
         &plan,
         &state,
-        &SyncOptions { batch_size: 1000 },
+        &SyncOptions {
+            batch_size: arg("--batch", 1000) as usize,
+        },
         &CancelToken::default(),
     )
     .await

@@ -10,6 +10,7 @@ mod error;
 pub mod invitations;
 pub mod members;
 pub mod packages;
+pub mod parameters;
 mod password;
 mod role;
 pub mod runs;

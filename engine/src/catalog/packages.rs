@@ -2,8 +2,10 @@
 //!
 //! Editing rules (better than "reset and truncate"): a task is identified by its pair of
 //! tables; a changed mapping applies to records changed from now on; a new task gets its own
-//! first run; a removed task's ID map goes with it. A package whose source or target database
-//! changed is refused unless the caller allows it, because its ID map describes the old one.
+//! first run; a removed task's ID map goes with it, and its change tracking is removed from
+//! both databases by the package's next run (`retired_tasks`). A package whose source or
+//! target database changed is refused unless the caller allows it, because its ID map
+//! describes the old one.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -142,6 +144,17 @@ pub async fn save_from_file(
         .await?;
         tasks.push(task_id);
     }
+    // Removed tasks whose change tracking was installed: remembered until a run removes it.
+    sqlx::query(
+        "INSERT INTO retired_tasks (id, package_id, source_table, target_table)
+         SELECT id, package_id, source_table, target_table FROM package_tasks
+          WHERE package_id = $1 AND id <> ALL($2) AND tracking_installed
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&tasks)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM package_tasks WHERE package_id = $1 AND id <> ALL($2)")
         .bind(id)
         .bind(&tasks)
@@ -149,4 +162,41 @@ pub async fn save_from_file(
         .await?;
     tx.commit().await?;
     Ok(SavedPackage { id, tasks })
+}
+
+/// A removed task whose change tracking is still installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredTask {
+    pub id: Uuid,
+    pub source_table: String,
+    pub target_table: String,
+}
+
+pub async fn retired_tasks(
+    pool: &PgPool,
+    package_id: Uuid,
+) -> Result<Vec<RetiredTask>, CatalogError> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, source_table, target_table FROM retired_tasks WHERE package_id = $1 ORDER BY retired_at",
+    )
+    .bind(package_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, source_table, target_table)| RetiredTask {
+            id,
+            source_table,
+            target_table,
+        })
+        .collect())
+}
+
+/// The retired task's tracking is gone from both databases.
+pub async fn forget_retired_task(pool: &PgPool, id: Uuid) -> Result<(), CatalogError> {
+    sqlx::query("DELETE FROM retired_tasks WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

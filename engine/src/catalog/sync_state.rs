@@ -56,6 +56,24 @@ impl StateStore for PgStateStore {
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), StateError> {
         let sources: Vec<&str> = pairs.iter().map(|(s, _)| s.0.as_str()).collect();
         let targets: Vec<&str> = pairs.iter().map(|(_, t)| t.0.as_str()).collect();
+        // Fast path, one statement: a source key already mapped is re-pointed. A target key
+        // already mapped to another source (a database that re-used a deleted row's key)
+        // violates the unique index; then the slow path below unmaps both sides first.
+        let fast = sqlx::query(
+            "INSERT INTO id_map (task_id, source_key, target_key)
+             SELECT $1, s, t FROM unnest($2::text[], $3::text[]) AS p(s, t)
+             ON CONFLICT (task_id, source_key) DO UPDATE SET target_key = excluded.target_key",
+        )
+        .bind(task)
+        .bind(&sources)
+        .bind(&targets)
+        .execute(&self.pool)
+        .await;
+        match fast {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+            Err(e) => return Err(state_error(e)),
+        }
         let mut tx = self.pool.begin().await.map_err(state_error)?;
         // Two deletes, each on its own index (an OR of the two would scan the whole map).
         for (sql, keys) in [

@@ -310,6 +310,31 @@ impl Connector for MemoryConnector {
         }))
     }
 
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>> {
+        let from = after.and_then(id_of).map_or(0, |id| id + 1);
+        Ok(self.with_table(&table.table, |t| {
+            t.rows
+                .range(from..)
+                .take(limit)
+                .map(|(id, _)| key_of(*id))
+                .collect()
+        }))
+    }
+
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>> {
+        Ok(self.with_table(&table.table, |t| {
+            keys.iter()
+                .filter(|k| id_of(k).is_some_and(|id| t.rows.contains_key(&id)))
+                .cloned()
+                .collect()
+        }))
+    }
+
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
         Ok(self.with_table(&table.table, |t| {
             keys.iter()
@@ -393,12 +418,8 @@ impl Connector for MemoryConnector {
             }))
     }
 
-    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()> {
-        if let Some(j) = self.lock().journals.get_mut(journal) {
-            for origin in origins {
-                j.remove(origin);
-            }
-        }
+    async fn clear_journal(&self, journal: &str) -> Result<()> {
+        self.lock().journals.remove(journal);
         Ok(())
     }
 }

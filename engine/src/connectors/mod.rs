@@ -12,8 +12,8 @@
 //!   survives until a later run reads it.
 //! - **Insert journal.** Every row `write` inserts is recorded, in the same transaction as the
 //!   insert, as (origin key → new key) under the journal name given. Until the engine has moved
-//!   those pairs into the ID map and cleared them, a crash cannot lose the fact that the copy
-//!   exists: that is what makes a rerun create no duplicate.
+//!   those pairs into the ID map and cleared the journal, a crash cannot lose the fact that the
+//!   copy exists: that is what makes a rerun create no duplicate.
 
 mod batch;
 pub mod memory;
@@ -193,8 +193,18 @@ pub trait Connector: Send + Sync {
         after: Option<&Key>,
         limit: usize,
     ) -> Result<Vec<(Key, Row)>>;
+    /// Only the keys, in the same order as `scan`: a full pass's cheap first look at a side
+    /// whose rows are mostly copies already.
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>>;
     /// The rows that still exist among `keys`.
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>>;
+    /// Which of `keys` still exist (no row data read).
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>>;
 
     /// Applies `ops` atomically per record (a failing record does not undo the others) and
     /// journals inserts under `journal`. Not recorded in the change log.
@@ -206,7 +216,24 @@ pub trait Connector: Send + Sync {
     ) -> Result<Vec<WriteOutcome>>;
     /// Journal entries: (origin key on the other side, key of the copy here).
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>>;
-    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()>;
+    /// Forgets every entry under `journal` (the engine has put them all into the ID map).
+    async fn clear_journal(&self, journal: &str) -> Result<()>;
+}
+
+/// (origins, keys of the copies) of the inserts that succeeded, for the journal.
+pub(crate) fn inserted_pairs<'a>(
+    ops: &'a [WriteOp],
+    outcomes: &'a [WriteOutcome],
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    ops.iter()
+        .zip(outcomes)
+        .filter_map(|(op, outcome)| match (op, outcome) {
+            (WriteOp::Insert { origin, .. }, WriteOutcome::Inserted(key)) => {
+                Some((origin.0.as_str(), key.0.as_str()))
+            }
+            _ => None,
+        })
+        .unzip()
 }
 
 /// Connects to the data source a package names.

@@ -237,6 +237,18 @@ async fn consume(flow: Flow<'_>, changes: &Snapshot) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// A page of the read side's rows, in key order, after `after`.
+async fn scan_rows(
+    flow: Flow<'_>,
+    after: Option<Key>,
+    limit: usize,
+) -> Result<Vec<(Key, Row)>, SyncError> {
+    flow.reader()
+        .scan(flow.read_schema(), after.as_ref(), limit)
+        .await
+        .map_err(|e| flow.reading_failed(e))
+}
+
 /// A record to bring to the other side: its key, its current row (None: deleted), and its
 /// counterpart (None: not mapped).
 type Item = (Key, Option<Row>, Option<Key>);
@@ -297,7 +309,11 @@ impl<'a> Run<'a> {
             .read_journal(&flow.journal())
             .await
             .map_err(|e| flow.writing_failed(e))?;
-        self.record_inserts(flow, entries).await
+        // An origin journaled twice (copied, then re-created after the copy was deleted):
+        // the later copy is the live one.
+        let latest: HashMap<Key, Key> = entries.into_iter().collect();
+        self.record_inserts(flow, latest.into_iter().collect())
+            .await
     }
 
     /// Puts the pairs of rows this run inserted into the ID map, then clears their journal
@@ -310,14 +326,13 @@ impl<'a> Run<'a> {
         if inserted.is_empty() {
             return Ok(());
         }
-        let origins: Vec<Key> = inserted.iter().map(|(origin, _)| origin.clone()).collect();
         let pairs: Vec<(Key, Key)> = inserted
             .into_iter()
             .map(|(origin, new)| flow.pair(origin, new))
             .collect();
         self.state.add_pairs(self.plan.id, &pairs).await?;
         flow.writer()
-            .clear_journal(&flow.journal(), &origins)
+            .clear_journal(&flow.journal())
             .await
             .map_err(|e| flow.writing_failed(e))
     }
@@ -492,9 +507,10 @@ impl<'a> Run<'a> {
         let forward = self.flow(Direction::SourceToTarget);
         let backward = self.flow(Direction::TargetToSource);
         if pass.direction == Direction::SourceToTarget {
+            let batch = self.options.batch_size.max(1);
+            let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
             loop {
                 self.check_cancel()?;
-                let rows = self.scan(forward, pass.after.as_ref()).await?;
                 let Some((last, _)) = rows.last() else { break };
                 pass.after = Some(last.clone());
                 let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
@@ -502,12 +518,21 @@ impl<'a> Run<'a> {
                     .state
                     .counterparts(self.plan.id, Side::Source, &keys)
                     .await?;
-                let items = rows.into_iter().map(|(k, row)| {
-                    let cp = counterparts.get(&k).cloned();
-                    (k, Some(row), cp)
-                });
-                self.apply_batch(forward, items.collect()).await?;
+                let items = rows
+                    .into_iter()
+                    .map(|(k, row)| {
+                        let cp = counterparts.get(&k).cloned();
+                        (k, Some(row), cp)
+                    })
+                    .collect();
+                // The next page is read while this one is written.
+                let (applied, next) = tokio::join!(
+                    self.apply_batch(forward, items),
+                    scan_rows(forward, pass.after.clone(), batch)
+                );
+                applied?;
                 self.save_cursor(task_state, &pass).await?;
+                rows = next?;
             }
             pass = FullPass {
                 direction: Direction::TargetToSource,
@@ -517,10 +542,18 @@ impl<'a> Run<'a> {
         }
         loop {
             self.check_cancel()?;
-            let rows = self.scan(backward, pass.after.as_ref()).await?;
-            let Some((last, _)) = rows.last() else { break };
+            // Keys first: on a first run most target rows are the copies just written.
+            let keys = backward
+                .reader()
+                .scan_keys(
+                    self.target_schema,
+                    pass.after.as_ref(),
+                    self.options.batch_size.max(1),
+                )
+                .await
+                .map_err(|e| backward.reading_failed(e))?;
+            let Some(last) = keys.last() else { break };
             pass.after = Some(last.clone());
-            let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
             let counterparts = self
                 .state
                 .counterparts(self.plan.id, Side::Target, &keys)
@@ -530,23 +563,31 @@ impl<'a> Run<'a> {
             let existing: HashSet<Key> = self
                 .plan
                 .source
-                .fetch(self.source_schema, &mapped_sources)
+                .existing(self.source_schema, &mapped_sources)
                 .await
                 .map_err(|e| forward.reading_failed(e))?
                 .into_iter()
-                .map(|(k, _)| k)
                 .collect();
-            let mut copies = Vec::new();
-            let mut deletions = Vec::new();
-            for (key, row) in rows {
-                match counterparts.get(&key) {
-                    None => copies.push((key, Some(row), None)),
-                    Some(source_key) if !existing.contains(source_key) => {
-                        deletions.push((source_key.clone(), None, Some(key)))
-                    }
-                    Some(_) => {}
-                }
-            }
+            let unmapped: Vec<Key> = keys
+                .iter()
+                .filter(|k| !counterparts.contains_key(*k))
+                .cloned()
+                .collect();
+            let copies: Vec<Item> = backward
+                .reader()
+                .fetch(self.target_schema, &unmapped)
+                .await
+                .map_err(|e| backward.reading_failed(e))?
+                .into_iter()
+                .map(|(key, row)| (key, Some(row), None))
+                .collect();
+            let deletions: Vec<Item> = keys
+                .into_iter()
+                .filter_map(|key| {
+                    let source_key = counterparts.get(&key)?;
+                    (!existing.contains(source_key)).then(|| (source_key.clone(), None, Some(key)))
+                })
+                .collect();
             self.apply_batch(backward, copies).await?;
             self.apply_batch(forward, deletions).await?;
             self.save_cursor(task_state, &pass).await?;
@@ -554,17 +595,6 @@ impl<'a> Run<'a> {
         task_state.full_pass = None;
         self.state.save(self.plan.id, task_state).await?;
         Ok(())
-    }
-
-    async fn scan(
-        &self,
-        flow: Flow<'_>,
-        after: Option<&Key>,
-    ) -> Result<Vec<(Key, Row)>, SyncError> {
-        flow.reader()
-            .scan(flow.read_schema(), after, self.options.batch_size.max(1))
-            .await
-            .map_err(|e| flow.reading_failed(e))
     }
 
     async fn save_cursor(

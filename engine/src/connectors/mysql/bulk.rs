@@ -98,22 +98,9 @@ pub async fn write(
             }
             new_keys.extend(chunk_keys);
         }
-        for chunk in inserts
-            .iter()
-            .zip(&new_keys)
-            .collect::<Vec<_>>()
-            .chunks(1000)
-        {
-            let sql = format!(
-                "INSERT INTO lockstep_journal (name, origin, new_key) VALUES {} ON DUPLICATE KEY UPDATE new_key = VALUES(new_key)",
-                vec!["(?, ?, ?)"; chunk.len()].join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for ((_, origin, _), new_key) in chunk {
-                query = query.bind(journal).bind(&origin.0).bind(*new_key);
-            }
-            query.execute(&mut **tx).await?;
-        }
+        let origins: Vec<&str> = inserts.iter().map(|(_, o, _)| o.0.as_str()).collect();
+        let keys: Vec<&str> = new_keys.iter().map(String::as_str).collect();
+        super::journal::record(tx, journal, &origins, &keys).await?;
         for ((i, _, _), new_key) in inserts.iter().zip(new_keys) {
             outcomes[*i] = Some(WriteOutcome::Inserted(Key(new_key)));
         }

@@ -6,6 +6,7 @@
 
 mod bulk;
 mod describe;
+mod journal;
 mod tracking;
 mod values;
 
@@ -16,7 +17,7 @@ use sqlx::{Connection, Executor, Row as _};
 use super::sql_error::{classify, record_failure};
 use super::{
     Connector, ConnectorError, Key, KeyGeneration, Result, Row, TableSchema, TrackedChange,
-    WriteOp, WriteOutcome,
+    WriteOp, WriteOutcome, inserted_pairs,
 };
 use crate::package::TableRef;
 
@@ -90,13 +91,12 @@ fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<V
 async fn apply_op(
     conn: &mut MySqlConnection,
     schema: &TableSchema,
-    journal: &str,
     op: &WriteOp,
 ) -> std::result::Result<WriteOutcome, sqlx::Error> {
     let table = qualified(&schema.table);
     let key = quote(&schema.key);
     match op {
-        WriteOp::Insert { origin, row } => {
+        WriteOp::Insert { row, .. } => {
             let (columns, binds) = values::assignments(schema, row);
             let placeholders = vec!["?"; columns.len()].join(", ");
             let returning = schema.key_generation == KeyGeneration::UuidDefault;
@@ -123,15 +123,6 @@ async fn apply_op(
                     .last_insert_id()
                     .to_string()
             };
-            sqlx::query(
-                "INSERT INTO lockstep_journal (name, origin, new_key) VALUES (?, ?, ?)
-                 ON DUPLICATE KEY UPDATE new_key = VALUES(new_key)",
-            )
-            .bind(journal)
-            .bind(&origin.0)
-            .bind(&new_key)
-            .execute(&mut *conn)
-            .await?;
             Ok(WriteOutcome::Inserted(Key(new_key)))
         }
         WriteOp::Update { key: k, row } => {
@@ -254,12 +245,12 @@ impl Connector for MySqlConnector {
     ) -> Result<Vec<(Key, Row)>> {
         let key = quote(&table.key);
         let filter = if after.is_some() {
-            format!("WHERE {key} > ?")
+            format!("WHERE __lockstep_t.{key} > ?")
         } else {
             String::new()
         };
         let sql = format!(
-            "SELECT {} FROM {} {filter} ORDER BY {key} LIMIT ?",
+            "SELECT {} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT ?",
             select_list(table),
             qualified(&table.table)
         );
@@ -273,6 +264,59 @@ impl Connector for MySqlConnector {
             .await
             .map_err(classify)?;
         rows_from(table, rows)
+    }
+
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>> {
+        let key = quote(&table.key);
+        let filter = if after.is_some() {
+            format!("WHERE __lockstep_t.{key} > ?")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT CAST({key} AS CHAR) FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT ?",
+            qualified(&table.table)
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        if let Some(after) = after {
+            query = query.bind(&after.0);
+        }
+        let keys = query
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(keys.into_iter().map(Key).collect())
+    }
+
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(1000) {
+            let sql = format!(
+                "SELECT CAST({key} AS CHAR) FROM {} WHERE {key} IN ({})",
+                qualified(&table.table),
+                vec!["?"; chunk.len()].join(", "),
+                key = quote(&table.key)
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for k in chunk {
+                query = query.bind(&k.0);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?
+                    .into_iter()
+                    .map(Key),
+            );
+        }
+        Ok(found)
     }
 
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
@@ -329,7 +373,7 @@ impl Connector for MySqlConnector {
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
-                match apply_op(&mut tx, table, journal, op).await {
+                match apply_op(&mut tx, table, op).await {
                     Ok(outcome) => outcomes.push(outcome),
                     Err(e) => match record_failure(&e) {
                         Some(message) => {
@@ -343,6 +387,10 @@ impl Connector for MySqlConnector {
                     },
                 }
             }
+            let (origins, new_keys) = inserted_pairs(&ops, &outcomes);
+            journal::record(&mut tx, journal, &origins, &new_keys)
+                .await
+                .map_err(classify)?;
             tx.commit().await.map_err(classify)?;
             Ok(outcomes)
         }
@@ -358,33 +406,10 @@ impl Connector for MySqlConnector {
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
-        let rows: std::result::Result<Vec<(String, String)>, sqlx::Error> =
-            sqlx::query_as("SELECT origin, new_key FROM lockstep_journal WHERE name = ?")
-                .bind(journal)
-                .fetch_all(&self.pool)
-                .await;
-        match rows {
-            Ok(rows) => Ok(rows.into_iter().map(|(o, n)| (Key(o), Key(n))).collect()),
-            // No journal yet: tracking was never installed in this database.
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42S02") => {
-                Ok(Vec::new())
-            }
-            Err(e) => Err(classify(e)),
-        }
+        journal::read(&self.pool, journal).await
     }
 
-    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()> {
-        for chunk in origins.chunks(1000) {
-            let sql = format!(
-                "DELETE FROM lockstep_journal WHERE name = ? AND origin IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(journal);
-            for origin in chunk {
-                query = query.bind(&origin.0);
-            }
-            query.execute(&self.pool).await.map_err(classify)?;
-        }
-        Ok(())
+    async fn clear_journal(&self, journal: &str) -> Result<()> {
+        journal::clear(&self.pool, journal).await
     }
 }

@@ -54,10 +54,7 @@ pub async fn install(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
     let key = quote(&table.key);
     let target = qualified(&table.table);
     let mut statements = vec![
-        "CREATE TABLE IF NOT EXISTS lockstep_journal (
-             name VARCHAR(100) NOT NULL, origin VARCHAR(100) NOT NULL, new_key VARCHAR(100) NOT NULL,
-             PRIMARY KEY (name, origin)) ENGINE=InnoDB"
-            .to_owned(),
+        super::journal::CREATE.to_owned(),
         format!(
             "CREATE TABLE IF NOT EXISTS {log} (
                  seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,

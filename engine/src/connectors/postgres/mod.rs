@@ -7,7 +7,9 @@
 //! so nothing is rounded on the way and a value that does not fit fails that record only.
 
 mod bulk;
+mod copy_text;
 mod describe;
+mod journal;
 mod tracking;
 mod values;
 
@@ -18,6 +20,7 @@ use sqlx::{Acquire, Row as _};
 use super::sql_error::{classify, record_failure};
 use super::{
     Connector, ConnectorError, Key, Result, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome,
+    inserted_pairs,
 };
 use crate::package::TableRef;
 
@@ -134,7 +137,7 @@ impl PostgresConnector {
                 .map_err(fatal)?;
             let result: std::result::Result<WriteOutcome, sqlx::Error> = async {
                 match op {
-                    WriteOp::Insert { origin, row } => {
+                    WriteOp::Insert { row, .. } => {
                         let (columns, placeholders, binds) = values::assignments(schema, row, 0);
                         let sql = if columns.is_empty() {
                             format!("INSERT INTO {table} DEFAULT VALUES RETURNING {key}::text")
@@ -150,15 +153,6 @@ impl PostgresConnector {
                             query = query.bind(b);
                         }
                         let new_key: String = query.fetch_one(&mut *tx).await?;
-                        sqlx::query(
-                            "INSERT INTO lockstep.journal (name, origin, new_key) VALUES ($1, $2, $3)
-                             ON CONFLICT (name, origin) DO UPDATE SET new_key = excluded.new_key",
-                        )
-                        .bind(journal)
-                        .bind(&origin.0)
-                        .bind(&new_key)
-                        .execute(&mut *tx)
-                        .await?;
                         Ok(WriteOutcome::Inserted(Key(new_key)))
                     }
                     WriteOp::Update { key: k, row } => {
@@ -166,19 +160,34 @@ impl PostgresConnector {
                         if columns.is_empty() {
                             return Ok(WriteOutcome::Updated);
                         }
-                        let sets: Vec<String> = columns.iter().zip(&placeholders).map(|(c, p)| format!("{c} = {p}")).collect();
-                        let sql = format!("UPDATE {table} SET {} WHERE {key} = $1::text::{key_type}", sets.join(", "));
+                        let sets: Vec<String> = columns
+                            .iter()
+                            .zip(&placeholders)
+                            .map(|(c, p)| format!("{c} = {p}"))
+                            .collect();
+                        let sql = format!(
+                            "UPDATE {table} SET {} WHERE {key} = $1::text::{key_type}",
+                            sets.join(", ")
+                        );
                         let mut query = sqlx::query(&sql).bind(&k.0);
                         for b in binds {
                             query = query.bind(b);
                         }
                         let done = query.execute(&mut *tx).await?;
-                        Ok(if done.rows_affected() == 0 { WriteOutcome::Missing } else { WriteOutcome::Updated })
+                        Ok(if done.rows_affected() == 0 {
+                            WriteOutcome::Missing
+                        } else {
+                            WriteOutcome::Updated
+                        })
                     }
                     WriteOp::Delete { key: k } => {
                         let sql = format!("DELETE FROM {table} WHERE {key} = $1::text::{key_type}");
                         let done = sqlx::query(&sql).bind(&k.0).execute(&mut *tx).await?;
-                        Ok(if done.rows_affected() == 0 { WriteOutcome::Missing } else { WriteOutcome::Deleted })
+                        Ok(if done.rows_affected() == 0 {
+                            WriteOutcome::Missing
+                        } else {
+                            WriteOutcome::Deleted
+                        })
                     }
                 }
             }
@@ -203,6 +212,10 @@ impl PostgresConnector {
                 },
             }
         }
+        let (origins, new_keys) = inserted_pairs(ops, &outcomes);
+        journal::record(&mut tx, journal, &origins, &new_keys)
+            .await
+            .map_err(fatal)?;
         tx.commit().await.map_err(fatal)?;
         Ok(outcomes)
     }
@@ -282,13 +295,15 @@ impl Connector for PostgresConnector {
     ) -> Result<Vec<(Key, Row)>> {
         let key = quote(&table.key);
         // Two statements rather than `$1 IS NULL OR key > $1`, which a generic prepared plan
-        // cannot turn into an index range: every page would scan the table.
+        // cannot turn into an index range: every page would scan the table. The key is named
+        // through the table alias: a bare name in ORDER BY means the *output* column of that
+        // name, here a cast of the key, which no index serves (a sort of the whole table).
         let filter = match after {
-            Some(_) => format!("WHERE {key} > $2::text::{}", key_cast(table)),
+            Some(_) => format!("WHERE __lockstep_t.{key} > $2::text::{}", key_cast(table)),
             None => String::new(),
         };
         let sql = format!(
-            "SELECT {} FROM {} {filter} ORDER BY {key} LIMIT $1",
+            "SELECT {} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT $1",
             select_list(table),
             qualified(&table.table),
         );
@@ -298,6 +313,48 @@ impl Connector for PostgresConnector {
         }
         let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
         rows_from(table, rows)
+    }
+
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>> {
+        let key = quote(&table.key);
+        let filter = match after {
+            Some(_) => format!("WHERE __lockstep_t.{key} > $2::text::{}", key_cast(table)),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT {key}::text FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT $1",
+            qualified(&table.table),
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(limit as i64);
+        if let Some(after) = after {
+            query = query.bind(&after.0);
+        }
+        let keys = query.fetch_all(&self.pool).await.map_err(classify)?;
+        Ok(keys.into_iter().map(Key).collect())
+    }
+
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = quote(&table.key);
+        let sql = format!(
+            "SELECT {key}::text FROM {} WHERE {key} = ANY($1::text[]::{}[])",
+            qualified(&table.table),
+            key_cast(table)
+        );
+        let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let found = sqlx::query_scalar::<_, String>(&sql)
+            .bind(keys)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(found.into_iter().map(Key).collect())
     }
 
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
@@ -335,29 +392,10 @@ impl Connector for PostgresConnector {
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
-        let rows: std::result::Result<Vec<(String, String)>, sqlx::Error> =
-            sqlx::query_as("SELECT origin, new_key FROM lockstep.journal WHERE name = $1")
-                .bind(journal)
-                .fetch_all(&self.pool)
-                .await;
-        match rows {
-            Ok(rows) => Ok(rows.into_iter().map(|(o, n)| (Key(o), Key(n))).collect()),
-            // No journal yet: tracking was never installed in this database.
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => {
-                Ok(Vec::new())
-            }
-            Err(e) => Err(classify(e)),
-        }
+        journal::read(&self.pool, journal).await
     }
 
-    async fn clear_journal(&self, journal: &str, origins: &[Key]) -> Result<()> {
-        let origins: Vec<&str> = origins.iter().map(|k| k.0.as_str()).collect();
-        sqlx::query("DELETE FROM lockstep.journal WHERE name = $1 AND origin = ANY($2)")
-            .bind(journal)
-            .bind(origins)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(())
+    async fn clear_journal(&self, journal: &str) -> Result<()> {
+        journal::clear(&self.pool, journal).await
     }
 }

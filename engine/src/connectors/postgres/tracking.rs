@@ -61,9 +61,7 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
     let statements = [
         "SELECT pg_advisory_xact_lock(hashtext('lockstep.install'))".to_owned(),
         "CREATE SCHEMA IF NOT EXISTS lockstep".to_owned(),
-        "CREATE TABLE IF NOT EXISTS lockstep.journal (
-             name text NOT NULL, origin text NOT NULL, new_key text NOT NULL, PRIMARY KEY (name, origin))"
-            .to_owned(),
+        super::journal::CREATE.to_owned(),
         format!(
             "CREATE TABLE IF NOT EXISTS {log} (
                  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -90,15 +88,23 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
 pub async fn remove(pool: &PgPool, table: &TableSchema) -> Result<()> {
     let log = log_table(table);
     let mut tx = pool.begin().await.map_err(classify)?;
-    for statement in [
-        format!(
+    // The synced table may be gone already (and its trigger with it): the log still goes.
+    let table_exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(qualified(&table.table))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+    let mut statements = Vec::new();
+    if table_exists {
+        statements.push(format!(
             "DROP TRIGGER IF EXISTS {} ON {}",
             quote(&trigger(table)),
             qualified(&table.table)
-        ),
-        format!("DROP FUNCTION IF EXISTS {log}()"),
-        format!("DROP TABLE IF EXISTS {log}"),
-    ] {
+        ));
+    }
+    statements.push(format!("DROP FUNCTION IF EXISTS {log}()"));
+    statements.push(format!("DROP TABLE IF EXISTS {log}"));
+    for statement in statements {
         sqlx::query(&statement)
             .execute(&mut *tx)
             .await

@@ -127,14 +127,14 @@ pub async fn run_package(
             &spec.source_to_target,
             &source_schema,
             &target_schema,
-            locale.clone(),
+            locale,
         )
         .map_err(|e| RunnerError::Invalid(at("source_to_target.", &e)))?;
         let t2s = CompiledMapping::compile(
             &spec.target_to_source,
             &target_schema,
             &source_schema,
-            locale.clone(),
+            locale,
         )
         .map_err(|e| RunnerError::Invalid(at("target_to_source.", &e)))?;
         plans.push(TaskPlan {

@@ -9,6 +9,7 @@
 //!
 //! Sandbox: no modules, no I/O, at most 100,000 operations per evaluation.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use chrono::format::{Item, StrftimeItems};
@@ -16,6 +17,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Position, Scope};
 use rust_decimal::Decimal;
 
+use super::locale::Locale;
 use crate::connectors::{Row, TableSchema};
 use crate::value::Value;
 
@@ -256,13 +258,19 @@ fn engine() -> &'static Engine {
     })
 }
 
-/// Text of a value the way `to_text` shows it (null is empty).
+thread_local! {
+    /// The locale of the mapping being evaluated on this thread (`Expression::evaluate` sets
+    /// it; evaluation is synchronous, so it cannot leak into another mapping's evaluation).
+    static LOCALE: Cell<Locale> = const { Cell::new(Locale::Invariant) };
+}
+
+/// Text of a value the way `to_text` shows it (null is empty), in the package's locale.
 fn text_of(d: &Dynamic) -> String {
     if d.is_unit() {
         return String::new();
     }
     match to_value(d.clone()) {
-        Ok(v) => v.to_invariant_text(),
+        Ok(v) => LOCALE.with(|l| l.get().format(&v)),
         Err(_) => d.to_string(),
     }
 }
@@ -344,8 +352,8 @@ impl Expression {
         Ok(Expression { ast, variables })
     }
 
-    /// The expression's value for one row.
-    pub fn evaluate(&self, row: &Row) -> Result<Value, ExpressionError> {
+    /// The expression's value for one row; `to_text` formats in `locale`.
+    pub fn evaluate(&self, row: &Row, locale: Locale) -> Result<Value, ExpressionError> {
         let mut scope = Scope::new();
         for name in &self.variables {
             scope.push_dynamic(
@@ -358,16 +366,17 @@ impl Expression {
             .map(|(k, v)| (k.as_str().into(), to_dynamic(v)))
             .collect();
         scope.push_dynamic("row", Dynamic::from_map(map));
-        let result = engine()
-            .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
-            .map_err(|e| {
-                let position = e.position();
-                let message = match *e {
-                    EvalAltResult::ErrorRuntime(ref d, _) => d.to_string(),
-                    ref other => other.to_string(),
-                };
-                at(strip_position(&message), position)
-            })?;
+        let previous = LOCALE.with(|l| l.replace(locale));
+        let result = engine().eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast);
+        LOCALE.with(|l| l.set(previous));
+        let result = result.map_err(|e| {
+            let position = e.position();
+            let message = match *e {
+                EvalAltResult::ErrorRuntime(ref d, _) => d.to_string(),
+                ref other => other.to_string(),
+            };
+            at(strip_position(&message), position)
+        })?;
         to_value(result).map_err(|m| ExpressionError {
             message: m,
             line: None,

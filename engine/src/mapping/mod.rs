@@ -139,12 +139,95 @@ impl CompiledMapping {
             let value = match source {
                 Compiled::Column(from) => row.get(from).cloned().unwrap_or(Value::Null),
                 Compiled::Constant(v) => v.clone(),
-                Compiled::Expression(e) => e.evaluate(row).map_err(|e| format!("{column}: {e}"))?,
+                Compiled::Expression(e) => e
+                    .evaluate(row, self.locale)
+                    .map_err(|e| format!("{column}: {e}"))?,
             };
             let value = self.locale.for_column(value, ty);
             let value = value.convert_to(ty).map_err(|e| format!("{column}: {e}"))?;
             out.insert(column.clone(), value);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CompiledMapping, Locale};
+    use crate::connectors::{ColumnInfo, KeyGeneration, Row, TableSchema};
+    use crate::package::{FieldSource, Mapping, TableRef};
+    use crate::value::{ColumnType, Value};
+
+    fn table(columns: &[(&str, ColumnType)]) -> TableSchema {
+        let mut all = vec![ColumnInfo {
+            name: "id".into(),
+            ty: ColumnType::Int {
+                bits: 64,
+                unsigned: false,
+            },
+            nullable: false,
+            has_default: true,
+            db_type: "bigint".into(),
+        }];
+        all.extend(columns.iter().map(|(name, ty)| ColumnInfo {
+            name: (*name).into(),
+            ty: ty.clone(),
+            nullable: true,
+            has_default: false,
+            db_type: "test".into(),
+        }));
+        TableSchema {
+            table: TableRef::parse("t").unwrap(),
+            columns: all,
+            key: "id".into(),
+            key_generation: KeyGeneration::Identity,
+            log_name: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_package_locale_formats_numbers_written_as_text() {
+        let read = table(&[(
+            "amount",
+            ColumnType::Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        )]);
+        let text = ColumnType::Text { max_chars: None };
+        let write = table(&[("label", text.clone()), ("plain", text)]);
+        let mapping: Mapping = [
+            (
+                "label".to_owned(),
+                FieldSource::Expression("\"Total: \" + to_text(amount)".into()),
+            ),
+            ("plain".to_owned(), FieldSource::Column("amount".into())),
+        ]
+        .into_iter()
+        .collect();
+        let row: Row = [("amount".to_owned(), Value::Decimal("12.50".into()))]
+            .into_iter()
+            .collect();
+        let written = |locale: &str| {
+            let compiled =
+                CompiledMapping::compile(&mapping, &read, &write, Locale::parse(locale).unwrap())
+                    .unwrap();
+            let out = compiled.apply(&row).unwrap();
+            (out["label"].clone(), out["plain"].clone())
+        };
+        assert_eq!(
+            written("fr_FR"),
+            (
+                Value::Text("Total: 12,5".into()),
+                Value::Text("12,50".into())
+            )
+        );
+        assert_eq!(
+            written("invariant"),
+            (
+                Value::Text("Total: 12.5".into()),
+                Value::Text("12.50".into())
+            )
+        );
     }
 }

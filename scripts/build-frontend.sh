@@ -18,6 +18,7 @@ fi
 
 profile=${LOCKSTEP_WASM_PROFILE:-wasm-release}
 echo "==> building the front end (profile $profile)"
+# (.cargo/config.toml type-erases Leptos components in this build and the server's alike.)
 cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile"
 
 out=target/site/pkg

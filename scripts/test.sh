@@ -44,6 +44,7 @@ port=3100
 e2e_db="lockstep_e2e_$$"
 mkdir -p target/e2e
 DATABASE_URL="$PG_SERVER_URL/$e2e_db" LOCKSTEP_ADDR="127.0.0.1:$port" LOCKSTEP_SITE_ROOT=target/site \
+  LOCKSTEP_SECRET_KEY_FILE=target/e2e/secret.key \
   target/debug/lockstep serve > target/e2e/server.log 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true; drop_test_databases; drop_mysql_test_databases' EXIT
@@ -52,7 +53,7 @@ for _ in $(seq 1 60); do
   if ! kill -0 $server_pid 2>/dev/null; then cat target/e2e/server.log; exit 1; fi
   sleep 0.5
 done
-(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test) 2>&1 | tee target/e2e/playwright.log
+(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" npx playwright test) 2>&1 | tee target/e2e/playwright.log
 
 # One closing line for the whole run.
 passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s += $4} END {print s + 0}')

@@ -20,7 +20,8 @@ use leptos_router::path;
 use components::layout::Layout;
 use pages::{
     auth::{SignInPage, SignUpPage},
-    coming_soon::{NewConnectionPage, NewPackagePage},
+    coming_soon::NewPackagePage,
+    connection_editor::{ConnectorCataloguePage, EditConnectionPage, NewConnectionPage},
     connections::ConnectionsPage,
     invite::InvitePage,
     members::MembersPage,
@@ -74,7 +75,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("packages") view=PackagesPage ssr=SsrMode::Async />
                     <Route path=path!("packages/new") view=NewPackagePage ssr=SsrMode::Async />
                     <Route path=path!("connections") view=ConnectionsPage ssr=SsrMode::Async />
-                    <Route path=path!("connections/new") view=NewConnectionPage ssr=SsrMode::Async />
+                    <Route path=path!("connections/new") view=ConnectorCataloguePage ssr=SsrMode::Async />
+                    <Route path=path!("connections/new/:kind") view=NewConnectionPage ssr=SsrMode::Async />
+                    <Route path=path!("connections/:id/edit") view=EditConnectionPage ssr=SsrMode::Async />
                     <Route path=path!("runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />

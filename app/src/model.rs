@@ -175,3 +175,117 @@ mod tests {
         }
     }
 }
+
+/// A connection as the pages show it: never its password, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub username: String,
+    pub ssl_mode: String,
+    pub has_password: bool,
+    pub created_by: Option<String>,
+    pub created: String,
+    /// Names of the packages using it.
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionsData {
+    pub workspace: WorkspaceView,
+    pub connections: Vec<ConnectionView>,
+}
+
+/// The connection editor: the workspace, and the connection when editing one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionEditData {
+    pub workspace: WorkspaceView,
+    pub connection: Option<ConnectionView>,
+}
+
+/// The answer of "Test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    /// "Connected", "Authentication failed", "Host not found", …
+    pub title: String,
+    pub message: String,
+}
+
+/// A connector of the catalogue and whether it can be used yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connector {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub group: &'static str,
+    /// `None`: available. Otherwise why it cannot be chosen.
+    pub unavailable: Option<&'static str>,
+}
+
+pub const CONNECTORS: [Connector; 8] = [
+    Connector {
+        kind: "postgres",
+        label: "PostgreSQL",
+        group: "Databases",
+        unavailable: None,
+    },
+    Connector {
+        kind: "mysql",
+        label: "MySQL / MariaDB",
+        group: "Databases",
+        unavailable: None,
+    },
+    Connector {
+        kind: "salesforce",
+        label: "Salesforce",
+        group: "Cloud apps",
+        unavailable: Some("Available soon."),
+    },
+    Connector {
+        kind: "hubspot",
+        label: "HubSpot",
+        group: "Cloud apps",
+        unavailable: Some("Available soon."),
+    },
+    Connector {
+        kind: "dynamics",
+        label: "Dynamics 365",
+        group: "Cloud apps",
+        unavailable: Some("Available soon."),
+    },
+    Connector {
+        kind: "redshift",
+        label: "Amazon Redshift",
+        group: "Data warehouses",
+        unavailable: Some(
+            "Not supported for synchronization: a warehouse has no row-level triggers to track changes, and no generated primary keys to map records by.",
+        ),
+    },
+    Connector {
+        kind: "bigquery",
+        label: "Google BigQuery",
+        group: "Data warehouses",
+        unavailable: Some(
+            "Not supported for synchronization: a warehouse has no row-level triggers to track changes, and no generated primary keys to map records by.",
+        ),
+    },
+    Connector {
+        kind: "synapse",
+        label: "Azure Synapse",
+        group: "Data warehouses",
+        unavailable: Some(
+            "Not supported for synchronization: a warehouse has no row-level triggers to track changes, and no generated primary keys to map records by.",
+        ),
+    },
+];
+
+pub fn connector_label(kind: &str) -> &'static str {
+    CONNECTORS
+        .iter()
+        .find(|c| c.kind == kind)
+        .map_or("Unknown", |c| c.label)
+}

@@ -11,6 +11,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// The address people reach this server at, for links we hand out (invitations).
     pub public_url: String,
+    /// Seals and opens connection passwords.
+    pub secrets: std::sync::Arc<engine::secrets::SecretBox>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

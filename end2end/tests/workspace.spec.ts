@@ -54,7 +54,9 @@ test('sign up, invite a Viewer who joins read-only, sign out', async ({ browser 
   await vp.goto('/members');
   await expect(vp.getByTestId('member-row')).toHaveCount(2);
   await expect(vp.getByRole('button', { name: 'Create invitation link' })).toHaveCount(0);
-  await vp.goto('/connections/new');
+  await vp.goto('/connections/new/postgres');
+  await expect(vp.getByTestId('page-error')).toContainText('needs the Developer role');
+  await vp.goto('/packages/new');
   await expect(vp.getByTestId('page-error')).toContainText('needs the Developer role');
   await vp.screenshot({ path: 'screenshots/viewer-forbidden.png', fullPage: true });
 

@@ -20,6 +20,35 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// `LOCKSTEP_LOG_FORMAT`: `pretty` (default) or `json`.
     pub log_format: String,
+    /// The key that encrypts connection passwords: `LOCKSTEP_SECRET_KEY` (64 hex characters),
+    /// or else the file `LOCKSTEP_SECRET_KEY_FILE` (default `.local/secret.key`, created with a
+    /// random key on first start).
+    pub secret_key: SecretKey,
+}
+
+/// Where the secret key comes from.
+#[derive(Clone)]
+pub enum SecretKey {
+    Hex(SecretString),
+    File(std::path::PathBuf),
+}
+
+impl SecretKey {
+    pub fn load(&self) -> Result<engine::secrets::SecretBox, engine::secrets::SecretError> {
+        match self {
+            SecretKey::Hex(hex) => engine::secrets::SecretBox::from_hex(hex.expose_secret()),
+            SecretKey::File(path) => engine::secrets::SecretBox::load_or_create(path),
+        }
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretKey::Hex(_) => f.write_str("LOCKSTEP_SECRET_KEY(***)"),
+            SecretKey::File(path) => write!(f, "file {}", path.display()),
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/lockstep";
@@ -76,6 +105,14 @@ impl Settings {
             site_root: var("LOCKSTEP_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
             secure_cookies,
             log_format,
+            secret_key: match var("LOCKSTEP_SECRET_KEY") {
+                Some(hex) => SecretKey::Hex(SecretString::from(hex)),
+                None => SecretKey::File(
+                    var("LOCKSTEP_SECRET_KEY_FILE")
+                        .unwrap_or_else(|| ".local/secret.key".to_owned())
+                        .into(),
+                ),
+            },
         })
     }
 }
@@ -105,6 +142,7 @@ impl fmt::Debug for Settings {
             .field("site_root", &self.site_root)
             .field("secure_cookies", &self.secure_cookies)
             .field("log_format", &self.log_format)
+            .field("secret_key", &self.secret_key)
             .finish()
     }
 }
@@ -121,6 +159,7 @@ mod tests {
             public_url: None,
             site_root: "target/site".into(),
             secure_cookies: false,
+            secret_key: SecretKey::Hex(SecretString::from("00".repeat(32))),
             log_format: "pretty".into(),
         };
         let logged = format!("{settings:?}");

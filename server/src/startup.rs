@@ -45,10 +45,12 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        let secrets = settings.secret_key.load().map_err(std::io::Error::other)?;
         let state = AppState {
             leptos_options: leptos_options.clone(),
             pool: pool.clone(),
             public_url,
+            secrets: std::sync::Arc::new(secrets),
         };
 
         let store = PostgresStore::new(pool);

@@ -94,7 +94,7 @@ async fn an_invited_viewer_sees_the_workspace_but_cannot_change_it() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The editor pages say so.
-    let editor = vic.get("/connections/new").await;
+    let editor = vic.get("/connections/new/postgres").await;
     assert_eq!(editor.status(), StatusCode::FORBIDDEN);
     let html = editor.text().await.unwrap();
     assert!(html.contains("needs the Developer role"), "{html}");

@@ -86,6 +86,36 @@ pub async fn require_user() -> Result<User, AppError> {
     current_user().await?.ok_or(AppError::Unauthorized)
 }
 
+/// The workspace the person is working in.
+pub async fn current_workspace(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<engine::catalog::workspaces::WorkspaceSummary, AppError> {
+    engine::catalog::workspaces::current_for_user(pool, user_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Developers and Admins only.
+pub async fn require_editor(
+    pool: &PgPool,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<(), AppError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(engine::catalog::CatalogError::from)?;
+    engine::catalog::workspaces::require_role(
+        &mut conn,
+        workspace_id,
+        user_id,
+        engine::catalog::Role::Developer,
+    )
+    .await?;
+    Ok(())
+}
+
 /// True when a browser without WASM (yet) submitted a form: it expects a page back.
 pub fn is_plain_form_post() -> bool {
     use_context::<http::request::Parts>().is_some_and(|parts| {

@@ -48,18 +48,11 @@ pub async fn rename_workspace(workspace_id: Uuid, name: String) -> Result<(), Ap
 #[server(endpoint = "edit_access")]
 pub async fn edit_access() -> Result<WorkspaceView, AppError> {
     use super::ssr::*;
-    use engine::catalog::{Role, workspaces};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
-        let current = workspaces::current_for_user(&pool, user.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let mut conn = pool
-            .acquire()
-            .await
-            .map_err(engine::catalog::CatalogError::from)?;
-        workspaces::require_role(&mut conn, current.id, user.id, Role::Developer).await?;
+        let current = current_workspace(&pool, user.id).await?;
+        require_editor(&pool, user.id, current.id).await?;
         Ok(current.into())
     })
     .await

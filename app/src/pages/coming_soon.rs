@@ -33,8 +33,3 @@ fn EditorGate(title: &'static str, text: &'static str) -> impl IntoView {
 pub fn NewPackagePage() -> impl IntoView {
     view! { <EditorGate title="New synchronization package" text="The package editor (connections, tasks, mappings, schedule) is being built." /> }
 }
-
-#[component]
-pub fn NewConnectionPage() -> impl IntoView {
-    view! { <EditorGate title="New connection" text="The connector catalogue (PostgreSQL, MySQL/MariaDB, Salesforce, HubSpot, Dynamics 365) is being built." /> }
-}

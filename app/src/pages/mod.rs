@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod coming_soon;
+pub mod connection_editor;
 pub mod connections;
 pub mod invite;
 pub mod members;

@@ -19,6 +19,7 @@ mod batch;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
+pub mod probe;
 mod sql_error;
 
 use std::collections::BTreeMap;

@@ -42,6 +42,9 @@ impl TestApp {
             site_root: "target/site".into(),
             secure_cookies: false,
             log_format: "pretty".into(),
+            secret_key: server::config::SecretKey::Hex(SecretString::from(
+                engine::secrets::SecretBox::generate_hex(),
+            )),
         };
         let pool = server::database::prepare(&settings.database_url)
             .await

@@ -1,0 +1,429 @@
+//! Connections: how a workspace reaches a database. Every member can list and open them;
+//! Developers and Admins create, edit and delete. The password is sealed (`crate::secrets`)
+//! with the connection's id as context and never returned: callers only learn whether one
+//! is set.
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::workspaces::require_role;
+use super::{CatalogError, Role};
+use crate::package::ConnectionSpec;
+use crate::secrets::SecretBox;
+
+/// The connectors a connection can use today.
+pub const KINDS: [&str; 2] = ["postgres", "mysql"];
+pub const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
+
+pub fn default_port(kind: &str) -> u16 {
+    if kind == "mysql" { 3306 } else { 5432 }
+}
+
+/// A connection as pages show it (never the password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub username: String,
+    pub ssl_mode: String,
+    pub has_password: bool,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Names of the packages using it.
+    pub used_by: Vec<String>,
+}
+
+/// What a person typed into the connection form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionForm {
+    pub name: String,
+    pub kind: String,
+    pub host: String,
+    pub port: String,
+    pub database: String,
+    pub username: String,
+    /// Empty: keep the stored password (when editing) or connect without one.
+    pub password: String,
+    pub ssl_mode: String,
+}
+
+/// A form that passed validation.
+#[derive(Debug, Clone)]
+pub struct ValidForm {
+    pub name: String,
+    pub kind: &'static str,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub username: String,
+    pub password: Option<SecretString>,
+    pub ssl_mode: &'static str,
+}
+
+fn one_of(
+    field: &'static str,
+    value: &str,
+    allowed: &[&'static str],
+) -> Result<&'static str, CatalogError> {
+    allowed
+        .iter()
+        .find(|a| **a == value.trim())
+        .copied()
+        .ok_or_else(|| {
+            CatalogError::validation(field, format!("choose one of: {}", allowed.join(", ")))
+        })
+}
+
+fn required(field: &'static str, value: &str, what: &str) -> Result<String, CatalogError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CatalogError::validation(field, format!("enter the {what}")));
+    }
+    if value.chars().count() > 255 {
+        return Err(CatalogError::validation(
+            field,
+            "use at most 255 characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+impl ConnectionForm {
+    /// Checks every field; the error names the first field at fault and how to fix it.
+    pub fn validate(&self) -> Result<ValidForm, CatalogError> {
+        let name = required("name", &self.name, "connection name")?;
+        if name.chars().count() > 100 {
+            return Err(CatalogError::validation(
+                "name",
+                "use at most 100 characters",
+            ));
+        }
+        let kind = one_of("kind", &self.kind, &KINDS)?;
+        let host = required("host", &self.host, "host name or IP address")?;
+        if host.contains(char::is_whitespace) || host.contains('/') || host.contains('@') {
+            return Err(CatalogError::validation(
+                "host",
+                "enter only the host name or IP address (no spaces, slashes, user or port)",
+            ));
+        }
+        let port = match self.port.trim() {
+            "" => default_port(kind),
+            text => text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                CatalogError::validation("port", "enter a port between 1 and 65535")
+            })?,
+        };
+        let database = required("database", &self.database, "database name")?;
+        let username = required("username", &self.username, "user name")?;
+        let ssl_mode = if self.ssl_mode.trim().is_empty() {
+            "prefer"
+        } else {
+            one_of("ssl_mode", &self.ssl_mode, &SSL_MODES)?
+        };
+        Ok(ValidForm {
+            name,
+            kind,
+            host,
+            port,
+            database,
+            username,
+            password: (!self.password.is_empty())
+                .then(|| SecretString::from(self.password.clone())),
+            ssl_mode,
+        })
+    }
+}
+
+impl ValidForm {
+    /// The URL the connectors use (with the password, percent-encoded).
+    pub fn spec(&self, password: Option<&SecretString>) -> ConnectionSpec {
+        let scheme = if self.kind == "mysql" {
+            "mysql"
+        } else {
+            "postgres"
+        };
+        let mut url =
+            url::Url::parse(&format!("{scheme}://placeholder/")).expect("a constant URL parses");
+        let _ = url.set_host(Some(&self.host));
+        let _ = url.set_port(Some(self.port));
+        let _ = url.set_username(&self.username);
+        if let Some(password) = password {
+            let _ = url.set_password(Some(password.expose_secret()));
+        }
+        url.path_segments_mut()
+            .expect("a base URL")
+            .clear()
+            .push(&self.database);
+        let ssl = if self.kind == "mysql" {
+            (
+                "ssl-mode",
+                match self.ssl_mode {
+                    "disable" => "DISABLED",
+                    "require" => "REQUIRED",
+                    "verify-full" => "VERIFY_IDENTITY",
+                    _ => "PREFERRED",
+                },
+            )
+        } else {
+            ("sslmode", self.ssl_mode)
+        };
+        url.query_pairs_mut().append_pair(ssl.0, ssl.1);
+        let url = url.to_string();
+        if self.kind == "mysql" {
+            ConnectionSpec::Mysql { url }
+        } else {
+            ConnectionSpec::Postgres { url }
+        }
+    }
+}
+
+type Row = (
+    Uuid,
+    String,
+    String,
+    String,
+    i32,
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    chrono::DateTime<chrono::Utc>,
+    Vec<String>,
+);
+
+const SELECT: &str =
+    "SELECT c.id, c.name, c.kind, c.host, c.port, c.database, c.username, c.ssl_mode,
+        c.password IS NOT NULL, u.email, c.created_at,
+        ARRAY(SELECT p.name FROM packages p
+               WHERE p.source_connection_id = c.id OR p.target_connection_id = c.id ORDER BY p.name)
+   FROM connections c LEFT JOIN users u ON u.id = c.created_by";
+
+fn from_row(r: Row) -> Connection {
+    Connection {
+        id: r.0,
+        name: r.1,
+        kind: r.2,
+        host: r.3,
+        port: u16::try_from(r.4).unwrap_or_default(),
+        database: r.5,
+        username: r.6,
+        ssl_mode: r.7,
+        has_password: r.8,
+        created_by: r.9,
+        created_at: r.10,
+        used_by: r.11,
+    }
+}
+
+/// The workspace's connections, by name. Any member.
+pub async fn list(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+) -> Result<Vec<Connection>, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE c.workspace_id = $1 ORDER BY lower(c.name)"
+    ))
+    .bind(workspace)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// One connection. Any member; `NotFound` for another workspace's.
+pub async fn get(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<Connection, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE c.workspace_id = $1 AND c.id = $2"))
+        .bind(workspace)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(CatalogError::from_fetch)?;
+    Ok(from_row(row))
+}
+
+fn name_taken(e: sqlx::Error) -> CatalogError {
+    match &e {
+        sqlx::Error::Database(db) if db.constraint() == Some("connections_name") => {
+            CatalogError::conflict(
+                "name",
+                "another connection of this workspace has this name; choose another",
+            )
+        }
+        _ => CatalogError::Database(e),
+    }
+}
+
+/// Creates (`id` None) or updates a connection. Developers and Admins. An empty password
+/// keeps the stored one.
+pub async fn save(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    user: Uuid,
+    workspace: Uuid,
+    id: Option<Uuid>,
+    form: &ConnectionForm,
+) -> Result<Uuid, CatalogError> {
+    let valid = form.validate()?;
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let id = match id {
+        Some(id) => id,
+        None => Uuid::new_v4(),
+    };
+    let sealed = valid
+        .password
+        .as_ref()
+        .map(|p| secrets.seal(p.expose_secret(), id.as_bytes()));
+    let done = if form_is_new(&mut tx, workspace, id).await? {
+        sqlx::query(
+            "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id)
+        .bind(workspace)
+        .bind(&valid.name)
+        .bind(valid.kind)
+        .bind(&valid.host)
+        .bind(i32::from(valid.port))
+        .bind(&valid.database)
+        .bind(&valid.username)
+        .bind(&sealed)
+        .bind(valid.ssl_mode)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(name_taken)?
+    } else {
+        sqlx::query(
+            "UPDATE connections SET name = $3, kind = $4, host = $5, port = $6, database = $7, username = $8,
+                    password = coalesce($9, password), ssl_mode = $10, updated_at = now()
+              WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace)
+        .bind(id)
+        .bind(&valid.name)
+        .bind(valid.kind)
+        .bind(&valid.host)
+        .bind(i32::from(valid.port))
+        .bind(&valid.database)
+        .bind(&valid.username)
+        .bind(&sealed)
+        .bind(valid.ssl_mode)
+        .execute(&mut *tx)
+        .await
+        .map_err(name_taken)?
+    };
+    if done.rows_affected() != 1 {
+        return Err(CatalogError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// True when `id` is not yet a connection of the workspace. An id of another workspace's
+/// connection is `NotFound`, never overwritten.
+async fn form_is_new(
+    tx: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<bool, CatalogError> {
+    let owner: Option<Uuid> =
+        sqlx::query_scalar("SELECT workspace_id FROM connections WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match owner {
+        None => Ok(true),
+        Some(w) if w == workspace => Ok(false),
+        Some(_) => Err(CatalogError::NotFound),
+    }
+}
+
+/// Deletes a connection no package uses. Developers and Admins.
+pub async fn delete(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<(), CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let users: Vec<String> = sqlx::query_scalar(
+        "SELECT p.name FROM packages p JOIN connections c ON c.id = $2 AND c.workspace_id = $1
+          WHERE p.source_connection_id = c.id OR p.target_connection_id = c.id ORDER BY p.name FOR UPDATE OF p",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !users.is_empty() {
+        return Err(CatalogError::conflict(
+            "connection",
+            format!(
+                "this connection is used by {}: {}. Choose another connection in {} first",
+                if users.len() == 1 {
+                    "a package"
+                } else {
+                    "packages"
+                },
+                users.join(", "),
+                if users.len() == 1 { "it" } else { "them" },
+            ),
+        ));
+    }
+    let done = sqlx::query("DELETE FROM connections WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CatalogError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The form of a saved connection with its stored password opened, for "Test connection"
+/// on an edited form whose password field was left empty. Developers and Admins.
+pub async fn stored_password(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<Option<SecretString>, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Developer).await?;
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT password FROM connections WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace)
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(CatalogError::from_fetch)?;
+    sealed
+        .map(|s| {
+            secrets.open(&s, id.as_bytes()).map_err(|e| {
+                tracing::error!(connection = %id, error = %e, "stored password cannot be opened");
+                CatalogError::validation(
+                    "password",
+                    "the stored password cannot be read with this server's secret key; enter it again",
+                )
+            })
+        })
+        .transpose()
+}

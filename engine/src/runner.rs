@@ -46,18 +46,32 @@ pub enum RunnerError {
     Catalog(#[from] CatalogError),
 }
 
+/// How a run was asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRequest<'a> {
+    /// Accept that a side now points to another database (its ID map is cleared).
+    pub allow_connection_change: bool,
+    /// A parameter reset to apply first.
+    pub reset: Option<&'a ResetRequest>,
+    /// `cli`, a user id, `schedule`, … (kept in the run history).
+    pub started_by: &'a str,
+}
+
 /// Saves `package` in the workspace and runs it once.
 #[tracing::instrument(skip_all, fields(package = %package.name), err(Display))]
 pub async fn run_package(
     pool: &PgPool,
     workspace_id: Uuid,
     package: &Package,
-    allow_connection_change: bool,
-    reset: Option<&ResetRequest>,
-    started_by: &str,
+    request: RunRequest<'_>,
     options: &SyncOptions,
     cancel: &CancelToken,
 ) -> Result<RunReport, RunnerError> {
+    let RunRequest {
+        allow_connection_change,
+        reset,
+        started_by,
+    } = request;
     let saved =
         catalog::packages::save_from_file(pool, workspace_id, package, allow_connection_change)
             .await

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use engine::catalog::parameters::Reset;
 use engine::catalog::workspaces;
 use engine::package::Package;
-use engine::runner::{ResetRequest, RunnerError, run_package};
+use engine::runner::{ResetRequest, RunRequest, RunnerError, run_package};
 use engine::sync::{CancelToken, SyncOptions};
 
 use crate::config::Settings;
@@ -93,9 +93,11 @@ pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
         &pool,
         workspace.id,
         &package,
-        args.allow_connection_change,
-        reset.as_ref(),
-        "cli",
+        RunRequest {
+            allow_connection_change: args.allow_connection_change,
+            reset: reset.as_ref(),
+            started_by: "cli",
+        },
         &options,
         &cancel,
     )

@@ -157,70 +157,35 @@ async fn a_connection_is_tested_saved_and_edited_without_its_password_ever_comin
     assert_eq!(list["connections"][0]["has_password"], true);
 
     // Field-level validation, and names are unique per workspace.
-    let (status, body) = failure(
-        ann.call(
-            "save_connection",
-            &form(
-                &ws,
-                &[
-                    ("intent", "save"),
-                    ("name", ""),
-                    ("kind", "postgres"),
-                    ("host", "h"),
-                    ("port", ""),
-                    ("database", "d"),
-                    ("username", "u"),
-                    ("ssl_mode", "prefer"),
-                ],
-            ),
-        )
-        .await,
-    )
-    .await;
+    let refused = |overrides: &'static [(&'static str, &'static str)]| {
+        let (ann, ws) = (&ann, ws.clone());
+        async move {
+            let mut fields = vec![
+                ("intent", "save"),
+                ("name", "New one"),
+                ("kind", "postgres"),
+                ("host", "h"),
+                ("port", ""),
+                ("database", "d"),
+                ("username", "u"),
+                ("ssl_mode", "prefer"),
+            ];
+            for (name, value) in overrides {
+                fields.iter_mut().find(|(n, _)| n == name).unwrap().1 = value;
+            }
+            failure(ann.call("save_connection", &form(&ws, &fields)).await).await
+        }
+    };
+    let (status, body) = refused(&[("name", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Validation"]["field"], "name", "{body}");
-    let (status, body) = failure(
-        ann.call(
-            "save_connection",
-            &form(
-                &ws,
-                &[
-                    ("intent", "save"),
-                    ("name", "Local PG"),
-                    ("kind", "postgres"),
-                    ("host", "h"),
-                    ("port", "99999"),
-                    ("database", "d"),
-                    ("username", "u"),
-                    ("ssl_mode", "prefer"),
-                ],
-            ),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = refused(&[("port", "99999")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Validation"]["field"], "port", "{body}");
-    let (status, body) = failure(
-        ann.call(
-            "save_connection",
-            &form(
-                &ws,
-                &[
-                    ("intent", "save"),
-                    ("name", "shop"),
-                    ("kind", "postgres"),
-                    ("host", "h"),
-                    ("port", ""),
-                    ("database", "d"),
-                    ("username", "u"),
-                    ("ssl_mode", "prefer"),
-                ],
-            ),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = refused(&[("host", "user@db:5432")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "host", "{body}");
+    let (status, body) = refused(&[("name", "shop")]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["Conflict"]["field"], "name", "{body}");
 }

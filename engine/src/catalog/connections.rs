@@ -280,77 +280,48 @@ pub async fn save(
     let valid = form.validate()?;
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
-    let id = match id {
-        Some(id) => id,
-        None => Uuid::new_v4(),
-    };
+    let id = id.unwrap_or_else(Uuid::new_v4);
     let sealed = valid
         .password
         .as_ref()
         .map(|p| secrets.seal(p.expose_secret(), id.as_bytes()));
-    let done = if form_is_new(&mut tx, workspace, id).await? {
-        sqlx::query(
-            "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id)
-        .bind(workspace)
-        .bind(&valid.name)
-        .bind(valid.kind)
-        .bind(&valid.host)
-        .bind(i32::from(valid.port))
-        .bind(&valid.database)
-        .bind(&valid.username)
-        .bind(&sealed)
-        .bind(valid.ssl_mode)
-        .bind(user)
-        .execute(&mut *tx)
-        .await
-        .map_err(name_taken)?
-    } else {
-        sqlx::query(
-            "UPDATE connections SET name = $3, kind = $4, host = $5, port = $6, database = $7, username = $8,
-                    password = coalesce($9, password), ssl_mode = $10, updated_at = now()
-              WHERE workspace_id = $1 AND id = $2",
-        )
-        .bind(workspace)
-        .bind(id)
-        .bind(&valid.name)
-        .bind(valid.kind)
-        .bind(&valid.host)
-        .bind(i32::from(valid.port))
-        .bind(&valid.database)
-        .bind(&valid.username)
-        .bind(&sealed)
-        .bind(valid.ssl_mode)
-        .execute(&mut *tx)
-        .await
-        .map_err(name_taken)?
-    };
-    if done.rows_affected() != 1 {
-        return Err(CatalogError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// True when `id` is not yet a connection of the workspace. An id of another workspace's
-/// connection is `NotFound`, never overwritten.
-async fn form_is_new(
-    tx: &mut sqlx::PgConnection,
-    workspace: Uuid,
-    id: Uuid,
-) -> Result<bool, CatalogError> {
+    // An id of another workspace's connection is NotFound, never overwritten.
     let owner: Option<Uuid> =
         sqlx::query_scalar("SELECT workspace_id FROM connections WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    match owner {
-        None => Ok(true),
-        Some(w) if w == workspace => Ok(false),
-        Some(_) => Err(CatalogError::NotFound),
+    if owner.is_some_and(|w| w != workspace) {
+        return Err(CatalogError::NotFound);
     }
+    let done = sqlx::query(
+        "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, host = excluded.host,
+                port = excluded.port, database = excluded.database, username = excluded.username,
+                password = coalesce(excluded.password, connections.password), ssl_mode = excluded.ssl_mode,
+                updated_at = now()
+          WHERE connections.workspace_id = excluded.workspace_id",
+    )
+    .bind(id)
+    .bind(workspace)
+    .bind(&valid.name)
+    .bind(valid.kind)
+    .bind(&valid.host)
+    .bind(i32::from(valid.port))
+    .bind(&valid.database)
+    .bind(&valid.username)
+    .bind(&sealed)
+    .bind(valid.ssl_mode)
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    if done.rows_affected() != 1 {
+        return Err(CatalogError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Deletes a connection no package uses. Developers and Admins.

@@ -88,6 +88,22 @@ fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<V
         .collect()
 }
 
+/// One page in key order: binds the previous page's last key (when `after`), then the limit.
+/// The key is named through the table alias so ORDER BY uses the column (and its index), not
+/// a select-list expression of the same name.
+fn page_sql(table: &TableSchema, select: &str, after: bool) -> String {
+    let key = quote(&table.key);
+    let filter = if after {
+        format!("WHERE __lockstep_t.{key} > ?")
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT {select} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT ?",
+        qualified(&table.table)
+    )
+}
+
 async fn apply_op(
     conn: &mut MySqlConnection,
     schema: &TableSchema,
@@ -243,17 +259,7 @@ impl Connector for MySqlConnector {
         after: Option<&Key>,
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
-        let key = quote(&table.key);
-        let filter = if after.is_some() {
-            format!("WHERE __lockstep_t.{key} > ?")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT ?",
-            select_list(table),
-            qualified(&table.table)
-        );
+        let sql = page_sql(table, &select_list(table), after.is_some());
         let mut query = sqlx::query(&sql);
         if let Some(after) = after {
             query = query.bind(&after.0);
@@ -272,16 +278,8 @@ impl Connector for MySqlConnector {
         after: Option<&Key>,
         limit: usize,
     ) -> Result<Vec<Key>> {
-        let key = quote(&table.key);
-        let filter = if after.is_some() {
-            format!("WHERE __lockstep_t.{key} > ?")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT CAST({key} AS CHAR) FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT ?",
-            qualified(&table.table)
-        );
+        let select = format!("CAST({} AS CHAR)", quote(&table.key));
+        let sql = page_sql(table, &select, after.is_some());
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         if let Some(after) = after {
             query = query.bind(&after.0);

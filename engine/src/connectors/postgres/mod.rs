@@ -70,6 +70,24 @@ fn key_cast(schema: &TableSchema) -> &str {
         .unwrap_or("text")
 }
 
+/// One page in key order: `$1` is the limit, `$2` (when `after`) the last key of the previous
+/// page. Two statements rather than `$2 IS NULL OR key > $2`, which a generic prepared plan
+/// cannot turn into an index range: every page would scan the table. The key is named through
+/// the table alias: a bare name in ORDER BY means the *output* column of that name, here a cast
+/// of the key, which no index serves (a sort of the whole table per page).
+fn page_sql(table: &TableSchema, select: &str, after: bool) -> String {
+    let key = quote(&table.key);
+    let filter = if after {
+        format!("WHERE __lockstep_t.{key} > $2::text::{}", key_cast(table))
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT {select} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT $1",
+        qualified(&table.table)
+    )
+}
+
 fn select_list(schema: &TableSchema) -> String {
     let mut list = vec![format!("{}::text AS __lockstep_key", quote(&schema.key))];
     list.extend(schema.columns.iter().map(values::select_expr));
@@ -293,20 +311,7 @@ impl Connector for PostgresConnector {
         after: Option<&Key>,
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
-        let key = quote(&table.key);
-        // Two statements rather than `$1 IS NULL OR key > $1`, which a generic prepared plan
-        // cannot turn into an index range: every page would scan the table. The key is named
-        // through the table alias: a bare name in ORDER BY means the *output* column of that
-        // name, here a cast of the key, which no index serves (a sort of the whole table).
-        let filter = match after {
-            Some(_) => format!("WHERE __lockstep_t.{key} > $2::text::{}", key_cast(table)),
-            None => String::new(),
-        };
-        let sql = format!(
-            "SELECT {} FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT $1",
-            select_list(table),
-            qualified(&table.table),
-        );
+        let sql = page_sql(table, &select_list(table), after.is_some());
         let mut query = sqlx::query(&sql).bind(limit as i64);
         if let Some(after) = after {
             query = query.bind(&after.0);
@@ -321,14 +326,10 @@ impl Connector for PostgresConnector {
         after: Option<&Key>,
         limit: usize,
     ) -> Result<Vec<Key>> {
-        let key = quote(&table.key);
-        let filter = match after {
-            Some(_) => format!("WHERE __lockstep_t.{key} > $2::text::{}", key_cast(table)),
-            None => String::new(),
-        };
-        let sql = format!(
-            "SELECT {key}::text FROM {} AS __lockstep_t {filter} ORDER BY __lockstep_t.{key} LIMIT $1",
-            qualified(&table.table),
+        let sql = page_sql(
+            table,
+            &format!("{}::text", quote(&table.key)),
+            after.is_some(),
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql).bind(limit as i64);
         if let Some(after) = after {

@@ -289,3 +289,23 @@ pub fn connector_label(kind: &str) -> &'static str {
         .find(|c| c.kind == kind)
         .map_or("Unknown", |c| c.label)
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageView {
+    pub id: Uuid,
+    pub name: String,
+    /// "CRM production (PostgreSQL)" or just "PostgreSQL".
+    pub source: String,
+    pub target: String,
+    pub tasks: i64,
+    /// "succeeded", "failed", … and when; `None` before the first run.
+    pub last_run_state: Option<String>,
+    pub last_run_at: Option<String>,
+    pub last_run_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackagesData {
+    pub workspace: WorkspaceView,
+    pub packages: Vec<PackageView>,
+}

@@ -472,3 +472,44 @@ async fn a_removed_task_leaves_no_tracking_behind() {
     );
     assert_eq!(tracking(t.clone()).await, (1, 0));
 }
+
+#[tokio::test]
+async fn a_package_run_from_the_command_line_is_listed_with_its_last_run() {
+    let app = support::TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    assert_eq!(
+        ann.call_ok("load_packages", &[]).await["packages"],
+        serde_json::json!([])
+    );
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    for pool in [&s, &t] {
+        pool.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL)")
+            .await
+            .unwrap();
+    }
+    let env = Env {
+        metadata_url: app.database_url.clone(),
+        dir: std::env::temp_dir().join(format!("lockstep-list-{}", Uuid::new_v4().simple())),
+    };
+    std::fs::create_dir_all(&env.dir).unwrap();
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    let (code, _, stderr) = env.sync(&file, &["--workspace", "My workspace"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let list = ann.call_ok("load_packages", &[]).await;
+    let package = &list["packages"][0];
+    assert_eq!(package["name"], "People");
+    assert_eq!(package["source"], "PostgreSQL");
+    assert_eq!(package["tasks"], 1);
+    assert_eq!(package["last_run_state"], "succeeded");
+    assert_eq!(package["last_run_by"], "cli");
+    // Someone else's workspace does not list it.
+    let bob = app.browser();
+    bob.sign_up("bob@example.com").await;
+    assert_eq!(
+        bob.call_ok("load_packages", &[]).await["packages"],
+        serde_json::json!([])
+    );
+}

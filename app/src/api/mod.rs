@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod connections;
 pub mod members;
+pub mod packages;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

@@ -200,3 +200,82 @@ pub async fn forget_retired_task(pool: &PgPool, id: Uuid) -> Result<(), CatalogE
         .await?;
     Ok(())
 }
+
+/// A package as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub source_kind: String,
+    pub target_kind: String,
+    /// The connections' names, for packages built in the app (the `sync` command's files
+    /// carry their URLs instead).
+    pub source_connection: Option<String>,
+    pub target_connection: Option<String>,
+    pub tasks: i64,
+    pub last_run: Option<LastRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub state: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub started_by: String,
+}
+
+/// The workspace's packages by name, with their last run. Any member.
+pub async fn list(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+) -> Result<Vec<PackageSummary>, CatalogError> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<String>,
+    );
+    let mut conn = pool.acquire().await?;
+    super::workspaces::require_role(&mut conn, workspace, user, super::Role::Viewer).await?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.id, p.name, p.source_kind, p.target_kind, sc.name, tc.name,
+                (SELECT count(*) FROM package_tasks t WHERE t.package_id = p.id),
+                r.state, coalesce(r.finished_at, r.started_at, r.queued_at), r.started_by
+           FROM packages p
+           LEFT JOIN connections sc ON sc.id = p.source_connection_id
+           LEFT JOIN connections tc ON tc.id = p.target_connection_id
+           LEFT JOIN LATERAL (SELECT state, finished_at, started_at, queued_at, started_by FROM runs
+                               WHERE runs.package_id = p.id ORDER BY queued_at DESC LIMIT 1) r ON true
+          WHERE p.workspace_id = $1
+          ORDER BY lower(p.name)",
+    )
+    .bind(workspace)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PackageSummary {
+            id: r.0,
+            name: r.1,
+            source_kind: r.2,
+            target_kind: r.3,
+            source_connection: r.4,
+            target_connection: r.5,
+            tasks: r.6,
+            last_run: match (r.7, r.8, r.9) {
+                (Some(state), Some(at), Some(started_by)) => Some(LastRun {
+                    state,
+                    at,
+                    started_by,
+                }),
+                _ => None,
+            },
+        })
+        .collect())
+}

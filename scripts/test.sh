@@ -42,6 +42,11 @@ fi
 
 port=3100
 e2e_db="lockstep_e2e_$$"
+# Two databases with tables for the package editor to sync (dropped with the others).
+for side in src dst; do
+  psql "$PG_SERVER_URL/postgres" -q -c "CREATE DATABASE lockstep_e2e_${side}_$$" >/dev/null
+  psql "$PG_SERVER_URL/lockstep_e2e_${side}_$$" -q -f end2end/fixtures.sql >/dev/null
+done
 mkdir -p target/e2e
 DATABASE_URL="$PG_SERVER_URL/$e2e_db" LOCKSTEP_ADDR="127.0.0.1:$port" LOCKSTEP_SITE_ROOT=target/site \
   LOCKSTEP_SECRET_KEY_FILE=target/e2e/secret.key \
@@ -53,7 +58,8 @@ for _ in $(seq 1 60); do
   if ! kill -0 $server_pid 2>/dev/null; then cat target/e2e/server.log; exit 1; fi
   sleep 0.5
 done
-(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" npx playwright test) 2>&1 | tee target/e2e/playwright.log
+(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" \
+  E2E_SRC_DB="lockstep_e2e_src_$$" E2E_DST_DB="lockstep_e2e_dst_$$" npx playwright test) 2>&1 | tee target/e2e/playwright.log
 
 # One closing line for the whole run.
 passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s += $4} END {print s + 0}')

@@ -20,12 +20,12 @@ use leptos_router::path;
 use components::layout::Layout;
 use pages::{
     auth::{SignInPage, SignUpPage},
-    coming_soon::NewPackagePage,
     connection_editor::{ConnectorCataloguePage, EditConnectionPage, NewConnectionPage},
     connections::ConnectionsPage,
     invite::InvitePage,
     members::MembersPage,
     not_found::NotFound,
+    package_editor::{PackagePage, TaskPage},
     packages::PackagesPage,
     runs::RunsPage,
     settings::SettingsPage,
@@ -73,7 +73,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/packages" /> } />
                     <Route path=path!("packages") view=PackagesPage ssr=SsrMode::Async />
-                    <Route path=path!("packages/new") view=NewPackagePage ssr=SsrMode::Async />
+                    <Route path=path!("packages/new") view=PackagePage ssr=SsrMode::Async />
+                    <Route path=path!("packages/:id") view=PackagePage ssr=SsrMode::Async />
+                    <Route path=path!("packages/:id/tasks/new") view=TaskPage ssr=SsrMode::Async />
+                    <Route path=path!("packages/:id/tasks/:task_id") view=TaskPage ssr=SsrMode::Async />
                     <Route path=path!("connections") view=ConnectionsPage ssr=SsrMode::Async />
                     <Route path=path!("connections/new") view=ConnectorCataloguePage ssr=SsrMode::Async />
                     <Route path=path!("connections/new/:kind") view=NewConnectionPage ssr=SsrMode::Async />

@@ -309,3 +309,86 @@ pub struct PackagesData {
     pub workspace: WorkspaceView,
     pub packages: Vec<PackageView>,
 }
+
+/// Locales offered in the package editor (any glibc locale name also works in the file).
+pub const LOCALES: [(&str, &str); 10] = [
+    ("invariant", "Invariant (ISO dates, “.” decimals)"),
+    ("en_US", "English (United States)"),
+    ("en_GB", "English (United Kingdom)"),
+    ("de_DE", "German (Germany)"),
+    ("fr_FR", "French (France)"),
+    ("es_ES", "Spanish (Spain)"),
+    ("it_IT", "Italian (Italy)"),
+    ("nl_NL", "Dutch (Netherlands)"),
+    ("pt_BR", "Portuguese (Brazil)"),
+    ("ja_JP", "Japanese (Japan)"),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionOption {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: Uuid,
+    pub source_table: String,
+    pub target_table: String,
+    pub source_to_target: usize,
+    pub target_to_source: usize,
+    pub last_sync: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageDetailView {
+    pub id: Uuid,
+    pub name: String,
+    pub locale: String,
+    pub source_connection: Option<Uuid>,
+    pub target_connection: Option<Uuid>,
+    pub tasks: Vec<TaskView>,
+    pub has_run: bool,
+}
+
+/// The package page: the workspace's connections to choose from, and the package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageEditData {
+    pub workspace: WorkspaceView,
+    pub connections: Vec<ConnectionOption>,
+    pub package: Option<PackageDetailView>,
+}
+
+/// One written column of a mapping grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingRow {
+    pub column: String,
+    pub db_type: String,
+    /// NOT NULL without a default: must be mapped.
+    pub required: bool,
+    /// "" (not written), "column", "constant" or "expression".
+    pub kind: String,
+    pub value: String,
+}
+
+/// The task editor: tables to choose from and, once both are chosen, the grids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskEditData {
+    pub workspace_id: Uuid,
+    pub package_id: Uuid,
+    pub package_name: String,
+    pub task_id: Option<Uuid>,
+    pub source_name: String,
+    pub target_name: String,
+    pub source_tables: Vec<String>,
+    pub target_tables: Vec<String>,
+    pub source_table: String,
+    pub target_table: String,
+    /// Why these tables cannot be synced (the engine's requirement message), if so.
+    pub problem: Option<String>,
+    pub source_columns: Vec<String>,
+    pub target_columns: Vec<String>,
+    pub source_to_target: Vec<MappingRow>,
+    pub target_to_source: Vec<MappingRow>,
+}

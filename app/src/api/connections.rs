@@ -84,7 +84,10 @@ pub async fn save_connection(
 ) -> Result<Option<ConnectionTest>, AppError> {
     use super::ssr::*;
     use engine::catalog::connections::{self, ConnectionForm};
+    // Contexts are read before the first await (see `load_task`).
+    let state = state();
     respond(async move {
+        let secrets = state?.secrets;
         let user = require_user().await?;
         let pool = pool()?;
         let form = ConnectionForm {
@@ -97,7 +100,6 @@ pub async fn save_connection(
             password,
             ssl_mode,
         };
-        let secrets = state()?.secrets;
         if intent == "test" {
             require_editor(&pool, user.id, workspace_id).await?;
             let mut valid = form.validate()?;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod connections;
 pub mod members;
+pub mod package_editor;
 pub mod packages;
 pub mod workspaces;
 

@@ -63,6 +63,9 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
 
 /// The signed-in person, if any. A session whose account no longer exists is ended.
 pub async fn current_user() -> Result<Option<User>, AppError> {
+    // Contexts are read before the first await: a server-rendered resource may resume on
+    // another thread, where they are not set.
+    let pool = pool()?;
     let session = session().await?;
     let Some(user_id) = session
         .get::<Uuid>(USER_ID_KEY)
@@ -71,7 +74,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     else {
         return Ok(None);
     };
-    match engine::catalog::users::find(&pool()?, user_id).await {
+    match engine::catalog::users::find(&pool, user_id).await {
         Ok(user) => Ok(Some(user)),
         Err(CatalogError::NotFound) => {
             end_session(&session).await?;

@@ -1,4 +1,4 @@
-//! Switching, creating and renaming workspaces, and the edit-access check of editor pages.
+//! Switching, creating and renaming workspaces.
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -39,21 +39,6 @@ pub async fn rename_workspace(workspace_id: Uuid, name: String) -> Result<(), Ap
         let user = require_user().await?;
         engine::catalog::workspaces::rename(&pool()?, user.id, workspace_id, &name).await?;
         Ok(())
-    })
-    .await
-}
-
-/// The current workspace if the person may edit in it (Developer or Admin); editor pages
-/// call this before showing anything.
-#[server(endpoint = "edit_access")]
-pub async fn edit_access() -> Result<WorkspaceView, AppError> {
-    use super::ssr::*;
-    respond(async move {
-        let user = require_user().await?;
-        let pool = pool()?;
-        let current = current_workspace(&pool, user.id).await?;
-        require_editor(&pool, user.id, current.id).await?;
-        Ok(current.into())
     })
     .await
 }

@@ -1,12 +1,12 @@
 //! One module per page or group of pages.
 
 pub mod auth;
-pub mod coming_soon;
 pub mod connection_editor;
 pub mod connections;
 pub mod invite;
 pub mod members;
 pub mod not_found;
+pub mod package_editor;
 pub mod packages;
 pub mod runs;
 pub mod settings;

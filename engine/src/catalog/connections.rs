@@ -398,3 +398,46 @@ pub async fn stored_password(
         })
         .transpose()
 }
+
+/// How to reach a saved connection (password opened), for the package editor and runs.
+/// Callers check the person's role first; this only keeps to the workspace.
+pub async fn open(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<ConnectionSpec, CatalogError> {
+    type Row = (String, String, i32, String, String, String, Option<Vec<u8>>);
+    let row: Row = sqlx::query_as(
+        "SELECT kind, host, port, database, username, ssl_mode, password FROM connections
+          WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .map_err(CatalogError::from_fetch)?;
+    let (kind, host, port, database, username, ssl_mode, sealed) = row;
+    let password = sealed
+        .map(|s| {
+            secrets.open(&s, id.as_bytes()).map_err(|e| {
+                tracing::error!(connection = %id, error = %e, "stored password cannot be opened");
+                CatalogError::validation(
+                    "connection",
+                    "the connection's stored password cannot be read with this server's secret key; enter it again in the connection",
+                )
+            })
+        })
+        .transpose()?;
+    let form = ConnectionForm {
+        name: "stored".into(),
+        kind,
+        host,
+        port: port.to_string(),
+        database,
+        username,
+        password: String::new(),
+        ssl_mode,
+    };
+    Ok(form.validate()?.spec(password.as_ref()))
+}

@@ -10,6 +10,7 @@ mod email;
 mod error;
 pub mod invitations;
 pub mod members;
+pub mod package_editor;
 pub mod packages;
 pub mod parameters;
 mod password;

@@ -227,6 +227,10 @@ impl Connector for MemoryConnector {
         "memory"
     }
 
+    async fn list_tables(&self) -> Result<Vec<TableRef>> {
+        Ok(self.lock().tables.keys().cloned().collect())
+    }
+
     async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
         self.lock()
             .tables

@@ -166,6 +166,9 @@ pub trait Connector: Send + Sync {
     /// `postgres`, `mysql`, `memory`, …
     fn kind(&self) -> &'static str;
 
+    /// The tables a task could use (the engine's own tracking tables left out), by name.
+    async fn list_tables(&self) -> Result<Vec<TableRef>>;
+
     /// The table's columns and key, or a `Requirement` error when it cannot be synced.
     async fn describe(&self, table: &TableRef) -> Result<TableSchema>;
 

@@ -184,6 +184,18 @@ impl Connector for MySqlConnector {
         "mysql"
     }
 
+    async fn list_tables(&self) -> Result<Vec<TableRef>> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES
+              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT LIKE 'lockstep\\_%'
+              ORDER BY TABLE_NAME",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(names.iter().map(|n| TableRef::new(None, n)).collect())
+    }
+
     async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
         describe::describe(&self.pool, table).await
     }

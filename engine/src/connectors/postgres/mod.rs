@@ -245,6 +245,26 @@ impl Connector for PostgresConnector {
         "postgres"
     }
 
+    async fn list_tables(&self) -> Result<Vec<TableRef>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lockstep') AND n.nspname NOT LIKE 'pg\\_%'
+              ORDER BY n.nspname <> 'public', n.nspname, c.relname",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(schema, name)| {
+                // Tables of `public` are written without their schema, as people do.
+                let schema = (schema != "public").then_some(schema);
+                TableRef::new(schema.as_deref(), &name)
+            })
+            .collect())
+    }
+
     async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
         describe::describe(&self.pool, table).await
     }

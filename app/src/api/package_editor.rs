@@ -1,0 +1,416 @@
+//! The package page and the task editor: settings, tasks, and mapping grids checked against
+//! the live tables by the engine (the same checks the `sync` command runs).
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::model::{PackageEditData, TaskEditData};
+
+#[cfg(feature = "ssr")]
+mod ssr_only {
+    use engine::catalog::connections;
+    use engine::connectors::{Connector, TableSchema};
+    use engine::package::{FieldSource, Mapping, TableRef};
+    use uuid::Uuid;
+
+    use crate::error::AppError;
+    use crate::model::MappingRow;
+
+    /// Connects to a saved connection of the workspace; a failure is a message for the page.
+    pub async fn connect(
+        pool: &sqlx::PgPool,
+        secrets: &engine::secrets::SecretBox,
+        workspace: Uuid,
+        id: Uuid,
+        side: &str,
+    ) -> Result<Box<dyn Connector>, AppError> {
+        let spec = connections::open(pool, secrets, workspace, id).await?;
+        engine::connectors::connect(&spec)
+            .await
+            .map_err(|e| AppError::Validation {
+                field: "connection".into(),
+                message: format!("the {side} connection cannot be reached: {e}"),
+            })
+    }
+
+    pub fn value_text(source: &FieldSource) -> (String, String) {
+        match source {
+            FieldSource::Column(c) => ("column".into(), c.clone()),
+            FieldSource::Constant(serde_json::Value::String(s)) => ("constant".into(), s.clone()),
+            FieldSource::Constant(v) => ("constant".into(), v.to_string()),
+            FieldSource::Expression(e) => ("expression".into(), e.clone()),
+        }
+    }
+
+    /// The grid of `write`'s columns: the saved mapping, or for a new task every column the
+    /// read table has under the same name (auto-map).
+    pub fn grid(
+        write: &TableSchema,
+        read: &TableSchema,
+        saved: Option<&Mapping>,
+    ) -> Vec<MappingRow> {
+        write
+            .columns
+            .iter()
+            .filter(|c| c.name != write.key)
+            .map(|c| {
+                let (kind, value) = match saved {
+                    Some(m) => m.get(&c.name).map(value_text).unwrap_or_default(),
+                    None => read
+                        .columns
+                        .iter()
+                        .find(|r| r.name.eq_ignore_ascii_case(&c.name) && r.name != read.key)
+                        .map(|r| ("column".into(), r.name.clone()))
+                        .unwrap_or_default(),
+                };
+                MappingRow {
+                    column: c.name.clone(),
+                    db_type: c.db_type.clone(),
+                    required: !c.nullable && !c.has_default,
+                    kind,
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    /// A grid posted back as parallel lists, as a mapping.
+    pub fn mapping(
+        field: &str,
+        columns: &[String],
+        kinds: &[String],
+        values: &[String],
+    ) -> Result<Mapping, AppError> {
+        let mut mapping = Mapping::new();
+        for (i, column) in columns.iter().enumerate() {
+            let kind = kinds.get(i).map(String::as_str).unwrap_or_default();
+            let value = values.get(i).cloned().unwrap_or_default();
+            let source = match kind {
+                "" => continue,
+                "column" => FieldSource::Column(value.trim().to_owned()),
+                // A constant is JSON when it reads as JSON (42, true, null, "text"), else text.
+                "constant" => FieldSource::Constant(
+                    serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value)),
+                ),
+                "expression" => FieldSource::Expression(value),
+                other => {
+                    return Err(AppError::Validation {
+                        field: field.into(),
+                        message: format!("{column}: unknown mapping kind “{other}”"),
+                    });
+                }
+            };
+            source.validate().map_err(|message| AppError::Validation {
+                field: field.into(),
+                message: format!("{column}: {message}"),
+            })?;
+            mapping.insert(column.clone(), source);
+        }
+        Ok(mapping)
+    }
+
+    pub fn table(text: &str, field: &str) -> Result<TableRef, AppError> {
+        TableRef::parse(text).map_err(|message| AppError::Validation {
+            field: field.into(),
+            message,
+        })
+    }
+}
+
+/// The package page's data (`id` None: a new package). Developers and Admins.
+#[server(endpoint = "load_package")]
+pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError> {
+    use super::ssr::*;
+    use crate::model::{ConnectionOption, PackageDetailView, TaskView};
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let workspace = current_workspace(&pool, user.id).await?;
+        require_editor(&pool, user.id, workspace.id).await?;
+        let connections = engine::catalog::connections::list(&pool, user.id, workspace.id)
+            .await?
+            .into_iter()
+            .map(|c| ConnectionOption {
+                id: c.id,
+                name: c.name,
+                kind: c.kind,
+            })
+            .collect();
+        let package = match id {
+            Some(id) => {
+                let p =
+                    engine::catalog::package_editor::get(&pool, user.id, workspace.id, id).await?;
+                Some(PackageDetailView {
+                    id: p.id,
+                    name: p.name,
+                    locale: p.locale,
+                    source_connection: p.source.map(|c| c.id),
+                    target_connection: p.target.map(|c| c.id),
+                    has_run: p.has_run,
+                    tasks: p
+                        .tasks
+                        .into_iter()
+                        .map(|t| TaskView {
+                            id: t.id,
+                            source_table: t.source_table,
+                            target_table: t.target_table,
+                            source_to_target: t.source_to_target.len(),
+                            target_to_source: t.target_to_source.len(),
+                            last_sync: t.last_sync_at.map(format_time),
+                        })
+                        .collect(),
+                })
+            }
+            None => None,
+        };
+        Ok(PackageEditData {
+            workspace: workspace.into(),
+            connections,
+            package,
+        })
+    })
+    .await
+}
+
+/// Creates or updates a package's settings, then shows its page.
+#[server(endpoint = "save_package")]
+pub async fn save_package(
+    workspace_id: Uuid,
+    id: Option<Uuid>,
+    name: String,
+    source_connection: Option<Uuid>,
+    target_connection: Option<Uuid>,
+    locale: String,
+    #[server(default)] confirm_connection_change: Option<String>,
+) -> Result<Uuid, AppError> {
+    use super::ssr::*;
+    use engine::catalog::package_editor::{PackageForm, save};
+    respond(async move {
+        let user = require_user().await?;
+        let form = PackageForm {
+            name,
+            source_connection,
+            target_connection,
+            locale,
+        };
+        let confirmed = confirm_connection_change.is_some_and(|v| !v.is_empty());
+        let id = save(&pool()?, user.id, workspace_id, id, &form, confirmed).await?;
+        leptos_axum::redirect(&format!("/packages/{id}"));
+        Ok(id)
+    })
+    .await
+}
+
+/// The task editor: the tables of both sides and, once both are chosen, their grids.
+#[cfg(feature = "ssr")]
+use crate::state::AppState;
+
+#[server(endpoint = "load_task")]
+pub async fn load_task(
+    package_id: Uuid,
+    task_id: Option<Uuid>,
+    source_table: Option<String>,
+    target_table: Option<String>,
+) -> Result<TaskEditData, AppError> {
+    use super::ssr::*;
+    use ssr_only::*;
+    // Contexts are read before the first await: a resource rendered on the server may resume
+    // on another thread, where they are not set.
+    let state = state();
+    respond(async move {
+        let AppState { pool, secrets, .. } = state?;
+        let user = require_user().await?;
+        let workspace = current_workspace(&pool, user.id).await?;
+        require_editor(&pool, user.id, workspace.id).await?;
+        let package =
+            engine::catalog::package_editor::get(&pool, user.id, workspace.id, package_id).await?;
+        let (Some(source), Some(target)) = (package.source.clone(), package.target.clone()) else {
+            return Err(AppError::Validation {
+                field: "connection".into(),
+                message: "choose the package's source and target connections first".into(),
+            });
+        };
+        let saved = match task_id {
+            Some(id) => Some(
+                package
+                    .tasks
+                    .iter()
+                    .find(|t| t.id == id)
+                    .cloned()
+                    .ok_or(AppError::NotFound)?,
+            ),
+            None => None,
+        };
+        let source_conn = connect(&pool, &secrets, workspace.id, source.id, "source").await?;
+        let target_conn = connect(&pool, &secrets, workspace.id, target.id, "target").await?;
+        let listing =
+            |r: Result<Vec<engine::package::TableRef>, engine::connectors::ConnectorError>| {
+                r.map(|tables| tables.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .map_err(|e| AppError::Validation {
+                        field: "connection".into(),
+                        message: format!("listing tables failed: {e}"),
+                    })
+            };
+        let source_tables = listing(source_conn.list_tables().await)?;
+        let target_tables = listing(target_conn.list_tables().await)?;
+        let source_table = saved
+            .as_ref()
+            .map(|t| t.source_table.clone())
+            .or(source_table)
+            .unwrap_or_default();
+        let target_table = saved
+            .as_ref()
+            .map(|t| t.target_table.clone())
+            .or(target_table)
+            .unwrap_or_default();
+        let mut data = TaskEditData {
+            workspace_id: workspace.id,
+            package_id,
+            package_name: package.name.clone(),
+            task_id,
+            source_name: source.name.clone(),
+            target_name: target.name.clone(),
+            source_tables,
+            target_tables,
+            source_table: source_table.clone(),
+            target_table: target_table.clone(),
+            problem: None,
+            source_columns: Vec::new(),
+            target_columns: Vec::new(),
+            source_to_target: Vec::new(),
+            target_to_source: Vec::new(),
+        };
+        if source_table.is_empty() || target_table.is_empty() {
+            return Ok(data);
+        }
+        let described = async {
+            let s = source_conn
+                .describe(&table(&source_table, "source_table")?)
+                .await
+                .map_err(|e| format!("source {source_table}: {e}"));
+            let t = target_conn
+                .describe(&table(&target_table, "target_table")?)
+                .await
+                .map_err(|e| format!("target {target_table}: {e}"));
+            Ok::<_, AppError>((s, t))
+        }
+        .await?;
+        match described {
+            (Ok(s), Ok(t)) => {
+                data.source_columns = s.columns.iter().map(|c| c.name.clone()).collect();
+                data.target_columns = t.columns.iter().map(|c| c.name.clone()).collect();
+                data.source_to_target = grid(&t, &s, saved.as_ref().map(|x| &x.source_to_target));
+                data.target_to_source = grid(&s, &t, saved.as_ref().map(|x| &x.target_to_source));
+            }
+            (Err(problem), _) | (_, Err(problem)) => data.problem = Some(problem),
+        }
+        Ok(data)
+    })
+    .await
+}
+
+/// Saves a task after the engine checked its tables and both mappings.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "save_task")]
+pub async fn save_task(
+    workspace_id: Uuid,
+    package_id: Uuid,
+    task_id: Option<Uuid>,
+    source_table: String,
+    target_table: String,
+    #[server(default)] s2t_column: Vec<String>,
+    #[server(default)] s2t_kind: Vec<String>,
+    #[server(default)] s2t_value: Vec<String>,
+    #[server(default)] t2s_column: Vec<String>,
+    #[server(default)] t2s_kind: Vec<String>,
+    #[server(default)] t2s_value: Vec<String>,
+) -> Result<Uuid, AppError> {
+    use super::ssr::*;
+    use engine::catalog::package_editor::{self, TaskForm};
+    use engine::mapping::CompiledMapping;
+    use engine::mapping::locale::Locale;
+    use ssr_only::*;
+    let state = state();
+    respond(async move {
+        let AppState { pool, secrets, .. } = state?;
+        let user = require_user().await?;
+        require_editor(&pool, user.id, workspace_id).await?;
+        let package = package_editor::get(&pool, user.id, workspace_id, package_id).await?;
+        let (Some(source), Some(target)) = (package.source.clone(), package.target.clone()) else {
+            return Err(AppError::Validation {
+                field: "connection".into(),
+                message: "choose the package's source and target connections first".into(),
+            });
+        };
+        let s2t = mapping("source_to_target", &s2t_column, &s2t_kind, &s2t_value)?;
+        let t2s = mapping("target_to_source", &t2s_column, &t2s_kind, &t2s_value)?;
+        let source_ref = table(&source_table, "source_table")?;
+        let target_ref = table(&target_table, "target_table")?;
+        let requirement =
+            |field: &str, e: engine::connectors::ConnectorError| AppError::Validation {
+                field: field.into(),
+                message: e.to_string(),
+            };
+        let s = connect(&pool, &secrets, workspace_id, source.id, "source")
+            .await?
+            .describe(&source_ref)
+            .await
+            .map_err(|e| requirement("source_table", e))?;
+        let t = connect(&pool, &secrets, workspace_id, target.id, "target")
+            .await?
+            .describe(&target_ref)
+            .await
+            .map_err(|e| requirement("target_table", e))?;
+        let locale = Locale::parse(&package.locale).unwrap_or_default();
+        let compiled = |field: &str, m, read, write| {
+            CompiledMapping::compile(m, read, write, locale)
+                .map(|_| ())
+                .map_err(|e| AppError::Validation {
+                    field: field.into(),
+                    message: e.to_string(),
+                })
+        };
+        compiled("source_to_target", &s2t, &s, &t)?;
+        compiled("target_to_source", &t2s, &t, &s)?;
+        let id = package_editor::save_task(
+            &pool,
+            user.id,
+            workspace_id,
+            package_id,
+            task_id,
+            &TaskForm {
+                source_table: source_ref.to_string(),
+                target_table: target_ref.to_string(),
+                source_to_target: s2t,
+                target_to_source: t2s,
+            },
+        )
+        .await?;
+        leptos_axum::redirect(&format!("/packages/{package_id}"));
+        Ok(id)
+    })
+    .await
+}
+
+#[server(endpoint = "delete_task")]
+pub async fn delete_task(
+    workspace_id: Uuid,
+    package_id: Uuid,
+    task_id: Uuid,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        engine::catalog::package_editor::delete_task(
+            &pool()?,
+            user.id,
+            workspace_id,
+            package_id,
+            task_id,
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,420 @@
+//! Packages built in the app: their settings (name, connections, locale) and their tasks.
+//! The `sync` command's files go through `packages::save_from_file`; both end in the same
+//! tables, and the same editing rules hold: a changed mapping applies to records changed
+//! from now on (Resync task re-applies it), a new task gets its own first run, a removed
+//! task's tracking is removed by the next run, and pointing a package that already ran at
+//! another connection needs a confirmation (its ID map is cleared).
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::packages::fingerprint;
+use super::workspaces::require_role;
+use super::{CatalogError, Role};
+use crate::mapping::locale::Locale;
+use crate::package::Mapping;
+
+/// The package settings form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct PackageForm {
+    pub name: String,
+    pub source_connection: Option<Uuid>,
+    pub target_connection: Option<Uuid>,
+    pub locale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRef {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDetail {
+    pub id: Uuid,
+    pub source_table: String,
+    pub target_table: String,
+    pub source_to_target: Mapping,
+    pub target_to_source: Mapping,
+    pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub locale: String,
+    pub source: Option<ConnectionRef>,
+    pub target: Option<ConnectionRef>,
+    pub tasks: Vec<TaskDetail>,
+    /// At least one run was recorded: connection changes need a confirmation.
+    pub has_run: bool,
+}
+
+async fn connection_ref(
+    conn: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    id: Option<Uuid>,
+    field: &'static str,
+    side: &str,
+) -> Result<ConnectionRef, CatalogError> {
+    let Some(id) = id else {
+        return Err(CatalogError::validation(
+            field,
+            format!("choose the {side} connection"),
+        ));
+    };
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT name, kind FROM connections WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (name, kind) = row.ok_or_else(|| {
+        CatalogError::validation(
+            field,
+            format!("the {side} connection no longer exists; choose another"),
+        )
+    })?;
+    Ok(ConnectionRef { id, name, kind })
+}
+
+/// A stable identity of a saved connection for the "connection changed" rule.
+fn connection_fingerprint(c: &ConnectionRef) -> String {
+    fingerprint(&crate::package::ConnectionSpec::Postgres {
+        url: format!("lockstep-connection://{}/{}", c.kind, c.id),
+    })
+}
+
+/// Creates (`id` None) or updates a package's settings. Developers and Admins. Changing a
+/// connection of a package that already ran needs `confirm_connection_change`; then its ID
+/// map is cleared and every task starts over with a first run.
+pub async fn save(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Option<Uuid>,
+    form: &PackageForm,
+    confirm_connection_change: bool,
+) -> Result<Uuid, CatalogError> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(CatalogError::validation(
+            "name",
+            "enter a name of 1 to 200 characters",
+        ));
+    }
+    let locale = if form.locale.trim().is_empty() {
+        "invariant"
+    } else {
+        form.locale.trim()
+    };
+    Locale::parse(locale).map_err(|m| CatalogError::validation("locale", m))?;
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let source = connection_ref(
+        &mut tx,
+        workspace,
+        form.source_connection,
+        "source_connection",
+        "source",
+    )
+    .await?;
+    let target = connection_ref(
+        &mut tx,
+        workspace,
+        form.target_connection,
+        "target_connection",
+        "target",
+    )
+    .await?;
+    let id = match id {
+        Some(id) => {
+            let current: Option<(Option<Uuid>, Option<Uuid>, bool)> = sqlx::query_as(
+                "SELECT source_connection_id, target_connection_id, EXISTS (SELECT 1 FROM runs WHERE package_id = p.id)
+                   FROM packages p WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            )
+            .bind(workspace)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (old_source, old_target, has_run) = current.ok_or(CatalogError::NotFound)?;
+            let changed = old_source != Some(source.id) || old_target != Some(target.id);
+            if changed && has_run {
+                if !confirm_connection_change {
+                    return Err(CatalogError::conflict(
+                        "connection_change",
+                        "this package has already run: its ID map pairs records of the old connections. Changing a connection \
+                         clears the ID map, and the next run copies every record between the new sides as a first run — rows \
+                         already present on both would then exist twice. Confirm to change it anyway",
+                    ));
+                }
+                sqlx::query("DELETE FROM id_map WHERE task_id IN (SELECT id FROM package_tasks WHERE package_id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE package_tasks SET tracking_installed = false, full_pass_direction = 'source_to_target',
+                            full_pass_after = NULL, last_sync_at = NULL, updated_at = now() WHERE package_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE packages SET name = $3, source_kind = $4, target_kind = $5, source_fingerprint = $6,
+                        target_fingerprint = $7, locale = $8, source_connection_id = $9, target_connection_id = $10,
+                        updated_at = now()
+                  WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(workspace)
+            .bind(id)
+            .bind(name)
+            .bind(&source.kind)
+            .bind(&target.kind)
+            .bind(connection_fingerprint(&source))
+            .bind(connection_fingerprint(&target))
+            .bind(locale)
+            .bind(source.id)
+            .bind(target.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(name_taken)?;
+            id
+        }
+        None => {
+            let id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint,
+                                       target_fingerprint, locale, source_connection_id, target_connection_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(workspace)
+            .bind(name)
+            .bind(&source.kind)
+            .bind(&target.kind)
+            .bind(connection_fingerprint(&source))
+            .bind(connection_fingerprint(&target))
+            .bind(locale)
+            .bind(source.id)
+            .bind(target.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(name_taken)?;
+            id
+        }
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn name_taken(e: sqlx::Error) -> CatalogError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => CatalogError::conflict(
+            "name",
+            "another package of this workspace has this name; choose another",
+        ),
+        _ => CatalogError::Database(e),
+    }
+}
+
+/// A package with its tasks. Any member.
+pub async fn get(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<PackageDetail, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    type Row = (
+        String,
+        String,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        bool,
+    );
+    let row: Row = sqlx::query_as(
+        "SELECT p.name, p.locale, sc.id, sc.name, sc.kind, tc.id, tc.name, tc.kind,
+                EXISTS (SELECT 1 FROM runs WHERE package_id = p.id)
+           FROM packages p
+           LEFT JOIN connections sc ON sc.id = p.source_connection_id
+           LEFT JOIN connections tc ON tc.id = p.target_connection_id
+          WHERE p.workspace_id = $1 AND p.id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(CatalogError::from_fetch)?;
+    let side = |id: Option<Uuid>, name: Option<String>, kind: Option<String>| match (id, name, kind)
+    {
+        (Some(id), Some(name), Some(kind)) => Some(ConnectionRef { id, name, kind }),
+        _ => None,
+    };
+    type TaskRow = (
+        Uuid,
+        String,
+        String,
+        serde_json::Value,
+        serde_json::Value,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let tasks: Vec<TaskRow> = sqlx::query_as(
+        "SELECT id, source_table, target_table, source_to_target, target_to_source, last_sync_at
+           FROM package_tasks WHERE package_id = $1 ORDER BY position, created_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mapping = |v: serde_json::Value| -> Result<Mapping, CatalogError> {
+        serde_json::from_value(v).map_err(|e| CatalogError::Database(sqlx::Error::Decode(e.into())))
+    };
+    Ok(PackageDetail {
+        id,
+        name: row.0,
+        locale: row.1,
+        source: side(row.2, row.3, row.4),
+        target: side(row.5, row.6, row.7),
+        has_run: row.8,
+        tasks: tasks
+            .into_iter()
+            .map(|t| {
+                Ok(TaskDetail {
+                    id: t.0,
+                    source_table: t.1,
+                    target_table: t.2,
+                    source_to_target: mapping(t.3)?,
+                    target_to_source: mapping(t.4)?,
+                    last_sync_at: t.5,
+                })
+            })
+            .collect::<Result<_, CatalogError>>()?,
+    })
+}
+
+/// A task that passed the editor's checks (tables described, mappings compiled).
+#[derive(Debug, Clone)]
+pub struct TaskForm {
+    pub source_table: String,
+    pub target_table: String,
+    pub source_to_target: Mapping,
+    pub target_to_source: Mapping,
+}
+
+/// Adds (`task` None) or updates a task of a package. Developers and Admins. The caller has
+/// checked the tables and mappings against the live schemas.
+pub async fn save_task(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    package: Uuid,
+    task: Option<Uuid>,
+    form: &TaskForm,
+) -> Result<Uuid, CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let owned: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM packages WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(workspace)
+    .bind(package)
+    .fetch_optional(&mut *tx)
+    .await?;
+    owned.ok_or(CatalogError::NotFound)?;
+    let s2t = serde_json::to_value(&form.source_to_target).expect("mappings serialize");
+    let t2s = serde_json::to_value(&form.target_to_source).expect("mappings serialize");
+    let duplicate = |e: sqlx::Error| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => CatalogError::conflict(
+            "target_table",
+            "this package already has a task for these two tables; edit that task instead",
+        ),
+        _ => CatalogError::Database(e),
+    };
+    let id = match task {
+        Some(task) => {
+            // The tables of a task are its identity (its change logs and ID map are theirs).
+            let done = sqlx::query(
+                "UPDATE package_tasks SET source_to_target = $3, target_to_source = $4, updated_at = now()
+                  WHERE package_id = $1 AND id = $2 AND source_table = $5 AND target_table = $6",
+            )
+            .bind(package)
+            .bind(task)
+            .bind(&s2t)
+            .bind(&t2s)
+            .bind(&form.source_table)
+            .bind(&form.target_table)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(CatalogError::NotFound);
+            }
+            task
+        }
+        None => {
+            let id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
+                                            target_to_source, full_pass_direction)
+                 VALUES ($1, $2, (SELECT coalesce(max(position) + 1, 0) FROM package_tasks WHERE package_id = $2),
+                         $3, $4, $5, $6, 'source_to_target')",
+            )
+            .bind(id)
+            .bind(package)
+            .bind(&form.source_table)
+            .bind(&form.target_table)
+            .bind(&s2t)
+            .bind(&t2s)
+            .execute(&mut *tx)
+            .await
+            .map_err(duplicate)?;
+            id
+        }
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Removes a task; its change tracking is removed from both databases by the next run.
+pub async fn delete_task(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    package: Uuid,
+    task: Uuid,
+) -> Result<(), CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    sqlx::query(
+        "INSERT INTO retired_tasks (id, package_id, source_table, target_table)
+         SELECT t.id, t.package_id, t.source_table, t.target_table FROM package_tasks t
+           JOIN packages p ON p.id = t.package_id AND p.workspace_id = $1
+          WHERE t.package_id = $2 AND t.id = $3 AND t.tracking_installed
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(workspace)
+    .bind(package)
+    .bind(task)
+    .execute(&mut *tx)
+    .await?;
+    let done = sqlx::query(
+        "DELETE FROM package_tasks t USING packages p
+          WHERE p.id = t.package_id AND p.workspace_id = $1 AND t.package_id = $2 AND t.id = $3",
+    )
+    .bind(workspace)
+    .bind(package)
+    .bind(task)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(CatalogError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! The package page and task editor over HTTP: packages built from saved connections, tasks
+//! checked by the engine against the live tables, role and workspace checks, and the
+//! confirmation a connection change needs once a package has run.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use support::{Browser, TestApp, failure};
+use uuid::Uuid;
+
+async fn fresh_database(tables: &str) -> String {
+    let name = format!("lockstep_test_pe_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", support::admin_url()))
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&format!("{}/{name}", support::admin_url()))
+        .await
+        .unwrap();
+    sqlx::raw_sql(tables).execute(&pool).await.unwrap();
+    name
+}
+
+const TABLES: &str =
+    "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text);
+                      CREATE TABLE legacy (code int PRIMARY KEY, label text);";
+
+/// Saves a PostgreSQL connection to `database` and returns its id.
+async fn connection(browser: &Browser, ws: &str, name: &str, database: &str) -> String {
+    let url = url::Url::parse(&support::admin_url()).unwrap();
+    let port = url.port().unwrap_or(5432).to_string();
+    browser
+        .call_ok(
+            "save_connection",
+            &[
+                ("workspace_id", ws),
+                ("intent", "save"),
+                ("name", name),
+                ("kind", "postgres"),
+                ("host", url.host_str().unwrap()),
+                ("port", &port),
+                ("database", database),
+                ("username", url.username()),
+                ("ssl_mode", "disable"),
+            ],
+        )
+        .await;
+    let list = browser.call_ok("load_connections", &[]).await;
+    list["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn task_form<'a>(
+    ws: &'a str,
+    package: &'a str,
+    source: &'a str,
+    target: &'a str,
+    rows: &[(&'a str, &'a str, &'a str)],
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("workspace_id".to_owned(), ws.to_owned()),
+        ("package_id".to_owned(), package.to_owned()),
+        ("source_table".to_owned(), source.to_owned()),
+        ("target_table".to_owned(), target.to_owned()),
+    ];
+    for (i, (column, kind, value)) in rows.iter().enumerate() {
+        form.push((format!("s2t_column[{i}]"), (*column).to_owned()));
+        form.push((format!("s2t_kind[{i}]"), (*kind).to_owned()));
+        form.push((format!("s2t_value[{i}]"), (*value).to_owned()));
+        form.push((format!("t2s_column[{i}]"), (*column).to_owned()));
+        form.push((format!("t2s_kind[{i}]"), "column".to_owned()));
+        form.push((format!("t2s_value[{i}]"), (*column).to_owned()));
+    }
+    form
+}
+
+async fn post(browser: &Browser, endpoint: &str, form: &[(String, String)]) -> reqwest::Response {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    browser.call(endpoint, &pairs).await
+}
+
+#[tokio::test]
+async fn a_package_is_built_from_connections_and_checked_tasks() {
+    let app = TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    let ws = ann.current_workspace_id().await;
+    let crm = connection(&ann, &ws, "CRM", &fresh_database(TABLES).await).await;
+    let shop = connection(&ann, &ws, "Shop", &fresh_database(TABLES).await).await;
+
+    // Settings are validated field by field.
+    let (status, body) = failure(
+        ann.call(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "Customers"),
+                ("source_connection", &crm),
+                ("locale", "invariant"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "target_connection", "{body}");
+    let (_, body) = failure(
+        ann.call(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "Customers"),
+                ("source_connection", &crm),
+                ("target_connection", &shop),
+                ("locale", "xx_YY"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["Validation"]["field"], "locale", "{body}");
+    let package = ann
+        .call_ok(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "Customers"),
+                ("source_connection", &crm),
+                ("target_connection", &shop),
+                ("locale", "fr_FR"),
+            ],
+        )
+        .await;
+    let package = package.as_str().unwrap().to_owned();
+
+    // The editor lists both sides' tables and explains why a table cannot be synced.
+    let editor = ann.call_ok("load_task", &[("package_id", &package)]).await;
+    assert_eq!(
+        editor["source_tables"],
+        serde_json::json!(["customers", "legacy"])
+    );
+    let legacy = ann
+        .call_ok(
+            "load_task",
+            &[
+                ("package_id", &package),
+                ("source_table", "legacy"),
+                ("target_table", "customers"),
+            ],
+        )
+        .await;
+    assert!(
+        legacy["problem"]
+            .as_str()
+            .unwrap()
+            .contains("assigned by the application"),
+        "{legacy}"
+    );
+    let grid = ann
+        .call_ok(
+            "load_task",
+            &[
+                ("package_id", &package),
+                ("source_table", "customers"),
+                ("target_table", "customers"),
+            ],
+        )
+        .await;
+    let rows = grid["source_to_target"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{grid}");
+    assert_eq!(rows[0]["column"], "name");
+    assert_eq!(rows[0]["required"], true);
+    assert_eq!(
+        rows[0]["kind"], "column",
+        "same-named columns are mapped already"
+    );
+
+    // The engine checks the mappings: a required column left out is named.
+    let missing = task_form(
+        &ws,
+        &package,
+        "customers",
+        "customers",
+        &[("email", "column", "email")],
+    );
+    let (status, body) = failure(post(&ann, "save_task", &missing).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "source_to_target", "{body}");
+    assert!(body.to_string().contains("name"), "{body}");
+    let bad_expression = task_form(
+        &ws,
+        &package,
+        "customers",
+        "customers",
+        &[
+            ("name", "expression", "upper(nme)"),
+            ("email", "column", "email"),
+        ],
+    );
+    let (_, body) = failure(post(&ann, "save_task", &bad_expression).await).await;
+    assert!(body.to_string().contains("nme"), "{body}");
+    let good = task_form(
+        &ws,
+        &package,
+        "customers",
+        "customers",
+        &[
+            ("name", "expression", "upper(name)"),
+            ("email", "constant", "none"),
+        ],
+    );
+    let response = post(&ann, "save_task", &good).await;
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let saved = ann.call_ok("load_package", &[("id", &package)]).await;
+    let task = &saved["package"]["tasks"][0];
+    assert_eq!(task["source_table"], "customers");
+    assert_eq!(task["source_to_target"], 2);
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    let reopened = ann
+        .call_ok(
+            "load_task",
+            &[("package_id", &package), ("task_id", &task_id)],
+        )
+        .await;
+    assert_eq!(reopened["source_to_target"][1]["kind"], "constant");
+    assert_eq!(reopened["source_to_target"][1]["value"], "none");
+    let (status, _) = failure(post(&ann, "save_task", &good).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one task per pair of tables");
+
+    // Other workspaces and Viewers cannot touch it.
+    let bob = app.browser();
+    bob.sign_up("bob@example.com").await;
+    let (status, _) = failure(bob.call("load_package", &[("id", &package)]).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = failure(
+        bob.call(
+            "delete_task",
+            &[
+                ("workspace_id", &ws),
+                ("package_id", &package),
+                ("task_id", &task_id),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let invite = ann
+        .call_ok(
+            "invite_member",
+            &[
+                ("workspace_id", &ws),
+                ("email", "vic@example.com"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    let token = invite["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let vic = app.browser();
+    vic.sign_up("vic@example.com").await;
+    vic.call_ok("accept_invitation", &[("token", &token)]).await;
+    let (status, _) = failure(vic.call("load_package", &[("id", &package)]).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = failure(post(&vic, "save_task", &good).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        vic.call_ok("load_packages", &[]).await["packages"][0]["name"],
+        "Customers"
+    );
+
+    // Once it has run, changing a connection needs a confirmation.
+    sqlx::query("INSERT INTO runs (id, workspace_id, package_id, state, started_by) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, 'succeeded', 'test')")
+        .bind(&ws)
+        .bind(&package)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let other = connection(&ann, &ws, "Other", &fresh_database(TABLES).await).await;
+    let change = [
+        ("workspace_id", ws.as_str()),
+        ("id", package.as_str()),
+        ("name", "Customers"),
+        ("source_connection", other.as_str()),
+        ("target_connection", shop.as_str()),
+        ("locale", "fr_FR"),
+    ];
+    let (status, body) = failure(ann.call("save_package", &change).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("ID map"), "{body}");
+    let mut confirmed = change.to_vec();
+    confirmed.push(("confirm_connection_change", "yes"));
+    ann.call_ok("save_package", &confirmed).await;
+
+    ann.call_ok(
+        "delete_task",
+        &[
+            ("workspace_id", &ws),
+            ("package_id", &package),
+            ("task_id", &task_id),
+        ],
+    )
+    .await;
+    let after: Value = ann.call_ok("load_package", &[("id", &package)]).await;
+    assert_eq!(after["package"]["tasks"], serde_json::json!([]));
+}

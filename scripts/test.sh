@@ -40,7 +40,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
+# The first free port from 3100 (a server left running elsewhere must not fail the suite).
 port=3100
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 e2e_db="lockstep_e2e_$$"
 # Two databases with tables for the package editor to sync (dropped with the others).
 for side in src dst; do

@@ -338,7 +338,12 @@ pub struct TaskView {
     pub target_table: String,
     pub source_to_target: usize,
     pub target_to_source: usize,
+    /// LastSyncTime.
     pub last_sync: Option<String>,
+    /// InitTrackingObjects done.
+    pub tracking_installed: bool,
+    /// The next run compares everything (first run, after a reset or a resync).
+    pub full_pass_due: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

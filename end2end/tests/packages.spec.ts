@@ -66,6 +66,13 @@ test('build a package between two databases: connections, a task, mappings, pers
   const task = page.getByTestId('task-row');
   await expect(task).toHaveCount(1);
   await expect(task).toContainText('customers');
+  // The Parameters window shows LastSyncTime and InitTrackingObjects and resets them.
+  const parameters = page.getByTestId('parameter-row');
+  await expect(parameters).toContainText('Not installed yet (first run)');
+  await page.getByText('Reset LastSyncTime').click();
+  await expect(page.getByTestId('parameters')).toContainText('Nothing is deleted or duplicated');
+  await page.getByTestId('parameters').getByRole('button', { name: 'Yes, reset' }).first().click();
+  await expect(parameters).toContainText('full comparison due');
   await page.screenshot({ path: 'screenshots/package-page.png', fullPage: true });
 
   // Everything persisted: reload, open the task again.

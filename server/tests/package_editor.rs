@@ -91,6 +91,17 @@ async fn post(browser: &Browser, endpoint: &str, form: &[(String, String)]) -> r
     browser.call(endpoint, &pairs).await
 }
 
+/// (full pass due, tracking installed, LastSyncTime empty) of the package's first task.
+async fn task_state(browser: &Browser, package: &str) -> (bool, bool, bool) {
+    let page = browser.call_ok("load_package", &[("id", package)]).await;
+    let task = &page["package"]["tasks"][0];
+    (
+        task["full_pass_due"].as_bool().unwrap(),
+        task["tracking_installed"].as_bool().unwrap(),
+        task["last_sync"].is_null(),
+    )
+}
+
 #[tokio::test]
 async fn a_package_is_built_from_connections_and_checked_tasks() {
     let app = TestApp::spawn().await;
@@ -312,6 +323,51 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
     let mut confirmed = change.to_vec();
     confirmed.push(("confirm_connection_change", "yes"));
     ann.call_ok("save_package", &confirmed).await;
+
+    // Parameters: as if the task had synced; the resets ask the next run for a full pass.
+    sqlx::query("UPDATE package_tasks SET full_pass_direction = NULL, last_sync_at = now(), tracking_installed = true")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(task_state(&ann, &package).await, (false, true, false));
+    let reset = |parameter: &str| {
+        vec![
+            ("workspace_id".to_owned(), ws.clone()),
+            ("package_id".to_owned(), package.clone()),
+            ("parameter".to_owned(), parameter.to_owned()),
+            ("task_id".to_owned(), task_id.clone()),
+        ]
+    };
+    let (status, _) = failure(post(&vic, "reset_parameter", &reset("last_sync_time")).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = failure(post(&ann, "reset_parameter", &reset("everything")).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        post(&ann, "reset_parameter", &reset("last_sync_time"))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(
+        task_state(&ann, &package).await,
+        (true, true, true),
+        "resync: full pass due, tracking kept"
+    );
+    assert!(
+        post(&ann, "reset_parameter", &reset("tracking"))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(
+        task_state(&ann, &package).await,
+        (true, false, true),
+        "tracking re-created by the next run"
+    );
+    let mut elsewhere = reset("tracking");
+    elsewhere[0].1 = bob.current_workspace_id().await;
+    let (status, _) = failure(post(&bob, "reset_parameter", &elsewhere).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     ann.call_ok(
         "delete_task",

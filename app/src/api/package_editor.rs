@@ -158,6 +158,8 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
                             source_to_target: t.source_to_target.len(),
                             target_to_source: t.target_to_source.len(),
                             last_sync: t.last_sync_at.map(format_time),
+                            tracking_installed: t.tracking_installed,
+                            full_pass_due: t.full_pass_due,
                         })
                         .collect(),
                 })
@@ -389,6 +391,39 @@ pub async fn save_task(
         .await?;
         leptos_axum::redirect(&format!("/packages/{package_id}"));
         Ok(id)
+    })
+    .await
+}
+
+/// Resets a package parameter — `last_sync_time` or `tracking` — for every task, or only for
+/// `task_id` (a LastSyncTime reset of one task is "Resync task"). Nothing is deleted or
+/// duplicated: the next run compares everything.
+#[server(endpoint = "reset_parameter")]
+pub async fn reset_parameter(
+    workspace_id: Uuid,
+    package_id: Uuid,
+    parameter: String,
+    task_id: Option<Uuid>,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    use engine::catalog::parameters::{Reset, reset};
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let what = match parameter.as_str() {
+            "last_sync_time" => Reset::LastSyncTime,
+            "tracking" => Reset::TrackingObjects,
+            _ => {
+                return Err(AppError::Validation {
+                    field: "parameter".into(),
+                    message: "choose LastSyncTime or InitTrackingObjects".into(),
+                });
+            }
+        };
+        require_editor(&pool, user.id, workspace_id).await?;
+        let tasks = task_id.map(|t| vec![t]);
+        reset(&pool, workspace_id, package_id, tasks.as_deref(), what).await?;
+        Ok(())
     })
     .await
 }

@@ -148,8 +148,14 @@ pub fn fail(err: impl Into<AppError>) -> AppError {
 }
 
 /// Runs a server function's body and gives its error the right HTTP status.
+///
+/// Every poll runs under the owner the server function started with, so contexts (state,
+/// session, request parts, response options) are reachable after an await too: a server
+/// function called by a resource while the page renders on the server may resume on another
+/// thread, where no owner would be set.
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    body.await.map_err(fail)
+    leptos::reactive::computed::ScopedFuture::new_untracked(async move { body.await.map_err(fail) })
+        .await
 }
 
 /// Only same-site paths may be redirect targets (no open redirects).

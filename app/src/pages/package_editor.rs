@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use crate::api::package_editor::{DeleteTask, SavePackage, SaveTask, load_package, load_task};
+use crate::api::package_editor::{
+    DeleteTask, ResetParameter, SavePackage, SaveTask, load_package, load_task,
+};
 use crate::components::feedback::{FieldError, FormError, PageError, last_error, loading};
 use crate::error::AppError;
 use crate::model::{
@@ -28,10 +30,12 @@ pub fn PackagePage() -> impl IntoView {
     let id = param_uuid("id");
     let save = ServerAction::<SavePackage>::new();
     let delete_task = ServerAction::<DeleteTask>::new();
+    let reset = ServerAction::<ResetParameter>::new();
     let data = Resource::new(
-        move || (id, delete_task.version().get()),
-        |(id, _)| load_package(id),
+        move || (id, delete_task.version().get(), reset.version().get()),
+        |(id, _, _)| load_package(id),
     );
+    let reset_error = last_error(reset.value());
     let error = last_error(save.value());
     let delete_error = last_error(delete_task.value());
     view! {
@@ -42,7 +46,8 @@ pub fn PackagePage() -> impl IntoView {
                         let workspace_id = page.workspace.id;
                         let title = page.package.as_ref().map_or("New synchronization package".to_owned(), |p| p.name.clone());
                         let tasks = page.package.clone().map(|p| view! {
-                            <TaskList package=p workspace_id delete=delete_task error=delete_error />
+                            <TaskList package=p.clone() workspace_id delete=delete_task reset error=delete_error />
+                            <Parameters package=p workspace_id reset error=reset_error />
                         });
                         view! {
                             <Title text=title.clone() />
@@ -152,6 +157,7 @@ fn TaskList(
     package: PackageDetailView,
     workspace_id: Uuid,
     delete: ServerAction<DeleteTask>,
+    reset: ServerAction<ResetParameter>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let add_href = format!("/packages/{}/tasks/new", package.id);
@@ -164,7 +170,7 @@ fn TaskList(
         let rows = package
             .tasks
             .into_iter()
-            .map(|t| view! { <TaskRow task=t package_id=package.id workspace_id delete /> })
+            .map(|t| view! { <TaskRow task=t package_id=package.id workspace_id delete reset /> })
             .collect_view();
         view! {
             <table class="table">
@@ -193,8 +199,22 @@ fn TaskRow(
     package_id: Uuid,
     workspace_id: Uuid,
     delete: ServerAction<DeleteTask>,
+    reset: ServerAction<ResetParameter>,
 ) -> impl IntoView {
     let edit = format!("/packages/{package_id}/tasks/{}", task.id);
+    let resync = task.last_sync.is_some().then(|| view! {
+        <details class="confirm">
+            <summary class="button small">"Resync"</summary>
+            <ActionForm action=reset attr:class="inline-form">
+                <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                <input type="hidden" name="package_id" value=package_id.to_string() />
+                <input type="hidden" name="task_id" value=task.id.to_string() />
+                <input type="hidden" name="parameter" value="last_sync_time" />
+                <span>"The next run re-applies this task's mapping to every record it synced (the source wins). Nothing is deleted or duplicated."</span>
+                <button type="submit" class="button small">"Resync task"</button>
+            </ActionForm>
+        </details>
+    });
     let question = format!(
         "Delete the task {} → {}?",
         task.source_table, task.target_table
@@ -207,6 +227,7 @@ fn TaskRow(
             <td class="muted">{task.last_sync.clone().unwrap_or_else(|| "Not yet".into())}</td>
             <td class="actions">
                 <a class="button small" href=edit>"Edit"</a>
+                {resync}
                 <details class="confirm">
                     <summary class="button small danger">"Delete"</summary>
                     <ActionForm action=delete attr:class="inline-form">
@@ -220,6 +241,64 @@ fn TaskRow(
             </td>
         </tr>
     }
+}
+
+/// LastSyncTime and InitTrackingObjects per task, and their resets (Skyvia's Parameters
+/// window, without its "reset and truncate" advice: nothing here loses or duplicates data).
+#[component]
+fn Parameters(
+    package: PackageDetailView,
+    workspace_id: Uuid,
+    reset: ServerAction<ResetParameter>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    if package.tasks.is_empty() {
+        return ().into_any();
+    }
+    let rows = package
+        .tasks
+        .iter()
+        .map(|t| {
+            let due = t.full_pass_due.then(|| view! { <span class="tag" title="The next run compares every record">"full comparison due"</span> });
+            view! {
+                <tr data-testid="parameter-row">
+                    <td>{format!("{} → {}", t.source_table, t.target_table)}</td>
+                    <td>{t.last_sync.clone().unwrap_or_else(|| "Not yet".into())} " " {due}</td>
+                    <td>{if t.tracking_installed { "Installed" } else { "Not installed yet (first run)" }}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let package_id = package.id;
+    let form = move |parameter: &'static str, label: &'static str, text: &'static str| {
+        view! {
+            <details class="confirm">
+                <summary class="button">{label}</summary>
+                <ActionForm action=reset attr:class="inline-form">
+                    <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                    <input type="hidden" name="package_id" value=package_id.to_string() />
+                    <input type="hidden" name="parameter" value=parameter />
+                    <span>{text}</span>
+                    <button type="submit" class="button">"Yes, reset"</button>
+                </ActionForm>
+            </details>
+        }
+    };
+    view! {
+        <section class="card table-card" data-testid="parameters">
+            <h2>"Parameters"</h2>
+            <FormError error />
+            <table class="table">
+                <thead><tr><th>"Task"</th><th>"LastSyncTime"</th><th>"InitTrackingObjects"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <div class="form-actions parameter-actions">
+                {form("last_sync_time", "Reset LastSyncTime", "The next run compares every record of every task: pairs in the ID map are written again from the source (the source wins), records without a copy are copied. Nothing is deleted or duplicated.")}
+                {form("tracking", "Reset InitTrackingObjects", "The next run re-creates the change-tracking triggers in both databases, keeping the changes they already recorded, then compares every record as above.")}
+            </div>
+        </section>
+    }
+    .into_any()
 }
 
 /// `/packages/:id/tasks/new?source=…&target=…` and `/packages/:id/tasks/:task_id`.

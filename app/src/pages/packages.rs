@@ -67,7 +67,7 @@ fn PackageRow(package: PackageView) -> impl IntoView {
     };
     view! {
         <tr data-testid="package-row">
-            <td><strong>{p.name}</strong></td>
+            <td><a href=format!("/packages/{}", p.id)><strong>{p.name}</strong></a></td>
             <td>{p.source} " → " {p.target}</td>
             <td>{p.tasks}</td>
             <td>{last_run}</td>

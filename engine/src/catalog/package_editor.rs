@@ -38,6 +38,10 @@ pub struct TaskDetail {
     pub source_to_target: Mapping,
     pub target_to_source: Mapping,
     pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// InitTrackingObjects done.
+    pub tracking_installed: bool,
+    /// A full pass is due or under way (first run, a reset, a resync).
+    pub full_pass_due: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,9 +269,12 @@ pub async fn get(
         serde_json::Value,
         serde_json::Value,
         Option<chrono::DateTime<chrono::Utc>>,
+        bool,
+        bool,
     );
     let tasks: Vec<TaskRow> = sqlx::query_as(
-        "SELECT id, source_table, target_table, source_to_target, target_to_source, last_sync_at
+        "SELECT id, source_table, target_table, source_to_target, target_to_source, last_sync_at,
+                tracking_installed, full_pass_direction IS NOT NULL
            FROM package_tasks WHERE package_id = $1 ORDER BY position, created_at",
     )
     .bind(id)
@@ -293,6 +300,8 @@ pub async fn get(
                     source_to_target: mapping(t.3)?,
                     target_to_source: mapping(t.4)?,
                     last_sync_at: t.5,
+                    tracking_installed: t.6,
+                    full_pass_due: t.7,
                 })
             })
             .collect::<Result<_, CatalogError>>()?,

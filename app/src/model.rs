@@ -397,3 +397,18 @@ pub struct TaskEditData {
     pub source_to_target: Vec<MappingRow>,
     pub target_to_source: Vec<MappingRow>,
 }
+
+/// One read row run through a mapping: what would be written, or why it cannot be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewRow {
+    pub key: String,
+    pub values: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+/// "Preview": both mappings applied to the first rows of their tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskPreview {
+    pub source_to_target: Vec<PreviewRow>,
+    pub target_to_source: Vec<PreviewRow>,
+}

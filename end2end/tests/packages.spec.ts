@@ -60,6 +60,10 @@ test('build a package between two databases: connections, a task, mappings, pers
   await expect(page.getByLabel('Source to Target value of tier')).toHaveValue('gold');
   await page.screenshot({ path: 'screenshots/task-editor.png', fullPage: true });
   await page.getByLabel('Source to Target value of email').fill('lower(coalesce(email, ""))');
+  // Preview runs both mappings on the first rows of each table.
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByTestId('preview')).toContainText('ann@example.com');
+  await expect(page.getByTestId('preview')).toContainText('gold');
   await page.getByRole('button', { name: 'Save task' }).click();
 
   await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);

@@ -28,6 +28,7 @@ async fn fresh_database(tables: &str) -> String {
 
 const TABLES: &str =
     "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text);
+                      INSERT INTO customers (name, email) VALUES ('Ann', 'ann@example.com');
                       CREATE TABLE legacy (code int PRIMARY KEY, label text);";
 
 /// Saves a PostgreSQL connection to `database` and returns its id.
@@ -231,6 +232,21 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
             ("name", "expression", "upper(name)"),
             ("email", "constant", "none"),
         ],
+    );
+    // Preview: the mappings applied to the first rows, nothing saved.
+    let mut preview = good.clone();
+    preview.push(("intent".to_owned(), "preview".to_owned()));
+    let response = post(&ann, "save_task", &preview).await;
+    assert!(response.status().is_success());
+    let shown: Value = response.json().await.unwrap();
+    assert_eq!(
+        shown["source_to_target"][0]["values"],
+        serde_json::json!([["email", "none"], ["name", "ANN"]]),
+        "{shown}"
+    );
+    assert_eq!(
+        ann.call_ok("load_package", &[("id", &package)]).await["package"]["tasks"],
+        serde_json::json!([])
     );
     let response = post(&ann, "save_task", &good).await;
     assert!(

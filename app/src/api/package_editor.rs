@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{PackageEditData, TaskEditData};
+use crate::model::{PackageEditData, TaskEditData, TaskPreview};
 
 #[cfg(feature = "ssr")]
 mod ssr_only {
@@ -108,6 +108,45 @@ mod ssr_only {
             mapping.insert(column.clone(), source);
         }
         Ok(mapping)
+    }
+
+    /// The mapping applied to the first rows of the read table: what would be written.
+    pub async fn preview(
+        reader: &dyn Connector,
+        read: &TableSchema,
+        mapping: &engine::mapping::CompiledMapping,
+    ) -> Result<Vec<crate::model::PreviewRow>, AppError> {
+        let rows = reader
+            .scan(read, None, 3)
+            .await
+            .map_err(|e| AppError::Validation {
+                field: "connection".into(),
+                message: format!("reading {} failed: {e}", read.table),
+            })?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, row)| match mapping.apply(&row) {
+                Ok(written) => crate::model::PreviewRow {
+                    key: key.0,
+                    values: written
+                        .iter()
+                        .map(|(column, value)| {
+                            let text = match value {
+                                engine::value::Value::Null => "NULL".to_owned(),
+                                other => other.to_invariant_text(),
+                            };
+                            (column.clone(), text)
+                        })
+                        .collect(),
+                    error: None,
+                },
+                Err(message) => crate::model::PreviewRow {
+                    key: key.0,
+                    values: Vec::new(),
+                    error: Some(message),
+                },
+            })
+            .collect())
     }
 
     pub fn table(text: &str, field: &str) -> Result<TableRef, AppError> {
@@ -327,7 +366,8 @@ pub async fn save_task(
     #[server(default)] t2s_column: Vec<String>,
     #[server(default)] t2s_kind: Vec<String>,
     #[server(default)] t2s_value: Vec<String>,
-) -> Result<Uuid, AppError> {
+    #[server(default)] intent: String,
+) -> Result<Option<TaskPreview>, AppError> {
     use super::ssr::*;
     use engine::catalog::package_editor::{self, TaskForm};
     use engine::mapping::CompiledMapping;
@@ -354,27 +394,31 @@ pub async fn save_task(
                 field: field.into(),
                 message: e.to_string(),
             };
-        let s = connect(&pool, &secrets, workspace_id, source.id, "source")
-            .await?
+        let source_conn = connect(&pool, &secrets, workspace_id, source.id, "source").await?;
+        let target_conn = connect(&pool, &secrets, workspace_id, target.id, "target").await?;
+        let s = source_conn
             .describe(&source_ref)
             .await
             .map_err(|e| requirement("source_table", e))?;
-        let t = connect(&pool, &secrets, workspace_id, target.id, "target")
-            .await?
+        let t = target_conn
             .describe(&target_ref)
             .await
             .map_err(|e| requirement("target_table", e))?;
         let locale = Locale::parse(&package.locale).unwrap_or_default();
         let compiled = |field: &str, m, read, write| {
-            CompiledMapping::compile(m, read, write, locale)
-                .map(|_| ())
-                .map_err(|e| AppError::Validation {
-                    field: field.into(),
-                    message: e.to_string(),
-                })
+            CompiledMapping::compile(m, read, write, locale).map_err(|e| AppError::Validation {
+                field: field.into(),
+                message: e.to_string(),
+            })
         };
-        compiled("source_to_target", &s2t, &s, &t)?;
-        compiled("target_to_source", &t2s, &t, &s)?;
+        let forward = compiled("source_to_target", &s2t, &s, &t)?;
+        let backward = compiled("target_to_source", &t2s, &t, &s)?;
+        if intent == "preview" {
+            return Ok(Some(TaskPreview {
+                source_to_target: preview(source_conn.as_ref(), &s, &forward).await?,
+                target_to_source: preview(target_conn.as_ref(), &t, &backward).await?,
+            }));
+        }
         let id = package_editor::save_task(
             &pool,
             user.id,
@@ -389,8 +433,9 @@ pub async fn save_task(
             },
         )
         .await?;
+        tracing::info!(task = %id, "task saved");
         leptos_axum::redirect(&format!("/packages/{package_id}"));
-        Ok(id)
+        Ok(None)
     })
     .await
 }

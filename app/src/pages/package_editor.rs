@@ -398,9 +398,16 @@ fn TaskEditor(
                 />
                 <p class="hint">"Column: a column of the table read. Constant: text, or JSON such as 42, true or null. Expression: Rhai over the read row's columns, e.g. upper(name) + \" \" + coalesce(email, \"\"); write row[\"First Name\"] for names that are not plain. Checked by the engine when you save."</p>
                 <div class="form-actions">
-                    <button type="submit" class="button button-primary">"Save task"</button>
+                    <button type="submit" name="intent" value="preview" class="button">"Preview"</button>
+                    <button type="submit" name="intent" value="save" class="button button-primary">"Save task"</button>
                     <a class="button" href=back.clone()>"Cancel"</a>
                 </div>
+                {move || save.value().get().and_then(|r| r.ok()).flatten().map(|p| view! {
+                    <section class="preview" data-testid="preview">
+                        <PreviewTable title="Source to Target: the first source rows as they would be written" rows=p.source_to_target />
+                        <PreviewTable title="Target to Source: the first target rows as they would be written" rows=p.target_to_source />
+                    </section>
+                })}
             </ActionForm>
         }
     });
@@ -462,6 +469,48 @@ fn MappingGrid(
             <tbody>{body}</tbody>
         </table>
     }
+}
+
+#[component]
+fn PreviewTable(title: &'static str, rows: Vec<crate::model::PreviewRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <h3>{title}</h3> <p class="muted">"The table is empty."</p> }.into_any();
+    }
+    let columns: Vec<String> = rows
+        .iter()
+        .find(|r| r.error.is_none())
+        .map(|r| r.values.iter().map(|(c, _)| c.clone()).collect())
+        .unwrap_or_default();
+    let head = columns
+        .iter()
+        .map(|c| view! { <th>{c.clone()}</th> })
+        .collect_view();
+    let width = columns.len().max(1);
+    let body = rows
+        .into_iter()
+        .map(|r| match r.error {
+            Some(error) => view! {
+                <tr><td>{r.key}</td><td colspan=width class="field-error">{error}</td></tr>
+            }
+            .into_any(),
+            None => {
+                let cells = r
+                    .values
+                    .into_iter()
+                    .map(|(_, v)| view! { <td>{v}</td> })
+                    .collect_view();
+                view! { <tr><td>{r.key}</td>{cells}</tr> }.into_any()
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>{title}</h3>
+        <table class="table">
+            <thead><tr><th>"Key"</th>{head}</tr></thead>
+            <tbody>{body}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 fn title_kind(prefix: &str) -> &'static str {

@@ -249,30 +249,39 @@ async fn remove_retired_tracking(
     target: &dyn Connector,
 ) -> Result<(), RunnerError> {
     for task in catalog::packages::retired_tasks(pool, package_id).await? {
-        let mut removed = true;
-        for (connector, table, side) in [
-            (source, &task.source_table, Side::Source),
-            (target, &task.target_table, Side::Target),
-        ] {
-            let Ok(table) = TableRef::parse(table) else {
-                continue;
-            };
-            // Removing tracking needs only the table and the log's name.
-            let schema = TableSchema {
-                table,
-                columns: Vec::new(),
-                key: String::new(),
-                key_generation: KeyGeneration::Identity,
-                log_name: log_name(task.id, side),
-            };
-            if let Err(e) = connector.remove_tracking(&schema).await {
-                tracing::warn!(table = %schema.table, error = %e, "could not remove the change tracking of a removed task; will retry");
-                removed = false;
+        match remove_tracking(&task, source, target).await {
+            Ok(()) => catalog::packages::forget_retired_task(pool, task.id).await?,
+            Err(e) => {
+                tracing::warn!(task = %task.id, error = %e, "could not remove the change tracking of a removed task; will retry");
             }
         }
-        if removed {
-            catalog::packages::forget_retired_task(pool, task.id).await?;
-        }
+    }
+    Ok(())
+}
+
+/// Removes a task's change logs and triggers from both databases (idempotent; the tables
+/// may be gone already).
+pub async fn remove_tracking(
+    task: &catalog::packages::RetiredTask,
+    source: &dyn Connector,
+    target: &dyn Connector,
+) -> Result<(), ConnectorError> {
+    for (connector, table, side) in [
+        (source, &task.source_table, Side::Source),
+        (target, &task.target_table, Side::Target),
+    ] {
+        let Ok(table) = TableRef::parse(table) else {
+            continue;
+        };
+        // Removing tracking needs only the table and the log's name.
+        let schema = TableSchema {
+            table,
+            columns: Vec::new(),
+            key: String::new(),
+            key_generation: KeyGeneration::Identity,
+            log_name: log_name(task.id, side),
+        };
+        connector.remove_tracking(&schema).await?;
     }
     Ok(())
 }

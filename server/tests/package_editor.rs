@@ -397,3 +397,113 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
     let after: Value = ann.call_ok("load_package", &[("id", &package)]).await;
     assert_eq!(after["package"]["tasks"], serde_json::json!([]));
 }
+
+/// Installs the change tracking of a task the way its first run does.
+async fn install_tracking(database: &str, task: &str, side: engine::sync::Side) {
+    use engine::connectors::Connector;
+    let url = format!("{}/{database}", support::admin_url());
+    let pg = engine::connectors::postgres::PostgresConnector::connect(&url)
+        .await
+        .unwrap();
+    let mut schema = pg
+        .describe(&engine::package::TableRef::parse("customers").unwrap())
+        .await
+        .unwrap();
+    schema.log_name = engine::sync::log_name(Uuid::parse_str(task).unwrap(), side);
+    pg.install_tracking(&schema).await.unwrap();
+}
+
+async fn log_tables(database: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(&format!("{}/{database}", support::admin_url()))
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'lockstep' AND tablename LIKE 'log\\_%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn packages_are_cloned_and_deleted_without_leaving_triggers_behind() {
+    let app = TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    let ws = ann.current_workspace_id().await;
+    let (crm_db, shop_db) = (fresh_database(TABLES).await, fresh_database(TABLES).await);
+    let crm = connection(&ann, &ws, "CRM", &crm_db).await;
+    let shop = connection(&ann, &ws, "Shop", &shop_db).await;
+    let package = ann
+        .call_ok(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "Customers"),
+                ("source_connection", &crm),
+                ("target_connection", &shop),
+                ("locale", "invariant"),
+            ],
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let task = task_form(
+        &ws,
+        &package,
+        "customers",
+        "customers",
+        &[("name", "column", "name"), ("email", "column", "email")],
+    );
+    assert!(post(&ann, "save_task", &task).await.status().is_success());
+
+    // Clone: a second package with the same task, its own first run.
+    ann.call_ok("clone_package", &[("workspace_id", &ws), ("id", &package)])
+        .await;
+    let list = ann.call_ok("load_packages", &[]).await;
+    let names: Vec<&str> = list["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Copy of Customers", "Customers"]);
+    assert_eq!(list["packages"][0]["tasks"], 1);
+
+    // As after a first run: tracking installed on both sides.
+    let task_id =
+        ann.call_ok("load_package", &[("id", &package)]).await["package"]["tasks"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    install_tracking(&crm_db, &task_id, engine::sync::Side::Source).await;
+    install_tracking(&shop_db, &task_id, engine::sync::Side::Target).await;
+    sqlx::query("UPDATE package_tasks SET tracking_installed = true WHERE id = $1::uuid")
+        .bind(&task_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (log_tables(&crm_db).await, log_tables(&shop_db).await),
+        (1, 1)
+    );
+
+    let bob = app.browser();
+    bob.sign_up("bob@example.com").await;
+    let (status, _) = failure(
+        bob.call("delete_package", &[("workspace_id", &ws), ("id", &package)])
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    ann.call_ok("delete_package", &[("workspace_id", &ws), ("id", &package)])
+        .await;
+    assert_eq!(
+        (log_tables(&crm_db).await, log_tables(&shop_db).await),
+        (0, 0),
+        "the triggers and logs went with the package"
+    );
+    let list = ann.call_ok("load_packages", &[]).await;
+    assert_eq!(list["packages"].as_array().unwrap().len(), 1);
+}

@@ -38,3 +38,80 @@ pub async fn load_packages() -> Result<PackagesData, AppError> {
     })
     .await
 }
+
+/// Copies a package and its tasks ("Copy of …"); the copy starts with a first run.
+#[server(endpoint = "clone_package")]
+pub async fn clone_package(
+    workspace_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<uuid::Uuid, AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        let copy =
+            engine::catalog::package_editor::clone(&pool()?, user.id, workspace_id, id).await?;
+        Ok(copy)
+    })
+    .await
+}
+
+/// Deletes a package after removing its change tracking from both databases. When a side
+/// cannot be reached the deletion is refused, unless `leave_tracking` is given (the triggers
+/// then stay in that database until removed by hand).
+#[server(endpoint = "delete_package")]
+pub async fn delete_package(
+    workspace_id: uuid::Uuid,
+    id: uuid::Uuid,
+    #[server(default)] leave_tracking: Option<String>,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    use engine::catalog::{connections, package_editor};
+    let state = state();
+    respond(async move {
+        let crate::state::AppState { pool, secrets, .. } = state?;
+        let user = require_user().await?;
+        require_editor(&pool, user.id, workspace_id).await?;
+        let package = package_editor::get(&pool, user.id, workspace_id, id).await?;
+        let tracked = package_editor::installed_tracking(&pool, workspace_id, id).await?;
+        let leave = leave_tracking.is_some_and(|v| !v.is_empty());
+        if !tracked.is_empty() && (package.source.is_none() || package.target.is_none()) && !leave {
+            return Err(AppError::Conflict {
+                field: "leave_tracking".into(),
+                message: "this package was run from a file by the sync command: its databases are not saved connections, so \
+                          its change tracking cannot be removed from here. Remove its tasks from the file and run it once \
+                          (that removes their triggers), or delete anyway and leave the triggers in place"
+                    .into(),
+            });
+        }
+        if let (false, Some(source), Some(target)) = (tracked.is_empty(), &package.source, &package.target) {
+            let removal = async {
+                let open = |id| connections::open(&pool, &secrets, workspace_id, id);
+                let text = |e: engine::catalog::CatalogError| AppError::from(e).to_string();
+                let s = open(source.id).await.map_err(text)?;
+                let t = open(target.id).await.map_err(text)?;
+                let s = engine::connectors::connect(&s).await.map_err(|e| e.to_string())?;
+                let t = engine::connectors::connect(&t).await.map_err(|e| e.to_string())?;
+                for task in &tracked {
+                    engine::runner::remove_tracking(task, s.as_ref(), t.as_ref())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok::<(), String>(())
+            }
+            .await;
+            if let Err(e) = removal
+                && !leave
+            {
+                return Err(AppError::Conflict {
+                    field: "leave_tracking".into(),
+                    message: format!(
+                        "the change tracking of this package could not be removed from its databases ({e}). Fix the connection and try again, or delete anyway and leave the triggers in place"
+                    ),
+                });
+            }
+        }
+        package_editor::delete(&pool, user.id, workspace_id, id).await?;
+        Ok(())
+    })
+    .await
+}

@@ -5,20 +5,31 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::packages::load_packages;
+use uuid::Uuid;
+
+use crate::api::packages::{ClonePackage, DeletePackage, load_packages};
 use crate::components::empty_state::EmptyState;
-use crate::components::feedback::{PageError, loading};
+use crate::components::feedback::{FormError, PageError, last_error, loading};
 use crate::model::PackageView;
 
 #[component]
 pub fn PackagesPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_packages());
+    let clone = ServerAction::<ClonePackage>::new();
+    let delete = ServerAction::<DeletePackage>::new();
+    let data = Resource::new(
+        move || (clone.version().get(), delete.version().get()),
+        |_| load_packages(),
+    );
+    let clone_error = last_error(clone.value());
+    let delete_error = last_error(delete.value());
     view! {
         <Title text="Packages" />
         <div class="page-head">
             <h1>"Packages"</h1>
             <a class="button button-primary" href="/packages/new">"+ New synchronization package"</a>
         </div>
+        <FormError error=clone_error />
+        <FormError error=delete_error />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -31,11 +42,13 @@ pub fn PackagesPage() -> impl IntoView {
                         />
                     }.into_any(),
                     Ok(page) => {
-                        let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p /> }).collect_view();
+                        let can_edit = page.workspace.role.can_edit();
+                        let workspace_id = page.workspace.id;
+                        let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p can_edit workspace_id clone delete /> }).collect_view();
                         view! {
                             <div class="card table-card">
                                 <table class="table">
-                                    <thead><tr><th>"Name"</th><th>"Source → Target"</th><th>"Tasks"</th><th>"Last run"</th></tr></thead>
+                                    <thead><tr><th>"Name"</th><th>"Source → Target"</th><th>"Tasks"</th><th>"Last run"</th>{can_edit.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
                             </div>
@@ -49,8 +62,39 @@ pub fn PackagesPage() -> impl IntoView {
 }
 
 #[component]
-fn PackageRow(package: PackageView) -> impl IntoView {
+fn PackageRow(
+    package: PackageView,
+    can_edit: bool,
+    workspace_id: Uuid,
+    clone: ServerAction<ClonePackage>,
+    delete: ServerAction<DeletePackage>,
+) -> impl IntoView {
     let p = package;
+    let (id, name) = (p.id.to_string(), p.name.clone());
+    let actions = can_edit.then(move || {
+        let question = format!("Delete the package {name}, its tasks, ID map and run history? The change tracking it installed is removed from both databases.");
+        let (edit, clone_id, delete_id) = (format!("/packages/{id}"), id.clone(), id);
+        view! {
+            <td class="actions">
+                <a class="button small" href=edit>"Edit"</a>
+                <ActionForm action=clone attr:class="inline-form">
+                    <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                    <input type="hidden" name="id" value=clone_id />
+                    <button type="submit" class="button small">"Clone"</button>
+                </ActionForm>
+                <details class="confirm">
+                    <summary class="button small danger">"Delete"</summary>
+                    <ActionForm action=delete attr:class="inline-form">
+                        <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                        <input type="hidden" name="id" value=delete_id />
+                        <span>{question}</span>
+                        <label class="checkbox small"><input type="checkbox" name="leave_tracking" value="yes" />" Delete even if a database cannot be reached (its triggers stay)"</label>
+                        <button type="submit" class="button small danger">"Yes, delete"</button>
+                    </ActionForm>
+                </details>
+            </td>
+        }
+    });
     let last_run = match (p.last_run_state, p.last_run_at) {
         (Some(state), Some(at)) => {
             let by = p
@@ -71,6 +115,7 @@ fn PackageRow(package: PackageView) -> impl IntoView {
             <td>{p.source} " → " {p.target}</td>
             <td>{p.tasks}</td>
             <td>{last_run}</td>
+            {actions}
         </tr>
     }
 }

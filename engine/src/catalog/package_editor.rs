@@ -427,3 +427,117 @@ pub async fn delete_task(
     tx.commit().await?;
     Ok(())
 }
+
+/// Copies a package and its tasks under a new name ("Copy of …"). The copy has its own
+/// state: its tasks start with a first run and their own change logs. Developers and Admins.
+pub async fn clone(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<Uuid, CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let name: String =
+        sqlx::query_scalar("SELECT name FROM packages WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(CatalogError::from_fetch)?;
+    // The first free "Copy of …" name.
+    let mut copy_name = format!("Copy of {name}");
+    let mut n = 2;
+    while sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM packages WHERE workspace_id = $1 AND name = $2)",
+    )
+    .bind(workspace)
+    .bind(&copy_name)
+    .fetch_one(&mut *tx)
+    .await?
+    {
+        copy_name = format!("Copy of {name} ({n})");
+        n += 1;
+    }
+    let copy = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint, target_fingerprint,
+                               locale, source_connection_id, target_connection_id)
+         SELECT $3, workspace_id, $4, source_kind, target_kind, source_fingerprint, target_fingerprint, locale,
+                source_connection_id, target_connection_id
+           FROM packages WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .bind(copy)
+    .bind(&copy_name)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
+                                    target_to_source, full_pass_direction)
+         SELECT gen_random_uuid(), $2, position, source_table, target_table, source_to_target, target_to_source,
+                'source_to_target'
+           FROM package_tasks WHERE package_id = $1",
+    )
+    .bind(id)
+    .bind(copy)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(copy)
+}
+
+/// The tasks whose change tracking is installed, with the package's connections: what must
+/// be removed from the synced databases before the package goes.
+pub async fn installed_tracking(
+    pool: &PgPool,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<Vec<super::packages::RetiredTask>, CatalogError> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT t.id, t.source_table, t.target_table FROM package_tasks t
+           JOIN packages p ON p.id = t.package_id AND p.workspace_id = $1
+          WHERE t.package_id = $2 AND t.tracking_installed
+         UNION ALL
+         SELECT r.id, r.source_table, r.target_table FROM retired_tasks r
+           JOIN packages p ON p.id = r.package_id AND p.workspace_id = $1
+          WHERE r.package_id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, source_table, target_table)| super::packages::RetiredTask {
+                id,
+                source_table,
+                target_table,
+            },
+        )
+        .collect())
+}
+
+/// Deletes a package with its tasks, ID map and run history. Developers and Admins. The
+/// caller removes change tracking from the synced databases first (`installed_tracking`).
+pub async fn delete(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<(), CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let done = sqlx::query("DELETE FROM packages WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CatalogError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -235,26 +235,7 @@ async fn connections_are_guarded_by_role_workspace_and_use() {
     );
 
     // A Viewer sees the list but cannot change it.
-    let invite = ann
-        .call_ok(
-            "invite_member",
-            &[
-                ("workspace_id", &ws),
-                ("email", "vic@example.com"),
-                ("role", "viewer"),
-            ],
-        )
-        .await;
-    let token = invite["link"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let vic = app.browser();
-    vic.sign_up("vic@example.com").await;
-    vic.call_ok("accept_invitation", &[("token", &token)]).await;
+    let vic = support::join(&app, &ann, &ws, "vic@example.com", "viewer").await;
     assert_eq!(
         vic.call_ok("load_connections", &[]).await["connections"]
             .as_array()

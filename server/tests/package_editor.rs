@@ -6,24 +6,14 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use sqlx::{Connection, Executor};
 use support::{Browser, TestApp, failure};
 use uuid::Uuid;
 
+/// A new database holding `tables`; returns its name.
 async fn fresh_database(tables: &str) -> String {
-    let name = format!("lockstep_test_pe_{}", Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", support::admin_url()))
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-        .await
-        .unwrap();
-    let pool = sqlx::PgPool::connect(&format!("{}/{name}", support::admin_url()))
-        .await
-        .unwrap();
+    let (url, pool) = support::fresh_database("pe").await;
     sqlx::raw_sql(tables).execute(&pool).await.unwrap();
-    name
+    url.rsplit('/').next().unwrap().to_owned()
 }
 
 const TABLES: &str =
@@ -288,26 +278,7 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let invite = ann
-        .call_ok(
-            "invite_member",
-            &[
-                ("workspace_id", &ws),
-                ("email", "vic@example.com"),
-                ("role", "viewer"),
-            ],
-        )
-        .await;
-    let token = invite["link"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let vic = app.browser();
-    vic.sign_up("vic@example.com").await;
-    vic.call_ok("accept_invitation", &[("token", &token)]).await;
+    let vic = support::join(&app, &ann, &ws, "vic@example.com", "viewer").await;
     let (status, _) = failure(vic.call("load_package", &[("id", &package)]).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = failure(post(&vic, "save_task", &good).await).await;

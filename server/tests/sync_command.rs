@@ -3,11 +3,13 @@
 
 mod support;
 
+use support::fresh_database;
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::{Connection, Executor, PgPool};
+use sqlx::{Executor, PgPool};
 use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lockstep");
@@ -15,20 +17,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_lockstep");
 struct Env {
     metadata_url: String,
     dir: std::path::PathBuf,
-}
-
-async fn fresh_database(label: &str) -> (String, PgPool) {
-    let name = format!("lockstep_test_{label}_{}", Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", support::admin_url()))
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", support::admin_url());
-    let pool = PgPool::connect(&url).await.unwrap();
-    (url, pool)
 }
 
 impl Env {

@@ -166,50 +166,35 @@ pub async fn save(
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(
-                "UPDATE packages SET name = $3, source_kind = $4, target_kind = $5, source_fingerprint = $6,
-                        target_fingerprint = $7, locale = $8, source_connection_id = $9, target_connection_id = $10,
-                        updated_at = now()
-                  WHERE workspace_id = $1 AND id = $2",
-            )
-            .bind(workspace)
-            .bind(id)
-            .bind(name)
-            .bind(&source.kind)
-            .bind(&target.kind)
-            .bind(connection_fingerprint(&source))
-            .bind(connection_fingerprint(&target))
-            .bind(locale)
-            .bind(source.id)
-            .bind(target.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(name_taken)?;
             id
         }
-        None => {
-            let id = Uuid::new_v4();
-            sqlx::query(
-                "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint,
-                                       target_fingerprint, locale, source_connection_id, target_connection_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(id)
-            .bind(workspace)
-            .bind(name)
-            .bind(&source.kind)
-            .bind(&target.kind)
-            .bind(connection_fingerprint(&source))
-            .bind(connection_fingerprint(&target))
-            .bind(locale)
-            .bind(source.id)
-            .bind(target.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(name_taken)?;
-            id
-        }
+        None => Uuid::new_v4(),
     };
+    // One statement for both: the id was checked to be this workspace's (or is new).
+    sqlx::query(
+        "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint,
+                               target_fingerprint, locale, source_connection_id, target_connection_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, source_kind = excluded.source_kind,
+                target_kind = excluded.target_kind, source_fingerprint = excluded.source_fingerprint,
+                target_fingerprint = excluded.target_fingerprint, locale = excluded.locale,
+                source_connection_id = excluded.source_connection_id,
+                target_connection_id = excluded.target_connection_id, updated_at = now()
+          WHERE packages.workspace_id = excluded.workspace_id",
+    )
+    .bind(id)
+    .bind(workspace)
+    .bind(name)
+    .bind(&source.kind)
+    .bind(&target.kind)
+    .bind(connection_fingerprint(&source))
+    .bind(connection_fingerprint(&target))
+    .bind(locale)
+    .bind(source.id)
+    .bind(target.id)
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
     tx.commit().await?;
     Ok(id)
 }

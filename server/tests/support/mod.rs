@@ -137,6 +137,56 @@ impl Browser {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// `admin` invites `email` into `workspace` with `role`; a new browser signs up with that
+/// email and accepts. Returns the new member's browser.
+pub async fn join(
+    app: &TestApp,
+    admin: &Browser,
+    workspace: &str,
+    email: &str,
+    role: &str,
+) -> Browser {
+    let invite = admin
+        .call_ok(
+            "invite_member",
+            &[
+                ("workspace_id", workspace),
+                ("email", email),
+                ("role", role),
+            ],
+        )
+        .await;
+    let token = invite["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let member = app.browser();
+    member.sign_up(email).await;
+    member
+        .call_ok("accept_invitation", &[("token", &token)])
+        .await;
+    member
+}
+
+/// A new, empty PostgreSQL database on the test server: its URL and a pool.
+pub async fn fresh_database(label: &str) -> (String, sqlx::PgPool) {
+    use sqlx::{Connection, Executor};
+    let name = format!("lockstep_test_{label}_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", admin_url()))
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url());
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    (url, pool)
+}
+
 /// Status and body of a failed call, for assertions.
 pub async fn failure(response: Response) -> (StatusCode, serde_json::Value) {
     let status = response.status();

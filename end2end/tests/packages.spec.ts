@@ -81,7 +81,9 @@ test('build a package between two databases: connections, a task, mappings, pers
 
   // Everything persisted: reload, open the task again.
   await page.reload();
-  await task.getByRole('link', { name: 'Edit' }).click();
+  await hydrated(page);
+  const edit = await task.getByRole('link', { name: 'Edit' }).getAttribute('href');
+  await page.goto(edit!);
   await expect(page.getByLabel('Source to Target mapping of tier')).toHaveValue('constant');
   await expect(page.getByLabel('Source to Target value of tier')).toHaveValue('gold');
   await expect(page.getByLabel('Source to Target value of email')).toHaveValue('lower(coalesce(email, ""))');

@@ -19,7 +19,10 @@ pub const USER_ID_KEY: &str = "user_id";
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
+        tracing::error!(
+            owner = leptos::reactive::owner::Owner::current().is_some(),
+            "AppState missing from the server function context"
+        );
         AppError::Internal
     })
 }

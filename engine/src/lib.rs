@@ -11,6 +11,7 @@ pub mod connectors;
 pub mod mapping;
 pub mod package;
 pub mod runner;
+pub mod schedule;
 pub mod secrets;
 pub mod sync;
 pub mod value;

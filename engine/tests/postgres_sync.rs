@@ -80,7 +80,10 @@ impl Pair {
         run_task(
             &plan,
             &self.state,
-            &SyncOptions { batch_size: 50 },
+            &SyncOptions {
+                batch_size: 50,
+                ..Default::default()
+            },
             &CancelToken::default(),
         )
         .await

@@ -80,7 +80,10 @@ impl Fixture {
             t,
             state: MemoryState::new(),
             task: Uuid::new_v4(),
-            options: SyncOptions { batch_size: 3 },
+            options: SyncOptions {
+                batch_size: 3,
+                ..Default::default()
+            },
         }
     }
 

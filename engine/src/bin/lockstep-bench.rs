@@ -144,6 +144,7 @@ async fn sync_once(
         &state,
         &SyncOptions {
             batch_size: arg("--batch", 1000) as usize,
+            ..Default::default()
         },
         &CancelToken::default(),
     )

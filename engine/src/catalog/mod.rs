@@ -16,6 +16,7 @@ pub mod parameters;
 mod password;
 mod role;
 pub mod runs;
+pub mod schedules;
 pub mod sign_in_limits;
 pub mod sync_state;
 pub mod users;

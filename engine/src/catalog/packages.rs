@@ -279,3 +279,76 @@ pub async fn list(
         })
         .collect())
 }
+
+/// A package as a run needs it: its settings and its tasks in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPackage {
+    pub id: Uuid,
+    pub name: String,
+    pub locale: String,
+    pub source_connection: Option<Uuid>,
+    pub target_connection: Option<Uuid>,
+    pub tasks: Vec<StoredTask>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTask {
+    pub id: Uuid,
+    pub source_table: String,
+    pub target_table: String,
+    pub source_to_target: crate::package::Mapping,
+    pub target_to_source: crate::package::Mapping,
+}
+
+/// Reads a package for a run (the worker that claimed the run resolved the workspace).
+pub async fn stored(
+    pool: &PgPool,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<StoredPackage, CatalogError> {
+    let (name, locale, source_connection, target_connection): (
+        String,
+        String,
+        Option<Uuid>,
+        Option<Uuid>,
+    ) = sqlx::query_as(
+        "SELECT name, locale, source_connection_id, target_connection_id FROM packages
+          WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .map_err(CatalogError::from_fetch)?;
+    type TaskRow = (Uuid, String, String, serde_json::Value, serde_json::Value);
+    let rows: Vec<TaskRow> = sqlx::query_as(
+        "SELECT id, source_table, target_table, source_to_target, target_to_source
+           FROM package_tasks WHERE package_id = $1 ORDER BY position, created_at",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mapping = |v: serde_json::Value| {
+        serde_json::from_value(v).map_err(|e| CatalogError::Database(sqlx::Error::Decode(e.into())))
+    };
+    let tasks = rows
+        .into_iter()
+        .map(|(id, source_table, target_table, s2t, t2s)| {
+            Ok(StoredTask {
+                id,
+                source_table,
+                target_table,
+                source_to_target: mapping(s2t)?,
+                target_to_source: mapping(t2s)?,
+            })
+        })
+        .collect::<Result<_, CatalogError>>()?;
+    Ok(StoredPackage {
+        id,
+        name,
+        locale,
+        source_connection,
+        target_connection,
+        tasks,
+    })
+}

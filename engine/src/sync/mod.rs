@@ -53,8 +53,8 @@ mod state;
 mod summary;
 mod task;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub use state::{FullPass, MemoryState, Side, StateError, StateStore, TaskState};
 pub use summary::{Counts, RecordError, TaskSummary};
@@ -78,11 +78,45 @@ pub fn log_name(task: uuid::Uuid, side: Side) -> String {
 pub struct SyncOptions {
     /// Records per write batch (and per cancellation check).
     pub batch_size: usize,
+    /// Where the counts so far are published after every batch.
+    pub progress: Progress,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { batch_size: 1000 }
+        SyncOptions {
+            batch_size: 1000,
+            progress: Progress::default(),
+        }
+    }
+}
+
+/// The counts of a run so far, per task and direction, readable while it runs (the run
+/// history shows them live).
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<Mutex<Vec<TaskSummary>>>);
+
+impl Progress {
+    /// Publishes a task's counts (its errors stay with the run's outcome).
+    pub fn publish(&self, summary: &TaskSummary) {
+        let mut tasks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let counts = TaskSummary {
+            errors: Vec::new(),
+            ..summary.clone()
+        };
+        match tasks.iter_mut().find(|t| t.task == summary.task) {
+            Some(slot) => *slot = counts,
+            None => tasks.push(counts),
+        }
+    }
+
+    /// Forgets the counts (a retried attempt starts its own).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub fn snapshot(&self) -> Vec<TaskSummary> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

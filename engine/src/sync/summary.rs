@@ -1,10 +1,10 @@
 //! What a run did: counts per task and direction, and every record that failed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::package::Direction;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub inserted: u64,
     pub updated: u64,
@@ -25,13 +25,27 @@ pub struct RecordError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSummary {
     pub task: String,
     pub source_to_target: Counts,
     pub target_to_source: Counts,
     #[serde(skip)]
     pub errors: Vec<RecordError>,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: Counts) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.failed += other.failed;
+    }
+
+    /// Records written (inserted, updated or deleted).
+    pub fn written(&self) -> u64 {
+        self.inserted + self.updated + self.deleted
+    }
 }
 
 impl TaskSummary {

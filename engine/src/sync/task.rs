@@ -496,6 +496,7 @@ impl<'a> Run<'a> {
                 .await
                 .map_err(|e| flow.reading_failed(e))?;
         }
+        self.options.progress.publish(&self.summary);
         Ok(())
     }
 

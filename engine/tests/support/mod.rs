@@ -128,7 +128,10 @@ pub mod harness {
             run_task(
                 &self.plan().await,
                 &self.state,
-                &SyncOptions { batch_size: 50 },
+                &SyncOptions {
+                    batch_size: 50,
+                    ..Default::default()
+                },
                 &CancelToken::default(),
             )
             .await

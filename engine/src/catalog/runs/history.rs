@@ -1,0 +1,260 @@
+//! Reading the run history: lists with filters, one run's details, its failed records.
+//! Any member of the workspace.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::catalog::workspaces::require_role;
+use crate::catalog::{CatalogError, Role};
+use crate::sync::{Counts, TaskSummary};
+
+/// One run in a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub id: Uuid,
+    pub package_id: Uuid,
+    pub package_name: String,
+    pub state: String,
+    /// "user", "schedule" or "cli".
+    pub started_by: String,
+    /// The person's email when a person started it.
+    pub started_by_email: Option<String>,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// Per task and direction: the summary once finished, the progress so far while running.
+    pub tasks: Vec<TaskSummary>,
+}
+
+impl RunRow {
+    /// Both directions of every task added up.
+    pub fn totals(&self) -> Counts {
+        let mut total = Counts::default();
+        for t in &self.tasks {
+            total.add(t.source_to_target);
+            total.add(t.target_to_source);
+        }
+        total
+    }
+}
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub package: Option<Uuid>,
+    pub state: Option<String>,
+    /// Runs that failed or had failed records.
+    pub failed_only: bool,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// From 0.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A page of runs, newest first, and how many match in all.
+pub async fn list(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    filter: &RunFilter,
+) -> Result<(Vec<RunRow>, i64), CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let per_page = filter.per_page.clamp(1, 200);
+    let rows: Vec<Row> = bind_filter(
+        sqlx::query_as(&format!(
+            "{SELECT} {FILTER} ORDER BY r.queued_at DESC, r.id LIMIT $7 OFFSET $8"
+        )),
+        workspace,
+        filter,
+    )
+    .bind(i64::from(per_page))
+    .bind(i64::from(filter.page) * i64::from(per_page))
+    .fetch_all(&mut *conn)
+    .await?;
+    let (total,): (i64,) = bind_filter(
+        sqlx::query_as(&format!("SELECT count(*) FROM runs r {FILTER}")),
+        workspace,
+        filter,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((rows.into_iter().map(Row::into_run).collect(), total))
+}
+
+/// The filter's conditions, $1 to $6 (see `bind_filter`).
+const FILTER: &str = "WHERE r.workspace_id = $1
+            AND ($2::uuid IS NULL OR r.package_id = $2)
+            AND ($3::text IS NULL OR r.state = $3)
+            AND (NOT $4 OR r.state = 'failed' OR EXISTS (SELECT 1 FROM run_errors e WHERE e.run_id = r.id))
+            AND ($5::timestamptz IS NULL OR r.queued_at >= $5)
+            AND ($6::timestamptz IS NULL OR r.queued_at < $6)";
+
+fn bind_filter<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    workspace: Uuid,
+    filter: &'q RunFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(workspace)
+        .bind(filter.package)
+        .bind(filter.state.as_deref())
+        .bind(filter.failed_only)
+        .bind(filter.from)
+        .bind(filter.until)
+}
+
+const SELECT: &str =
+    "SELECT r.id, r.package_id, p.name, r.state, r.started_by, u.email, r.queued_at,
+                r.started_at, r.finished_at, r.error, coalesce(r.progress, r.summary)
+           FROM runs r
+           JOIN packages p ON p.id = r.package_id
+           LEFT JOIN users u ON u.id = r.started_by_user";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    package_id: Uuid,
+    name: String,
+    state: String,
+    started_by: String,
+    email: Option<String>,
+    queued_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    error: Option<String>,
+    #[sqlx(rename = "coalesce")]
+    counts: Option<serde_json::Value>,
+}
+
+impl Row {
+    fn into_run(self) -> RunRow {
+        RunRow {
+            id: self.id,
+            package_id: self.package_id,
+            package_name: self.name,
+            state: self.state,
+            started_by: self.started_by,
+            started_by_email: self.email,
+            queued_at: self.queued_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            error: self.error,
+            tasks: self
+                .counts
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One failed record of a run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunErrorRow {
+    pub task: String,
+    pub direction: String,
+    pub side: String,
+    pub record_key: String,
+    pub operation: String,
+    pub message: String,
+}
+
+/// A run with everything the details page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDetail {
+    pub run: RunRow,
+    pub worker: Option<String>,
+    pub attempts: i32,
+    pub retried_after: Vec<String>,
+    pub cancel_requested_at: Option<DateTime<Utc>>,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub error_count: i64,
+    /// The first failed records (all of them are in the CSV).
+    pub errors: Vec<RunErrorRow>,
+}
+
+/// How many failed records the details page lists (the CSV has all).
+pub const ERRORS_SHOWN: i64 = 100;
+
+pub async fn get(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    run_id: Uuid,
+) -> Result<RunDetail, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE r.workspace_id = $1 AND r.id = $2"))
+        .bind(workspace)
+        .bind(run_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(CatalogError::from_fetch)?;
+    type Extra = (
+        Option<String>,
+        i32,
+        Vec<String>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        i64,
+    );
+    let extra: Extra = sqlx::query_as(
+        "SELECT worker, attempts, retried_after, cancel_requested_at, scheduled_for,
+                (SELECT count(*) FROM run_errors WHERE run_id = $1)
+           FROM runs WHERE id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let errors = errors_page(&mut conn, run_id, ERRORS_SHOWN).await?;
+    Ok(RunDetail {
+        run: row.into_run(),
+        worker: extra.0,
+        attempts: extra.1,
+        retried_after: extra.2,
+        cancel_requested_at: extra.3,
+        scheduled_for: extra.4,
+        error_count: extra.5,
+        errors,
+    })
+}
+
+/// Every failed record of a run, in the order they happened (for the CSV download).
+pub async fn errors(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    run_id: Uuid,
+) -> Result<Vec<RunErrorRow>, CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM runs WHERE workspace_id = $1 AND id = $2)",
+    )
+    .bind(workspace)
+    .bind(run_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !exists {
+        return Err(CatalogError::NotFound);
+    }
+    errors_page(&mut conn, run_id, i64::MAX).await
+}
+
+async fn errors_page(
+    conn: &mut sqlx::PgConnection,
+    run_id: Uuid,
+    limit: i64,
+) -> Result<Vec<RunErrorRow>, CatalogError> {
+    Ok(sqlx::query_as(
+        "SELECT task, direction, side, record_key, operation, message FROM run_errors
+          WHERE run_id = $1 ORDER BY id LIMIT $2",
+    )
+    .bind(run_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -1,0 +1,323 @@
+//! One attempt at running a package: connect, check every task, then run them in order.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::lease::Lease;
+use super::{ResetRequest, RunReport, RunnerError};
+use crate::catalog::packages::SavedPackage;
+use crate::catalog::{self, CatalogError};
+use crate::connectors::{self, ConnectorError};
+use crate::mapping::CompiledMapping;
+use crate::mapping::locale::Locale;
+use crate::package::{Package, TableRef};
+use crate::sync::{
+    CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
+};
+
+/// Everything one run of a package needs.
+pub(super) struct Run<'a> {
+    pub pool: &'a PgPool,
+    pub workspace_id: Uuid,
+    pub saved: &'a SavedPackage,
+    pub package: &'a Package,
+    pub reset: Option<&'a ResetRequest>,
+    pub options: &'a SyncOptions,
+    pub cancel: &'a CancelToken,
+}
+
+/// The run's row in the history: claimed by a worker already, or created (by the `sync`
+/// command) once the package is known to be valid.
+pub(super) enum Slot<'a> {
+    Claimed(Uuid),
+    New {
+        started_by: &'a str,
+        worker: &'a str,
+        lease: Option<(Uuid, Lease)>,
+    },
+}
+
+impl Slot<'_> {
+    /// The run's id, creating its row (and lease) if needed.
+    pub(super) async fn begin(&mut self, run: &Run<'_>) -> Result<Uuid, RunnerError> {
+        match self {
+            Slot::Claimed(id) => Ok(*id),
+            Slot::New {
+                lease: Some((id, _)),
+                ..
+            } => Ok(*id),
+            Slot::New {
+                started_by,
+                worker,
+                lease,
+            } => {
+                // A run of this package left by a killed process is failed first.
+                let mut conn = run.pool.acquire().await.map_err(CatalogError::from)?;
+                catalog::runs::queue::reap(
+                    &mut conn,
+                    catalog::runs::queue::DEFAULT_LEASE,
+                    Some(run.saved.id),
+                )
+                .await?;
+                drop(conn);
+                let id = catalog::runs::start(
+                    run.pool,
+                    run.workspace_id,
+                    run.saved.id,
+                    started_by,
+                    worker,
+                )
+                .await
+                .map_err(|e| match e {
+                    CatalogError::Conflict { message, .. } => RunnerError::Invalid(message),
+                    other => RunnerError::Catalog(other),
+                })?;
+                let keeper = Lease::start(
+                    run.pool.clone(),
+                    id,
+                    worker.to_string(),
+                    run.cancel.clone(),
+                    run.options.progress.clone(),
+                    super::lease::DEFAULT_HEARTBEAT,
+                );
+                *lease = Some((id, keeper));
+                Ok(id)
+            }
+        }
+    }
+}
+
+/// What one attempt did.
+#[derive(Debug, Default)]
+pub(super) struct Attempt {
+    pub tasks: Vec<TaskSummary>,
+    pub errors: Vec<RecordError>,
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Failure {
+    Canceled,
+    Failed { message: String, retryable: bool },
+}
+
+impl Attempt {
+    fn failed(message: String, error: &ConnectorError) -> Self {
+        Attempt {
+            failure: Some(Failure::Failed {
+                message,
+                retryable: error.is_retryable(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub(super) fn retryable_failure(&self) -> Option<&str> {
+        match &self.failure {
+            Some(Failure::Failed {
+                message,
+                retryable: true,
+            }) => Some(message),
+            _ => None,
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Connects, checks every task before anything is written, applies the reset, then runs
+    /// the tasks. `Invalid` when the package cannot run as it is (nothing was written).
+    pub(super) async fn attempt(&self, slot: &mut Slot<'_>) -> Result<Attempt, RunnerError> {
+        let package = self.package;
+        let locale = Locale::parse(&package.locale).map_err(RunnerError::Invalid)?;
+        let reset_tasks = match self.reset {
+            Some(request) => Some(tasks_named(package, &self.saved.tasks, &request.tasks)?),
+            None => None,
+        };
+        let source = match connectors::connect(&package.source).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Attempt::failed(format!("source: {e}"), &e)),
+        };
+        let target = match connectors::connect(&package.target).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Attempt::failed(format!("target: {e}"), &e)),
+        };
+
+        // Every task is checked before anything is written.
+        let mut plans = Vec::with_capacity(package.tasks.len());
+        for (i, (spec, task_id)) in package.tasks.iter().zip(&self.saved.tasks).enumerate() {
+            let at = |what: &str, e: &dyn std::fmt::Display| {
+                format!("tasks[{i}] ({}): {what}{e}", spec.label())
+            };
+            let schemas = async {
+                let s = source
+                    .describe(&spec.source)
+                    .await
+                    .map_err(|e| ("source", e))?;
+                let t = target
+                    .describe(&spec.target)
+                    .await
+                    .map_err(|e| ("target", e))?;
+                Ok::<_, (&str, ConnectorError)>((s, t))
+            }
+            .await;
+            let (source_schema, target_schema) = match schemas {
+                Ok(schemas) => schemas,
+                Err((side, ConnectorError::Requirement(m))) => {
+                    return Err(RunnerError::Invalid(at(&format!("{side}: "), &m)));
+                }
+                Err((side, e)) => {
+                    return Ok(Attempt::failed(at(&format!("{side}: "), &e), &e));
+                }
+            };
+            let s2t = CompiledMapping::compile(
+                &spec.source_to_target,
+                &source_schema,
+                &target_schema,
+                locale,
+            )
+            .map_err(|e| RunnerError::Invalid(at("source_to_target.", &e)))?;
+            let t2s = CompiledMapping::compile(
+                &spec.target_to_source,
+                &target_schema,
+                &source_schema,
+                locale,
+            )
+            .map_err(|e| RunnerError::Invalid(at("target_to_source.", &e)))?;
+            plans.push(TaskPlan {
+                id: *task_id,
+                label: spec.label(),
+                source: source.as_ref(),
+                target: target.as_ref(),
+                source_schema,
+                target_schema,
+                source_to_target: s2t,
+                target_to_source: t2s,
+            });
+        }
+
+        slot.begin(self).await?;
+        super::tracking::remove_retired_tracking(
+            self.pool,
+            self.saved.id,
+            source.as_ref(),
+            target.as_ref(),
+        )
+        .await?;
+        if let (Some(request), Some(tasks)) = (self.reset, &reset_tasks) {
+            catalog::parameters::reset(
+                self.pool,
+                self.workspace_id,
+                self.saved.id,
+                Some(tasks),
+                request.what,
+            )
+            .await?;
+        }
+        let state = catalog::sync_state::PgStateStore::new(self.pool.clone());
+        let mut attempt = Attempt::default();
+        for plan in &plans {
+            match run_task(plan, &state, self.options, self.cancel).await {
+                Ok(mut summary) => {
+                    attempt.errors.append(&mut summary.errors);
+                    attempt.tasks.push(summary);
+                }
+                Err(SyncError::Canceled) => {
+                    attempt.failure = Some(Failure::Canceled);
+                    break;
+                }
+                Err(e) => {
+                    attempt.failure = Some(Failure::Failed {
+                        message: format!("{}: {e}", plan.label),
+                        retryable: e.is_retryable(),
+                    });
+                    break;
+                }
+            }
+        }
+        // The counts of a task stopped midway are in the progress.
+        if attempt.failure.is_some() {
+            for task in self.options.progress.snapshot() {
+                if !attempt.tasks.iter().any(|t| t.task == task.task) {
+                    attempt.tasks.push(task);
+                }
+            }
+        }
+        Ok(attempt)
+    }
+}
+
+/// Records how the run ended. `earlier` holds the counts of failed attempts before this one
+/// (their writes happened).
+pub(super) async fn finish(
+    pool: &PgPool,
+    run_id: Uuid,
+    attempt: Attempt,
+    earlier: Vec<TaskSummary>,
+) -> Result<RunReport, CatalogError> {
+    let (state, error) = match &attempt.failure {
+        None => ("succeeded", None),
+        Some(Failure::Canceled) => ("canceled", None),
+        Some(Failure::Failed { message, .. }) => ("failed", Some(message.clone())),
+    };
+    let mut tasks = attempt.tasks;
+    for old in earlier {
+        match tasks.iter_mut().find(|t| t.task == old.task) {
+            Some(t) => {
+                t.source_to_target.add(old.source_to_target);
+                t.target_to_source.add(old.target_to_source);
+            }
+            None => tasks.push(old),
+        }
+    }
+    let summary = serde_json::to_value(&tasks).expect("summaries serialize");
+    let recorded = catalog::runs::finish(
+        pool,
+        run_id,
+        state,
+        error.as_deref(),
+        &summary,
+        &attempt.errors,
+    )
+    .await?;
+    if !recorded {
+        tracing::warn!(run = %run_id, state, "the run was failed meanwhile (its lease lapsed); its outcome is not recorded");
+    }
+    Ok(RunReport {
+        run_id,
+        state,
+        tasks,
+        errors: attempt.errors,
+        error,
+    })
+}
+
+/// The ids of the tasks whose source table is named (all tasks when none is).
+pub fn tasks_named(
+    package: &Package,
+    ids: &[Uuid],
+    names: &[String],
+) -> Result<Vec<Uuid>, RunnerError> {
+    if names.is_empty() {
+        return Ok(ids.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            let wanted = TableRef::parse(name).map_err(RunnerError::Invalid)?;
+            package
+                .tasks
+                .iter()
+                .zip(ids)
+                .find(|(task, _)| task.source == wanted)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| {
+                    let known: Vec<String> =
+                        package.tasks.iter().map(|t| t.source.to_string()).collect();
+                    RunnerError::Invalid(format!(
+                        "no task reads the source table “{name}”; the tasks read: {}",
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}

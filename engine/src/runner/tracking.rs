@@ -1,0 +1,57 @@
+//! Change tracking of tasks taken out of a package: removed from both databases by the
+//! package's next run.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::RunnerError;
+use crate::catalog;
+use crate::connectors::{Connector, ConnectorError, KeyGeneration, TableSchema};
+use crate::package::TableRef;
+use crate::sync::{Side, log_name};
+
+/// Removes the change tracking of tasks taken out of the package. A failure is logged and
+/// retried by the next run; it does not stop this one.
+pub(super) async fn remove_retired_tracking(
+    pool: &PgPool,
+    package_id: Uuid,
+    source: &dyn Connector,
+    target: &dyn Connector,
+) -> Result<(), RunnerError> {
+    for task in catalog::packages::retired_tasks(pool, package_id).await? {
+        match remove_tracking(&task, source, target).await {
+            Ok(()) => catalog::packages::forget_retired_task(pool, task.id).await?,
+            Err(e) => {
+                tracing::warn!(task = %task.id, error = %e, "could not remove the change tracking of a removed task; will retry");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes a task's change logs and triggers from both databases (idempotent; the tables
+/// may be gone already).
+pub async fn remove_tracking(
+    task: &catalog::packages::RetiredTask,
+    source: &dyn Connector,
+    target: &dyn Connector,
+) -> Result<(), ConnectorError> {
+    for (connector, table, side) in [
+        (source, &task.source_table, Side::Source),
+        (target, &task.target_table, Side::Target),
+    ] {
+        let Ok(table) = TableRef::parse(table) else {
+            continue;
+        };
+        // Removing tracking needs only the table and the log's name.
+        let schema = TableSchema {
+            table,
+            columns: Vec::new(),
+            key: String::new(),
+            key_generation: KeyGeneration::Identity,
+            log_name: log_name(task.id, side),
+        };
+        connector.remove_tracking(&schema).await?;
+    }
+    Ok(())
+}

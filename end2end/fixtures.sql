@@ -9,3 +9,10 @@ CREATE TABLE customers (
 INSERT INTO customers (name, email) VALUES ('Ann', 'ann@example.com'), ('Bob', NULL);
 -- Cannot be synced: the application assigns its keys.
 CREATE TABLE legacy_codes (code int PRIMARY KEY, label text);
+-- Runs: a mapping that makes one record break the CHECK gives a failed record.
+CREATE TABLE orders (
+    id       serial PRIMARY KEY,
+    item     text NOT NULL,
+    quantity int NOT NULL CHECK (quantity > 0)
+);
+INSERT INTO orders (item, quantity) VALUES ('pen', 1), ('ink', 5);

@@ -27,6 +27,7 @@ use pages::{
     not_found::NotFound,
     package_editor::{PackagePage, TaskPage},
     packages::PackagesPage,
+    run_details::RunDetailsPage,
     runs::RunsPage,
     settings::SettingsPage,
 };
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("connections/new/:kind") view=NewConnectionPage ssr=SsrMode::Async />
                     <Route path=path!("connections/:id/edit") view=EditConnectionPage ssr=SsrMode::Async />
                     <Route path=path!("runs") view=RunsPage ssr=SsrMode::Async />
+                    <Route path=path!("runs/:id") view=RunDetailsPage ssr=SsrMode::Async />
                     <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                 </ParentRoute>

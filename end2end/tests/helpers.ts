@@ -20,3 +20,23 @@ export async function signUp(page: Page, address: string): Promise<void> {
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/packages$/);
 }
+
+// Two databases with the tables of end2end/fixtures.sql (scripts/test.sh creates them).
+const pg = new URL(process.env.E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432');
+export const SRC_DB = process.env.E2E_SRC_DB ?? 'lockstep_e2e_src';
+export const DST_DB = process.env.E2E_DST_DB ?? 'lockstep_e2e_dst';
+
+/** Saves a PostgreSQL connection to `database` on the test server. */
+export async function createConnection(page: Page, name: string, database: string): Promise<void> {
+  await page.goto('/connections/new/postgres');
+  await hydrated(page);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Host').fill(pg.hostname);
+  await page.getByLabel('Port').fill(pg.port || '5432');
+  await page.getByLabel('Database').fill(database);
+  await page.getByLabel('User').fill(decodeURIComponent(pg.username) || 'postgres');
+  await page.getByLabel('SSL mode').selectOption('disable');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/connections$/);
+}
+

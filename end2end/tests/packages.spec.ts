@@ -1,23 +1,5 @@
-import { test, expect, type Page } from '@playwright/test';
-import { email, hydrated, signUp } from './helpers';
-
-// Two databases with the tables of end2end/fixtures.sql (scripts/test.sh creates them).
-const pg = new URL(process.env.E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432');
-const SRC_DB = process.env.E2E_SRC_DB ?? 'lockstep_e2e_src';
-const DST_DB = process.env.E2E_DST_DB ?? 'lockstep_e2e_dst';
-
-async function createConnection(page: Page, name: string, database: string): Promise<void> {
-  await page.goto('/connections/new/postgres');
-  await hydrated(page);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Host').fill(pg.hostname);
-  await page.getByLabel('Port').fill(pg.port || '5432');
-  await page.getByLabel('Database').fill(database);
-  await page.getByLabel('User').fill(decodeURIComponent(pg.username) || 'postgres');
-  await page.getByLabel('SSL mode').selectOption('disable');
-  await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page).toHaveURL(/\/connections$/);
-}
+import { test, expect } from '@playwright/test';
+import { createConnection, DST_DB, email, hydrated, signUp, SRC_DB } from './helpers';
 
 test('build a package between two databases: connections, a task, mappings, persisted', async ({ page }) => {
   await signUp(page, email('builder'));

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::workers::WorkerConfig;
+
 /// Everything the server reads from its environment.
 #[derive(Clone)]
 pub struct Settings {
@@ -24,6 +26,11 @@ pub struct Settings {
     /// or else the file `LOCKSTEP_SECRET_KEY_FILE` (default `.local/secret.key`, created with a
     /// random key on first start).
     pub secret_key: SecretKey,
+    /// `LOCKSTEP_WORKERS` (runs at once per process, default 2), `LOCKSTEP_RUN_LEASE_SECONDS`
+    /// (a run without a heartbeat for this long is failed, default 30) and
+    /// `LOCKSTEP_RETRY_DELAY_SECONDS` (first wait before retrying a connection failure,
+    /// default 5, doubling up to 60).
+    pub workers: WorkerConfig,
 }
 
 /// Where the secret key comes from.
@@ -96,7 +103,32 @@ impl Settings {
                 reason: "expected pretty or json".into(),
             });
         }
+        let number =
+            |variable: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+                let Some(text) = var(variable) else {
+                    return Ok(default);
+                };
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| ConfigError {
+                        variable,
+                        value: text.clone(),
+                        reason: format!(
+                            "expected a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    })
+            };
+        let mut workers = WorkerConfig::new(number("LOCKSTEP_WORKERS", 2, 1..=64)? as usize);
+        let lease = number("LOCKSTEP_RUN_LEASE_SECONDS", 30, 2..=3600)?;
+        workers.set_lease(std::time::Duration::from_secs(lease));
+        workers.run.retry.first_delay =
+            std::time::Duration::from_secs(number("LOCKSTEP_RETRY_DELAY_SECONDS", 5, 0..=600)?);
         Ok(Settings {
+            workers,
             database_url: SecretString::from(
                 var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             ),
@@ -143,6 +175,7 @@ impl fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("log_format", &self.log_format)
             .field("secret_key", &self.secret_key)
+            .field("workers", &self.workers.concurrency)
             .finish()
     }
 }
@@ -161,6 +194,7 @@ mod tests {
             secure_cookies: false,
             secret_key: SecretKey::Hex(SecretString::from("00".repeat(32))),
             log_format: "pretty".into(),
+            workers: WorkerConfig::new(1),
         };
         let logged = format!("{settings:?}");
         assert!(!logged.contains("hunter2"), "{logged}");

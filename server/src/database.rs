@@ -62,6 +62,12 @@ pub async fn prepare(url: &SecretString) -> Result<PgPool, DatabaseError> {
             url: shown.clone(),
             source,
         })?;
+    crate::workers::migrate(&pool)
+        .await
+        .map_err(|source| DatabaseError::Migrate {
+            url: shown.clone(),
+            source,
+        })?;
     tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
         .migrate()
         .await

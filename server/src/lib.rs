@@ -5,6 +5,8 @@ pub mod auth_gate;
 pub mod config;
 pub mod database;
 pub mod health;
+pub mod run_errors_csv;
 pub mod startup;
 pub mod sync_command;
 pub mod telemetry;
+pub mod workers;

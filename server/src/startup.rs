@@ -20,7 +20,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
-use crate::{auth_gate, health};
+use crate::{auth_gate, health, run_errors_csv};
 
 /// Signed-in sessions end after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -32,7 +32,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings, pool: PgPool) -> std::io::Result<Self> {
+    pub async fn build(
+        settings: Settings,
+        pool: PgPool,
+        secrets: std::sync::Arc<engine::secrets::SecretBox>,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(settings.addr).await?;
         let addr = listener.local_addr()?;
         let public_url = settings
@@ -45,12 +49,11 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
-        let secrets = settings.secret_key.load().map_err(std::io::Error::other)?;
         let state = AppState {
             leptos_options: leptos_options.clone(),
             pool: pool.clone(),
             public_url,
-            secrets: std::sync::Arc::new(secrets),
+            secrets,
         };
 
         let store = PostgresStore::new(pool);
@@ -68,6 +71,7 @@ impl Application {
         let router = Router::new()
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
+            .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
             .leptos_routes_with_context(&state, routes, || {}, {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
@@ -125,7 +129,8 @@ fn spawn_session_cleanup(store: PostgresStore) {
     });
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -77,6 +77,7 @@ pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
     });
     let options = SyncOptions {
         batch_size: args.batch_size.max(1),
+        ..Default::default()
     };
     let reset = match (args.reset, args.resync_task.is_empty()) {
         (Some(what), _) => Some(ResetRequest {

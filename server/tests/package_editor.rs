@@ -6,81 +6,14 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use support::packages::{connection, fresh_database, post, task_form};
 use support::{Browser, TestApp, failure};
 use uuid::Uuid;
-
-/// A new database holding `tables`; returns its name.
-async fn fresh_database(tables: &str) -> String {
-    let (url, pool) = support::fresh_database("pe").await;
-    sqlx::raw_sql(tables).execute(&pool).await.unwrap();
-    url.rsplit('/').next().unwrap().to_owned()
-}
 
 const TABLES: &str =
     "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text);
                       INSERT INTO customers (name, email) VALUES ('Ann', 'ann@example.com');
                       CREATE TABLE legacy (code int PRIMARY KEY, label text);";
-
-/// Saves a PostgreSQL connection to `database` and returns its id.
-async fn connection(browser: &Browser, ws: &str, name: &str, database: &str) -> String {
-    let url = url::Url::parse(&support::admin_url()).unwrap();
-    let port = url.port().unwrap_or(5432).to_string();
-    browser
-        .call_ok(
-            "save_connection",
-            &[
-                ("workspace_id", ws),
-                ("intent", "save"),
-                ("name", name),
-                ("kind", "postgres"),
-                ("host", url.host_str().unwrap()),
-                ("port", &port),
-                ("database", database),
-                ("username", url.username()),
-                ("ssl_mode", "disable"),
-            ],
-        )
-        .await;
-    let list = browser.call_ok("load_connections", &[]).await;
-    list["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn task_form<'a>(
-    ws: &'a str,
-    package: &'a str,
-    source: &'a str,
-    target: &'a str,
-    rows: &[(&'a str, &'a str, &'a str)],
-) -> Vec<(String, String)> {
-    let mut form = vec![
-        ("workspace_id".to_owned(), ws.to_owned()),
-        ("package_id".to_owned(), package.to_owned()),
-        ("source_table".to_owned(), source.to_owned()),
-        ("target_table".to_owned(), target.to_owned()),
-    ];
-    for (i, (column, kind, value)) in rows.iter().enumerate() {
-        form.push((format!("s2t_column[{i}]"), (*column).to_owned()));
-        form.push((format!("s2t_kind[{i}]"), (*kind).to_owned()));
-        form.push((format!("s2t_value[{i}]"), (*value).to_owned()));
-        form.push((format!("t2s_column[{i}]"), (*column).to_owned()));
-        form.push((format!("t2s_kind[{i}]"), "column".to_owned()));
-        form.push((format!("t2s_value[{i}]"), (*column).to_owned()));
-    }
-    form
-}
-
-async fn post(browser: &Browser, endpoint: &str, form: &[(String, String)]) -> reqwest::Response {
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    browser.call(endpoint, &pairs).await
-}
 
 /// (full pass due, tracking installed, LastSyncTime empty) of the package's first task.
 async fn task_state(browser: &Browser, package: &str) -> (bool, bool, bool) {

@@ -6,6 +6,10 @@ pub mod connections;
 pub mod members;
 pub mod package_editor;
 pub mod packages;
+pub mod runs;
+#[cfg(feature = "ssr")]
+mod schedule_form;
+pub mod schedules;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

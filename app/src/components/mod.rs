@@ -3,4 +3,5 @@
 pub mod empty_state;
 pub mod feedback;
 pub mod layout;
+pub mod run_bits;
 pub mod top_bar;

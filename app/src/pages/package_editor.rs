@@ -16,6 +16,8 @@ use crate::model::{
     ConnectionOption, LOCALES, MappingRow, PackageDetailView, TaskEditData, TaskView,
     connector_label,
 };
+use crate::pages::package_runs::PackageRuns;
+use crate::pages::package_schedule::PackageSchedule;
 
 fn param_uuid(name: &'static str) -> Option<Uuid> {
     use_params_map()
@@ -46,6 +48,8 @@ pub fn PackagePage() -> impl IntoView {
                         let workspace_id = page.workspace.id;
                         let title = page.package.as_ref().map_or("New synchronization package".to_owned(), |p| p.name.clone());
                         let tasks = page.package.clone().map(|p| view! {
+                            <PackageRuns package_id=p.id workspace_id />
+                            <PackageSchedule package_id=p.id workspace_id />
                             <TaskList package=p.clone() workspace_id delete=delete_task reset error=delete_error />
                             <Parameters package=p workspace_id reset error=reset_error />
                         });

@@ -1,6 +1,5 @@
-//! The package list: name, source → target, tasks, last run. Packages run from the `sync`
-//! command appear here too; the editor and the Run button arrive with the packages and runs
-//! work.
+//! The package list: name, source → target, tasks, last run, and Run, Edit, Clone, Delete.
+//! Packages run from the `sync` command appear here too.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +7,7 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use crate::api::packages::{ClonePackage, DeletePackage, load_packages};
+use crate::api::runs::RunPackage;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{FormError, PageError, last_error, loading};
 use crate::model::PackageView;
@@ -16,10 +16,18 @@ use crate::model::PackageView;
 pub fn PackagesPage() -> impl IntoView {
     let clone = ServerAction::<ClonePackage>::new();
     let delete = ServerAction::<DeletePackage>::new();
+    let run = ServerAction::<RunPackage>::new();
     let data = Resource::new(
-        move || (clone.version().get(), delete.version().get()),
+        move || {
+            (
+                clone.version().get(),
+                delete.version().get(),
+                run.version().get(),
+            )
+        },
         |_| load_packages(),
     );
+    let run_error = last_error(run.value());
     let clone_error = last_error(clone.value());
     let delete_error = last_error(delete.value());
     view! {
@@ -30,6 +38,7 @@ pub fn PackagesPage() -> impl IntoView {
         </div>
         <FormError error=clone_error />
         <FormError error=delete_error />
+        <FormError error=run_error />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -44,7 +53,7 @@ pub fn PackagesPage() -> impl IntoView {
                     Ok(page) => {
                         let can_edit = page.workspace.role.can_edit();
                         let workspace_id = page.workspace.id;
-                        let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p can_edit workspace_id clone delete /> }).collect_view();
+                        let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p can_edit workspace_id clone delete run /> }).collect_view();
                         view! {
                             <div class="card table-card">
                                 <table class="table">
@@ -68,14 +77,21 @@ fn PackageRow(
     workspace_id: Uuid,
     clone: ServerAction<ClonePackage>,
     delete: ServerAction<DeletePackage>,
+    run: ServerAction<RunPackage>,
 ) -> impl IntoView {
     let p = package;
     let (id, name) = (p.id.to_string(), p.name.clone());
     let actions = can_edit.then(move || {
         let question = format!("Delete the package {name}, its tasks, ID map and run history? The change tracking it installed is removed from both databases.");
-        let (edit, clone_id, delete_id) = (format!("/packages/{id}"), id.clone(), id);
+        let (edit, clone_id, run_id, delete_id) =
+            (format!("/packages/{id}"), id.clone(), id.clone(), id);
         view! {
             <td class="actions">
+                <ActionForm action=run attr:class="inline-form">
+                    <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                    <input type="hidden" name="package_id" value=run_id />
+                    <button type="submit" class="button small button-primary" data-testid="run-package">"Run"</button>
+                </ActionForm>
                 <a class="button small" href=edit>"Edit"</a>
                 <ActionForm action=clone attr:class="inline-form">
                     <input type="hidden" name="workspace_id" value=workspace_id.to_string() />

@@ -10,6 +10,8 @@ use server::config::Settings;
 use server::startup::Application;
 use uuid::Uuid;
 
+pub mod packages;
+
 /// The PostgreSQL server tests create their databases on.
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_SERVER")
@@ -29,12 +31,16 @@ pub struct TestApp {
     pub url: String,
     pub database_url: String,
     pub pool: sqlx::PgPool,
+    /// The key connection passwords are sealed with (workers need it too).
+    pub secrets: std::sync::Arc<engine::secrets::SecretBox>,
+    pub secret_hex: String,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
         init_logs();
         let database_url = format!("{}/lockstep_test_{}", admin_url(), Uuid::new_v4().simple());
+        let secret_hex = engine::secrets::SecretBox::generate_hex();
         let settings = Settings {
             database_url: SecretString::from(database_url.clone()),
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -42,14 +48,14 @@ impl TestApp {
             site_root: "target/site".into(),
             secure_cookies: false,
             log_format: "pretty".into(),
-            secret_key: server::config::SecretKey::Hex(SecretString::from(
-                engine::secrets::SecretBox::generate_hex(),
-            )),
+            secret_key: server::config::SecretKey::Hex(SecretString::from(secret_hex.clone())),
+            workers: server::workers::WorkerConfig::new(1),
         };
         let pool = server::database::prepare(&settings.database_url)
             .await
             .expect("prepare test database");
-        let app = Application::build(settings, pool.clone())
+        let secrets = std::sync::Arc::new(settings.secret_key.load().expect("test key"));
+        let app = Application::build(settings, pool.clone(), secrets.clone())
             .await
             .expect("build app");
         let url = app.url();
@@ -58,6 +64,8 @@ impl TestApp {
             url,
             database_url,
             pool,
+            secrets,
+            secret_hex,
         }
     }
 
@@ -65,6 +73,7 @@ impl TestApp {
     pub fn browser(&self) -> Browser {
         let client = Client::builder()
             .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(60))
             .redirect(redirect::Policy::none())
             .build()
             .unwrap();

@@ -412,3 +412,6 @@ pub struct TaskPreview {
     pub source_to_target: Vec<PreviewRow>,
     pub target_to_source: Vec<PreviewRow>,
 }
+
+mod runs;
+pub use runs::*;

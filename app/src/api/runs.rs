@@ -1,0 +1,232 @@
+//! Runs: start one, cancel one, the package's runs panel, the Runs page, one run's details.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::model::{PackageRunsData, RunDetailView, RunsData};
+
+/// Queues a run of the package now (Developers and Admins). A package with a run queued or
+/// running already gets a clear refusal.
+#[server(endpoint = "run_package")]
+pub async fn run_package(workspace_id: Uuid, package_id: Uuid) -> Result<Uuid, AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        let run =
+            engine::catalog::runs::queue::run_now(&pool()?, user.id, workspace_id, package_id)
+                .await?;
+        Ok(run)
+    })
+    .await
+}
+
+/// Cancels a queued run at once, or a running one at its next batch boundary.
+#[server(endpoint = "cancel_run")]
+pub async fn cancel_run(workspace_id: Uuid, run_id: Uuid) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(async move {
+        let user = require_user().await?;
+        engine::catalog::runs::queue::cancel(&pool()?, user.id, workspace_id, run_id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// How many finished runs the package page lists (the chart shows more).
+#[cfg(feature = "ssr")]
+const RECENT: usize = 5;
+#[cfg(feature = "ssr")]
+const CHARTED: u32 = 20;
+
+/// The package page's runs: the active one with its live counts, the last five, the chart.
+#[server(endpoint = "load_package_runs")]
+pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppError> {
+    use super::ssr::*;
+    use engine::catalog::runs::history::{self, RunFilter};
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let workspace = current_workspace(&pool, user.id).await?;
+        let filter = RunFilter {
+            package: Some(package_id),
+            per_page: CHARTED,
+            ..Default::default()
+        };
+        let (runs, _) = history::list(&pool, user.id, workspace.id, &filter).await?;
+        let active = runs
+            .iter()
+            .find(|r| engine::catalog::runs::ACTIVE_STATES.contains(&r.state.as_str()))
+            .map(run_view);
+        let finished: Vec<_> = runs
+            .iter()
+            .filter(|r| !engine::catalog::runs::ACTIVE_STATES.contains(&r.state.as_str()))
+            .collect();
+        let history = finished
+            .iter()
+            .rev()
+            .map(|r| {
+                let t = r.totals();
+                (t.written(), t.failed)
+            })
+            .collect();
+        Ok(PackageRunsData {
+            can_run: crate::model::Role::from(workspace.role).can_edit(),
+            active,
+            recent: finished.into_iter().take(RECENT).map(run_view).collect(),
+            history,
+        })
+    })
+    .await
+}
+
+/// Every run of the workspace (or of one package), newest first, filtered and paginated.
+#[server(endpoint = "load_runs")]
+pub async fn load_runs(
+    package: Option<String>,
+    state: Option<String>,
+    failed_only: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    page: Option<u32>,
+) -> Result<RunsData, AppError> {
+    use super::ssr::{current_workspace, pool, require_user, respond};
+    use engine::catalog::runs::history::{self, RunFilter};
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let workspace = current_workspace(&pool, user.id).await?;
+        let filled = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let package = match filled(package) {
+            Some(p) => Some(p.parse::<Uuid>().map_err(|_| AppError::Validation {
+                field: "package".into(),
+                message: "choose a package from the list".into(),
+            })?),
+            None => None,
+        };
+        let state = filled(state);
+        if let Some(s) = &state
+            && !crate::model::RUN_STATES.contains(&s.as_str())
+        {
+            return Err(AppError::Validation {
+                field: "state".into(),
+                message: "choose a state from the list".into(),
+            });
+        }
+        let date = |field: &'static str, v: Option<String>, end: bool| match filled(v) {
+            Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(|d| {
+                    let d = if end { d.succ_opt().unwrap_or(d) } else { d };
+                    Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+                })
+                .map_err(|_| AppError::Validation {
+                    field: field.into(),
+                    message: "enter a date as YYYY-MM-DD".into(),
+                }),
+            None => Ok(None),
+        };
+        const PER_PAGE: u32 = 25;
+        let filter = RunFilter {
+            package,
+            state,
+            failed_only: filled(failed_only).is_some(),
+            from: date("from", from, false)?,
+            until: date("until", until, true)?,
+            page: page.unwrap_or(0),
+            per_page: PER_PAGE,
+        };
+        let (runs, total) = history::list(&pool, user.id, workspace.id, &filter).await?;
+        Ok(RunsData {
+            workspace: workspace.into(),
+            runs: runs.iter().map(run_view).collect(),
+            total,
+            page: filter.page,
+            per_page: PER_PAGE,
+        })
+    })
+    .await
+}
+
+/// One run with its counts per task and direction and its failed records.
+#[server(endpoint = "load_run")]
+pub async fn load_run(id: Uuid) -> Result<RunDetailView, AppError> {
+    use super::ssr::*;
+    use crate::model::RunErrorView;
+    respond(async move {
+        let user = require_user().await?;
+        let pool = pool()?;
+        let workspace = current_workspace(&pool, user.id).await?;
+        let d = engine::catalog::runs::history::get(&pool, user.id, workspace.id, id).await?;
+        Ok(RunDetailView {
+            workspace: workspace.into(),
+            run: run_view(&d.run),
+            worker: d.worker,
+            attempts: d.attempts,
+            retried_after: d.retried_after,
+            scheduled_for: d.scheduled_for.map(format_time),
+            error_count: d.error_count,
+            errors: d
+                .errors
+                .into_iter()
+                .map(|e| RunErrorView {
+                    task: e.task,
+                    direction: e.direction,
+                    side: e.side,
+                    record_key: e.record_key,
+                    operation: e.operation,
+                    message: e.message,
+                })
+                .collect(),
+        })
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn run_view(r: &engine::catalog::runs::history::RunRow) -> crate::model::RunView {
+    use super::ssr::format_time;
+    use crate::model::{CountsView, RunView, TaskCountsView};
+    let counts = |c: engine::sync::Counts| CountsView {
+        inserted: c.inserted,
+        updated: c.updated,
+        deleted: c.deleted,
+        failed: c.failed,
+    };
+    let end = r.finished_at.unwrap_or_else(chrono::Utc::now);
+    RunView {
+        id: r.id,
+        package_id: r.package_id,
+        package_name: r.package_name.clone(),
+        state: r.state.clone(),
+        started_by: match (r.started_by.as_str(), &r.started_by_email) {
+            (_, Some(email)) => email.clone(),
+            ("cli", _) => "command line".to_owned(),
+            (other, _) => other.to_owned(),
+        },
+        queued_at: format_time(r.queued_at),
+        started_at: r.started_at.map(format_time),
+        finished_at: r.finished_at.map(format_time),
+        duration: r.started_at.map(|s| duration_text(end - s)),
+        totals: counts(r.totals()),
+        error: r.error.clone(),
+        tasks: r
+            .tasks
+            .iter()
+            .map(|t| TaskCountsView {
+                task: t.task.clone(),
+                source_to_target: counts(t.source_to_target),
+                target_to_source: counts(t.target_to_source),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn duration_text(d: chrono::TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}

@@ -1,0 +1,111 @@
+//! Small pieces every run view shares: the state badge, the counts cells, the chart, and
+//! refreshing a view while a run is active.
+
+use leptos::prelude::*;
+
+use crate::model::{CountsView, TaskCountsView};
+
+#[component]
+pub fn RunState(state: String) -> impl IntoView {
+    view! { <span class=format!("run-state run-{state}") data-testid="run-state">{state.clone()}</span> }
+}
+
+/// Inserted / updated / deleted / failed, as four cells.
+pub fn count_cells(c: CountsView) -> impl IntoView {
+    let failed_class = if c.failed > 0 { "num failed" } else { "num" };
+    view! {
+        <td class="num">{c.inserted}</td>
+        <td class="num">{c.updated}</td>
+        <td class="num">{c.deleted}</td>
+        <td class=failed_class>{c.failed}</td>
+    }
+}
+
+/// One row per task and direction.
+#[component]
+pub fn TaskCounts(tasks: Vec<TaskCountsView>) -> impl IntoView {
+    if tasks.is_empty() {
+        return view! { <p class="muted">"No records processed yet."</p> }.into_any();
+    }
+    let rows = tasks
+        .into_iter()
+        .flat_map(|t| {
+            [
+                (t.task.clone(), "Source → Target", t.source_to_target),
+                (t.task, "Target → Source", t.target_to_source),
+            ]
+        })
+        .map(|(task, direction, counts)| {
+            view! { <tr data-testid="task-counts"><td>{task}</td><td>{direction}</td>{count_cells(counts)}</tr> }
+        })
+        .collect_view();
+    view! {
+        <table class="table">
+            <thead><tr><th>"Task"</th><th>"Direction"</th><th class="num">"Inserted"</th><th class="num">"Updated"</th><th class="num">"Deleted"</th><th class="num">"Failed"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// Records written (bars) and failed (red bars) over the last runs, oldest first.
+#[component]
+pub fn RunsChart(history: Vec<(u64, u64)>) -> impl IntoView {
+    if history.is_empty() {
+        return ().into_any();
+    }
+    const W: u64 = 24;
+    const H: u64 = 80;
+    let top = history.iter().map(|(w, f)| w + f).max().unwrap_or(0).max(1);
+    let bars = history
+        .iter()
+        .enumerate()
+        .map(|(i, (written, failed))| {
+            let x = i as u64 * W + 2;
+            let wh = written * H / top;
+            let fh = failed * H / top;
+            let title = format!("{written} written, {failed} failed");
+            view! {
+                <g>
+                    <title>{title}</title>
+                    <rect class="bar-written" x=x y=H - wh - fh width=W - 4 height=wh />
+                    <rect class="bar-failed" x=x y=H - fh width=W - 4 height=fh />
+                </g>
+            }
+        })
+        .collect_view();
+    let width = history.len() as u64 * W + 4;
+    view! {
+        <figure class="runs-chart" data-testid="runs-chart">
+            <svg width=width height=H + 2 viewBox=format!("0 0 {width} {}", H + 2) role="img" aria-label="Records written and failed per run">
+                {bars}
+            </svg>
+            <figcaption class="muted small">"Records written (blue) and failed (red) per run, oldest first"</figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// Bumps `tick` every `ms` milliseconds while `active()` holds (in the browser only), so
+/// a resource keyed on it refreshes a running run's counts without reloading the page.
+pub fn refresh_while(
+    active: impl Fn() -> bool + Send + Sync + 'static,
+    tick: RwSignal<u32>,
+    ms: u64,
+) {
+    let active = std::sync::Arc::new(active);
+    Effect::new(move |_| {
+        let active = active.clone();
+        let handle = set_interval_with_handle(
+            move || {
+                if untrack(|| active()) {
+                    tick.update(|t| *t = t.wrapping_add(1));
+                }
+            },
+            std::time::Duration::from_millis(ms),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}

@@ -1,0 +1,120 @@
+//! The job workers and the scheduler: in `serve` beside the web app, or alone in `worker`.
+//! Any number of processes may run them against one metadata database: apalis hands each
+//! job to one worker, the run's row is claimed once (a job delivered twice does nothing),
+//! and the scheduler claims due schedules with `SKIP LOCKED`.
+
+mod scheduler;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_sql::Config;
+use apalis_sql::postgres::PostgresStorage;
+use engine::catalog::runs::queue::{JOB_NAMESPACE, RunJob};
+use engine::runner::{self, WorkerSettings};
+use engine::secrets::SecretBox;
+use sqlx::PgPool;
+
+pub use scheduler::{SchedulerSettings, run_scheduler};
+
+/// How this process works the queue.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Runs executed at once by this process.
+    pub concurrency: usize,
+    /// How often an idle worker looks for a queued run.
+    pub poll: Duration,
+    pub run: WorkerSettings,
+    pub scheduler: SchedulerSettings,
+}
+
+impl WorkerConfig {
+    pub fn new(concurrency: usize) -> Self {
+        WorkerConfig {
+            concurrency: concurrency.max(1),
+            poll: Duration::from_millis(500),
+            run: WorkerSettings::default(),
+            scheduler: SchedulerSettings::default(),
+        }
+    }
+
+    /// A run without a heartbeat for `lease` is failed; runs beat six times per lease.
+    pub fn set_lease(&mut self, lease: Duration) {
+        self.scheduler.lease = lease;
+        self.run.heartbeat = lease / 6;
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    pool: PgPool,
+    secrets: Arc<SecretBox>,
+    settings: WorkerSettings,
+}
+
+async fn run_job(job: RunJob, shared: Data<Shared>) -> Result<(), Error> {
+    match runner::run_queued(&shared.pool, &shared.secrets, job.run_id, &shared.settings).await {
+        Ok(Some(report)) => {
+            tracing::info!(run = %report.run_id, state = report.state, "run finished");
+        }
+        Ok(None) => {}
+        // Our metadata database failed: the run keeps no lease and is failed by the reaper.
+        Err(e) => tracing::error!(run = %job.run_id, error = %e, "run could not be recorded"),
+    }
+    // The runs table holds the outcome; the job itself never fails (retries are ours).
+    Ok(())
+}
+
+/// Applies apalis's own migrations (its jobs table) beside ours.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut migrator = PostgresStorage::<()>::migrations();
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await
+}
+
+/// Works the run queue and ticks the scheduler until `stop` resolves; then waits up to 30 s
+/// for runs in flight (a run cut short is failed by the lease and repaired by the next).
+pub async fn run(
+    pool: PgPool,
+    secrets: Arc<SecretBox>,
+    config: WorkerConfig,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let storage = PostgresStorage::<RunJob>::new_with_config(
+        pool.clone(),
+        Config::new(JOB_NAMESPACE)
+            .set_buffer_size(config.concurrency)
+            .set_poll_interval(config.poll)
+            .set_reenqueue_orphaned_after(Duration::from_secs(60)),
+    );
+    let shared = Shared {
+        pool: pool.clone(),
+        secrets,
+        settings: config.run.clone(),
+    };
+    let worker = WorkerBuilder::new(config.run.name.clone())
+        .data(shared)
+        .enable_tracing()
+        .concurrency(config.concurrency)
+        .backend(storage)
+        .build_fn(run_job);
+    let (stop_scheduler, scheduler_stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(run_scheduler(
+        pool,
+        config.scheduler.clone(),
+        scheduler_stopped,
+    ));
+    tracing::info!(worker = %config.run.name, concurrency = config.concurrency, "job worker started");
+    let result = Monitor::new()
+        .register(worker)
+        .shutdown_timeout(Duration::from_secs(30))
+        .run_with_signal(async move {
+            stop.await;
+            Ok(())
+        })
+        .await;
+    let _ = stop_scheduler.send(true);
+    let _ = scheduler.await;
+    result
+}

@@ -16,9 +16,11 @@ test('run a package from the browser, watch it finish, download its failed recor
   await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
   const packageUrl = page.url();
   await expect(page.getByTestId('no-runs')).toBeVisible();
+  await hydrated(page);
 
   // One order breaks the target's CHECK (quantity > 0) once mapped: a failed record.
   await page.getByRole('link', { name: '+ Add task' }).click();
+  await expect(page).toHaveURL(/\/tasks\/new/);
   await page.getByLabel('Source table (Warehouse)').selectOption('orders');
   await page.getByLabel('Target table (Store)').selectOption('orders');
   await page.getByRole('button', { name: 'Check tables' }).click();

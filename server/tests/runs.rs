@@ -114,6 +114,19 @@ impl Setup {
             .to_owned()
     }
 
+    /// Asks for a run that must be refused: its status and answer.
+    async fn run_refused(&self) -> (StatusCode, Value) {
+        failure(
+            self.ann
+                .call(
+                    "run_package",
+                    &[("workspace_id", &self.ws), ("package_id", &self.package)],
+                )
+                .await,
+        )
+        .await
+    }
+
     async fn run_detail(&self, run: &str) -> Value {
         self.ann.call_ok("load_run", &[("id", run)]).await
     }
@@ -189,15 +202,7 @@ async fn a_run_from_the_app_is_run_by_a_worker_and_recorded() {
     let run = s.run().await;
 
     // One active run per package: a second request is answered clearly.
-    let (status, body) = failure(
-        s.ann
-            .call(
-                "run_package",
-                &[("workspace_id", &s.ws), ("package_id", &s.package)],
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = s.run_refused().await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(
         body.to_string().contains("already queued or running"),
@@ -417,15 +422,7 @@ async fn a_run_whose_worker_machine_is_lost_is_failed_after_its_lease() {
         .unwrap();
     assert!(early.is_empty(), "within its lease the run stays");
     // The package cannot run twice meanwhile.
-    let (status, _) = failure(
-        s.ann
-            .call(
-                "run_package",
-                &[("workspace_id", &s.ws), ("package_id", &s.package)],
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = s.run_refused().await;
     assert_eq!(status, StatusCode::CONFLICT);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let reaped = engine::catalog::runs::queue::reap(&mut conn, lease, None)
@@ -455,4 +452,61 @@ async fn a_run_whose_worker_machine_is_lost_is_failed_after_its_lease() {
     let next = s.run().await;
     s.wait_for_state(&next, "succeeded").await;
     assert_eq!(s.target_rows().await, (10, 10));
+}
+
+#[tokio::test]
+async fn two_workers_share_the_queue_and_run_each_run_once() {
+    let s = setup(5, None).await;
+    // More packages: copies of the first (each has its own ID map and first run).
+    let mut packages = vec![s.package.clone()];
+    for _ in 0..5 {
+        let copy = s
+            .ann
+            .call_ok(
+                "clone_package",
+                &[("workspace_id", &s.ws), ("id", &s.package)],
+            )
+            .await;
+        packages.push(copy.as_str().unwrap().to_owned());
+    }
+    let pid = std::process::id();
+    let mut a = fast_worker();
+    a.run.name = format!("worker-a@{}:{pid}", hostname());
+    let mut b = fast_worker();
+    b.run.name = format!("worker-b@{}:{pid}", hostname());
+    let _a = s.worker(a);
+    let _b = s.worker(b);
+    let mut runs = Vec::new();
+    for package in &packages {
+        let run = s
+            .ann
+            .call_ok(
+                "run_package",
+                &[("workspace_id", &s.ws), ("package_id", package)],
+            )
+            .await;
+        runs.push(run.as_str().unwrap().to_owned());
+    }
+    for run in &runs {
+        let detail = s.wait_for_state(run, "succeeded").await;
+        assert_eq!(detail["attempts"], 1, "{detail}");
+        assert!(
+            detail["worker"].as_str().unwrap().starts_with("worker-"),
+            "{detail}"
+        );
+    }
+    // Each job was taken once and acknowledged: none is left to deliver again.
+    let open_jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'lockstep::run' AND status IN ('Pending', 'Failed')",
+    )
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(open_jobs, 0);
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
 }

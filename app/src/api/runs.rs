@@ -71,6 +71,7 @@ pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppE
             })
             .collect();
         Ok(PackageRunsData {
+            workspace_id: workspace.id,
             can_run: crate::model::Role::from(workspace.role).can_edit(),
             active,
             recent: finished.into_iter().take(RECENT).map(run_view).collect(),

@@ -39,6 +39,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
                 let tz =
                     engine::schedule::time_zone(&s.time_zone).map_err(|_| AppError::Internal)?;
                 ScheduleData {
+                    workspace_id: workspace.id,
                     can_edit,
                     saved: true,
                     fields: to_fields(&s.schedule, &s.time_zone, s.enabled, today),
@@ -51,6 +52,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
                 }
             }
             None => ScheduleData {
+                workspace_id: workspace.id,
                 can_edit,
                 saved: false,
                 fields: defaults(today),
@@ -105,6 +107,7 @@ pub async fn save_schedule(
         if intent == "delete" {
             engine::catalog::schedules::delete(&pool, user.id, workspace_id, package_id).await?;
             return Ok(ScheduleData {
+                workspace_id,
                 can_edit: true,
                 saved: false,
                 fields: defaults(chrono::Utc::now().date_naive()),
@@ -158,6 +161,7 @@ pub async fn save_schedule(
             .await?;
         }
         Ok(ScheduleData {
+            workspace_id,
             can_edit: true,
             saved,
             summary: saved.then(|| summary(&schedule, tz.name(), fields.enabled)),

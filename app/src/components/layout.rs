@@ -46,20 +46,21 @@ pub fn Layout() -> impl IntoView {
         rename,
     });
 
+    // The page is outside the top bar's Suspense: a page rendered inside a Suspend would be
+    // rendered again when the shell resolves, creating its resources twice on the server
+    // (abandoned server functions, and resource ids the hydrating client does not match).
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match shell.await {
-                    Ok(Some(shell)) => view! {
-                        <TopBar shell />
-                        <main class="page">
-                            <Outlet />
-                        </main>
-                    }.into_any(),
+                    Ok(Some(shell)) => view! { <TopBar shell /> }.into_any(),
                     Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
-                    Err(error) => view! { <main class="page"><PageError error /></main> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
                 }
             })}
         </Suspense>
+        <main class="page">
+            <Outlet />
+        </main>
     }
 }

@@ -54,6 +54,7 @@ impl RunView {
 /// The package page's runs panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageRunsData {
+    pub workspace_id: Uuid,
     pub can_run: bool,
     /// Queued, running or canceling.
     pub active: Option<RunView>,
@@ -145,6 +146,7 @@ pub struct ScheduleFields {
 /// The schedule panel of a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleData {
+    pub workspace_id: Uuid,
     pub can_edit: bool,
     /// A schedule is saved.
     pub saved: bool,

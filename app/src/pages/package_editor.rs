@@ -40,6 +40,9 @@ pub fn PackagePage() -> impl IntoView {
     let reset_error = last_error(reset.value());
     let error = last_error(save.value());
     let delete_error = last_error(delete_task.value());
+    // Three parts, so that no resource is created inside another resource's Suspend (it
+    // would be created twice on the server): the settings, the runs and schedule panels
+    // (their own resources), the tasks.
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -47,20 +50,31 @@ pub fn PackagePage() -> impl IntoView {
                     Ok(page) => {
                         let workspace_id = page.workspace.id;
                         let title = page.package.as_ref().map_or("New synchronization package".to_owned(), |p| p.name.clone());
-                        let tasks = page.package.clone().map(|p| view! {
-                            <PackageRuns package_id=p.id workspace_id />
-                            <PackageSchedule package_id=p.id workspace_id />
-                            <TaskList package=p.clone() workspace_id delete=delete_task reset error=delete_error />
-                            <Parameters package=p workspace_id reset error=reset_error />
-                        });
                         view! {
                             <Title text=title.clone() />
                             <div class="page-head"><h1 data-testid="package-title">{title}</h1></div>
                             <PackageSettings workspace_id connections=page.connections package=page.package save error />
-                            {tasks}
                         }.into_any()
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        {id.map(|id| view! {
+            <PackageRuns package_id=id />
+            <PackageSchedule package_id=id />
+        })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => {
+                        let workspace_id = page.workspace.id;
+                        page.package.map(|p| view! {
+                            <TaskList package=p.clone() workspace_id delete=delete_task reset error=delete_error />
+                            <Parameters package=p workspace_id reset error=reset_error />
+                        }).into_any()
+                    }
+                    Err(_) => ().into_any(),
                 }
             })}
         </Suspense>

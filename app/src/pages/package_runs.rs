@@ -10,7 +10,7 @@ use crate::components::run_bits::{RunState, RunsChart, TaskCounts, count_cells, 
 use crate::model::{PackageRunsData, RunView};
 
 #[component]
-pub fn PackageRuns(package_id: Uuid, workspace_id: Uuid) -> impl IntoView {
+pub fn PackageRuns(package_id: Uuid) -> impl IntoView {
     let run = ServerAction::<RunPackage>::new();
     let cancel = ServerAction::<CancelRun>::new();
     let tick = RwSignal::new(0u32);
@@ -40,7 +40,10 @@ pub fn PackageRuns(package_id: Uuid, workspace_id: Uuid) -> impl IntoView {
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(page) => view! { <RunsPanel page package_id workspace_id run cancel /> }.into_any(),
+                        Ok(page) => {
+                            let workspace_id = page.workspace_id;
+                            view! { <RunsPanel page package_id workspace_id run cancel /> }.into_any()
+                        }
                         Err(error) => view! { <PageError error /> }.into_any(),
                     }
                 })}

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::model::{ScheduleData, WEEKDAYS};
 
 #[component]
-pub fn PackageSchedule(package_id: Uuid, workspace_id: Uuid) -> impl IntoView {
+pub fn PackageSchedule(package_id: Uuid) -> impl IntoView {
     let save = ServerAction::<SaveSchedule>::new();
     let data = Resource::new(
         move || save.version().get(),
@@ -29,6 +29,7 @@ pub fn PackageSchedule(package_id: Uuid, workspace_id: Uuid) -> impl IntoView {
                             // A preview (or a refused save) shows what was typed; else what is saved.
                             let latest = save.value().get_untracked().and_then(|r| r.ok());
                             let shown = latest.unwrap_or(loaded.clone());
+                            let workspace_id = loaded.workspace_id;
                             view! { <ScheduleForm data=shown saved=loaded.saved summary=loaded.summary.clone() package_id workspace_id save error /> }.into_any()
                         }
                         Err(error) => view! { <PageError error /> }.into_any(),

@@ -26,6 +26,7 @@ use pages::{
     members::MembersPage,
     not_found::NotFound,
     package_editor::{PackagePage, TaskPage},
+    package_import::PackageImportPage,
     packages::PackagesPage,
     run_details::RunDetailsPage,
     runs::RunsPage,
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/packages" /> } />
                     <Route path=path!("packages") view=PackagesPage ssr=SsrMode::Async />
                     <Route path=path!("packages/new") view=PackagePage ssr=SsrMode::Async />
+                    <Route path=path!("packages/import") view=PackageImportPage ssr=SsrMode::Async />
                     <Route path=path!("packages/:id") view=PackagePage ssr=SsrMode::Async />
                     <Route path=path!("packages/:id/tasks/new") view=TaskPage ssr=SsrMode::Async />
                     <Route path=path!("packages/:id/tasks/:task_id") view=TaskPage ssr=SsrMode::Async />

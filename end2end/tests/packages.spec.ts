@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { createConnection, DST_DB, email, hydrated, signUp, SRC_DB } from './helpers';
 
 test('build a package between two databases: connections, a task, mappings, persisted', async ({ page }) => {
@@ -42,6 +43,9 @@ test('build a package between two databases: connections, a task, mappings, pers
   await expect(page.getByLabel('Source to Target value of tier')).toHaveValue('gold');
   await page.screenshot({ path: 'screenshots/task-editor.png', fullPage: true });
   await page.getByLabel('Source to Target value of email').fill('lower(coalesce(email, ""))');
+  // Validate checks both mappings without reading rows.
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await expect(page.getByTestId('validated')).toContainText('Both mappings are valid');
   // Preview runs both mappings on the first rows of each table.
   await page.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByTestId('preview')).toContainText('ann@example.com');
@@ -73,4 +77,25 @@ test('build a package between two databases: connections, a task, mappings, pers
   // The package list shows it.
   await page.goto('/packages');
   await expect(page.getByTestId('package-row')).toContainText('CRM (PostgreSQL) → Shop (PostgreSQL)');
+
+  // Export it as a file (no connection details) and import it again under another name.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('package-row').getByRole('link', { name: 'Export' }).click();
+  const file = readFileSync((await (await download).path())!, 'utf8');
+  expect(file).toContain('"connection": "CRM"');
+  expect(file).not.toContain('postgres://');
+  await page.goto('/packages/import');
+  await hydrated(page);
+  await page.getByLabel('Package file').fill(file);
+  await page.getByLabel('Source connection').selectOption({ label: 'CRM (PostgreSQL)' });
+  await page.getByLabel('Target connection').selectOption({ label: 'Shop (PostgreSQL)' });
+  await page.getByRole('button', { name: 'Import' }).click();
+  // Same name as the original: said so, and what was pasted stays.
+  await expect(page.getByTestId('form-error')).toContainText('name');
+  await expect(page.getByLabel('Package file')).toHaveValue(file);
+  await page.getByLabel('Package file').fill(file.replace('"name": "Customers"', '"name": "Customers again"'));
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('package-title')).toHaveText('Customers again');
+  await expect(page.getByTestId('task-row')).toHaveCount(1);
 });

@@ -5,6 +5,7 @@ pub mod auth_gate;
 pub mod config;
 pub mod database;
 pub mod health;
+pub mod package_export;
 pub mod run_errors_csv;
 pub mod startup;
 pub mod sync_command;

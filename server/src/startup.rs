@@ -20,7 +20,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
-use crate::{auth_gate, health, run_errors_csv};
+use crate::{auth_gate, health, package_export, run_errors_csv};
 
 /// Signed-in sessions end after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -72,6 +72,7 @@ impl Application {
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
             .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
+            .route("/packages/{id}/export.json", get(package_export::download))
             .leptos_routes_with_context(&state, routes, || {}, {
                 let options = leptos_options.clone();
                 move || shell(options.clone())

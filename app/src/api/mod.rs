@@ -5,6 +5,7 @@ pub mod auth;
 pub mod connections;
 pub mod members;
 pub mod package_editor;
+pub mod package_transfer;
 pub mod packages;
 pub mod runs;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::model::{PackageEditData, TaskEditData, TaskPreview};
 
 #[cfg(feature = "ssr")]
-mod ssr_only {
+pub(super) mod ssr_only {
     use engine::catalog::connections;
     use engine::connectors::{Connector, TableSchema};
     use engine::package::{FieldSource, Mapping, TableRef};
@@ -32,6 +32,50 @@ mod ssr_only {
                 field: "connection".into(),
                 message: format!("the {side} connection cannot be reached: {e}"),
             })
+    }
+
+    /// A task checked against the live tables: both described (the engine's requirements)
+    /// and both mappings compiled.
+    pub struct CheckedTask {
+        pub source: TableRef,
+        pub target: TableRef,
+        pub source_schema: TableSchema,
+        pub target_schema: TableSchema,
+        pub forward: engine::mapping::CompiledMapping,
+        pub backward: engine::mapping::CompiledMapping,
+    }
+
+    /// Checks a task; Err names the form field at fault and what is wrong.
+    pub async fn check_task(
+        source_conn: &dyn Connector,
+        target_conn: &dyn Connector,
+        (source_table, target_table): (&str, &str),
+        (s2t, t2s): (&Mapping, &Mapping),
+        locale: engine::mapping::locale::Locale,
+    ) -> Result<CheckedTask, (&'static str, String)> {
+        use engine::mapping::CompiledMapping;
+        let source = TableRef::parse(source_table.trim()).map_err(|m| ("source_table", m))?;
+        let target = TableRef::parse(target_table.trim()).map_err(|m| ("target_table", m))?;
+        let source_schema = source_conn
+            .describe(&source)
+            .await
+            .map_err(|e| ("source_table", e.to_string()))?;
+        let target_schema = target_conn
+            .describe(&target)
+            .await
+            .map_err(|e| ("target_table", e.to_string()))?;
+        let forward = CompiledMapping::compile(s2t, &source_schema, &target_schema, locale)
+            .map_err(|e| ("source_to_target", e.to_string()))?;
+        let backward = CompiledMapping::compile(t2s, &target_schema, &source_schema, locale)
+            .map_err(|e| ("target_to_source", e.to_string()))?;
+        Ok(CheckedTask {
+            source,
+            target,
+            source_schema,
+            target_schema,
+            forward,
+            backward,
+        })
     }
 
     pub fn value_text(source: &FieldSource) -> (String, String) {
@@ -370,7 +414,6 @@ pub async fn save_task(
 ) -> Result<Option<TaskPreview>, AppError> {
     use super::ssr::*;
     use engine::catalog::package_editor::{self, TaskForm};
-    use engine::mapping::CompiledMapping;
     use engine::mapping::locale::Locale;
     use ssr_only::*;
     let state = state();
@@ -387,38 +430,46 @@ pub async fn save_task(
         };
         let s2t = mapping("source_to_target", &s2t_column, &s2t_kind, &s2t_value)?;
         let t2s = mapping("target_to_source", &t2s_column, &t2s_kind, &t2s_value)?;
-        let source_ref = table(&source_table, "source_table")?;
-        let target_ref = table(&target_table, "target_table")?;
-        let requirement =
-            |field: &str, e: engine::connectors::ConnectorError| AppError::Validation {
-                field: field.into(),
-                message: e.to_string(),
-            };
         let source_conn = connect(&pool, &secrets, workspace_id, source.id, "source").await?;
         let target_conn = connect(&pool, &secrets, workspace_id, target.id, "target").await?;
-        let s = source_conn
-            .describe(&source_ref)
-            .await
-            .map_err(|e| requirement("source_table", e))?;
-        let t = target_conn
-            .describe(&target_ref)
-            .await
-            .map_err(|e| requirement("target_table", e))?;
         let locale = Locale::parse(&package.locale).unwrap_or_default();
-        let compiled = |field: &str, m, read, write| {
-            CompiledMapping::compile(m, read, write, locale).map_err(|e| AppError::Validation {
-                field: field.into(),
-                message: e.to_string(),
-            })
-        };
-        let forward = compiled("source_to_target", &s2t, &s, &t)?;
-        let backward = compiled("target_to_source", &t2s, &t, &s)?;
-        if intent == "preview" {
+        let checked = check_task(
+            source_conn.as_ref(),
+            target_conn.as_ref(),
+            (&source_table, &target_table),
+            (&s2t, &t2s),
+            locale,
+        )
+        .await
+        .map_err(|(field, message)| AppError::Validation {
+            field: field.into(),
+            message,
+        })?;
+        if intent == "validate" {
             return Ok(Some(TaskPreview {
-                source_to_target: preview(source_conn.as_ref(), &s, &forward).await?,
-                target_to_source: preview(target_conn.as_ref(), &t, &backward).await?,
+                only_checked: true,
+                source_to_target: Vec::new(),
+                target_to_source: Vec::new(),
             }));
         }
+        if intent == "preview" {
+            return Ok(Some(TaskPreview {
+                only_checked: false,
+                source_to_target: preview(
+                    source_conn.as_ref(),
+                    &checked.source_schema,
+                    &checked.forward,
+                )
+                .await?,
+                target_to_source: preview(
+                    target_conn.as_ref(),
+                    &checked.target_schema,
+                    &checked.backward,
+                )
+                .await?,
+            }));
+        }
+        let (source_ref, target_ref) = (checked.source, checked.target);
         let id = package_editor::save_task(
             &pool,
             user.id,

@@ -409,6 +409,8 @@ pub struct PreviewRow {
 /// "Preview": both mappings applied to the first rows of their tables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskPreview {
+    /// Validate: the mappings were checked, no rows read.
+    pub only_checked: bool,
     pub source_to_target: Vec<PreviewRow>,
     pub target_to_source: Vec<PreviewRow>,
 }

@@ -7,6 +7,7 @@ pub mod invite;
 pub mod members;
 pub mod not_found;
 pub mod package_editor;
+pub mod package_import;
 pub mod package_runs;
 pub mod package_schedule;
 pub mod packages;

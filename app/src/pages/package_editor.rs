@@ -416,15 +416,22 @@ fn TaskEditor(
                 />
                 <p class="hint">"Column: a column of the table read. Constant: text, or JSON such as 42, true or null. Expression: Rhai over the read row's columns, e.g. upper(name) + \" \" + coalesce(email, \"\"); write row[\"First Name\"] for names that are not plain. Checked by the engine when you save."</p>
                 <div class="form-actions">
+                    <button type="submit" name="intent" value="validate" class="button">"Validate"</button>
                     <button type="submit" name="intent" value="preview" class="button">"Preview"</button>
                     <button type="submit" name="intent" value="save" class="button button-primary">"Save task"</button>
                     <a class="button" href=back.clone()>"Cancel"</a>
                 </div>
-                {move || save.value().get().and_then(|r| r.ok()).flatten().map(|p| view! {
-                    <section class="preview" data-testid="preview">
-                        <PreviewTable title="Source to Target: the first source rows as they would be written" rows=p.source_to_target />
-                        <PreviewTable title="Target to Source: the first target rows as they would be written" rows=p.target_to_source />
-                    </section>
+                {move || save.value().get().and_then(|r| r.ok()).flatten().map(|p| if p.only_checked {
+                    view! {
+                        <p class="banner banner-ok" role="status" data-testid="validated">"Both mappings are valid: the tables meet the requirements, every required column is mapped and every expression compiles."</p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <section class="preview" data-testid="preview">
+                            <PreviewTable title="Source to Target: the first source rows as they would be written" rows=p.source_to_target />
+                            <PreviewTable title="Target to Source: the first target rows as they would be written" rows=p.target_to_source />
+                        </section>
+                    }.into_any()
                 })}
             </ActionForm>
         }

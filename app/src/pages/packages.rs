@@ -34,7 +34,10 @@ pub fn PackagesPage() -> impl IntoView {
         <Title text="Packages" />
         <div class="page-head">
             <h1>"Packages"</h1>
-            <a class="button button-primary" href="/packages/new">"+ New synchronization package"</a>
+            <div class="form-actions">
+                <a class="button" href="/packages/import">"Import"</a>
+                <a class="button button-primary" href="/packages/new">"+ New synchronization package"</a>
+            </div>
         </div>
         <FormError error=clone_error />
         <FormError error=delete_error />
@@ -83,6 +86,7 @@ fn PackageRow(
     let (id, name) = (p.id.to_string(), p.name.clone());
     let actions = can_edit.then(move || {
         let question = format!("Delete the package {name}, its tasks, ID map and run history? The change tracking it installed is removed from both databases.");
+        let export = format!("/packages/{id}/export.json");
         let (edit, clone_id, run_id, delete_id) =
             (format!("/packages/{id}"), id.clone(), id.clone(), id);
         view! {
@@ -93,6 +97,7 @@ fn PackageRow(
                     <button type="submit" class="button small button-primary" data-testid="run-package">"Run"</button>
                 </ActionForm>
                 <a class="button small" href=edit>"Edit"</a>
+                <a class="button small" href=export rel="external" download="">"Export"</a>
                 <ActionForm action=clone attr:class="inline-form">
                     <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
                     <input type="hidden" name="id" value=clone_id />

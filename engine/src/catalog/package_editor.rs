@@ -526,3 +526,52 @@ pub async fn delete(
     tx.commit().await?;
     Ok(())
 }
+
+/// A package as a file to share: settings and tasks, connections by name only. Any member.
+pub async fn export(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<crate::package::export::PackageExport, CatalogError> {
+    use crate::package::export::{ExportedSide, ExportedTask, FORMAT, PackageExport};
+    let p = get(pool, user, workspace, id).await?;
+    let side = |c: &Option<ConnectionRef>| ExportedSide {
+        kind: c.as_ref().map(|c| c.kind.clone()).unwrap_or_default(),
+        connection: c.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+    };
+    Ok(PackageExport {
+        lockstep_package: FORMAT,
+        source: side(&p.source),
+        target: side(&p.target),
+        name: p.name,
+        locale: p.locale,
+        tasks: p
+            .tasks
+            .into_iter()
+            .map(|t| ExportedTask {
+                source: t.source_table,
+                target: t.target_table,
+                source_to_target: t.source_to_target,
+                target_to_source: t.target_to_source,
+            })
+            .collect(),
+    })
+}
+
+/// Creates a package from an imported file on the chosen connections, with its tasks (which
+/// the caller checked against the live tables). Developers and Admins. The new package gets
+/// its first run like any other.
+pub async fn import(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    settings: &PackageForm,
+    tasks: &[TaskForm],
+) -> Result<Uuid, CatalogError> {
+    let id = save(pool, user, workspace, None, settings, false).await?;
+    for task in tasks {
+        save_task(pool, user, workspace, id, None, task).await?;
+    }
+    Ok(id)
+}

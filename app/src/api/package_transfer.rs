@@ -1,0 +1,83 @@
+//! Importing a package file (the export is a plain download, `GET /packages/{id}/export.json`).
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Creates a package from an exported file on the chosen connections. Every task is checked
+/// against the live tables first; nothing is created unless all pass. Developers and Admins.
+#[server(endpoint = "import_package")]
+pub async fn import_package(
+    workspace_id: Uuid,
+    text: String,
+    source_connection: Option<Uuid>,
+    target_connection: Option<Uuid>,
+) -> Result<Uuid, AppError> {
+    use super::package_editor::ssr_only::{check_task, connect};
+    use super::ssr::*;
+    use crate::state::AppState;
+    use engine::catalog::package_editor::{self, PackageForm, TaskForm};
+    use engine::package::export::PackageExport;
+    let state = state();
+    respond(async move {
+        let AppState { pool, secrets, .. } = state?;
+        let user = require_user().await?;
+        require_editor(&pool, user.id, workspace_id).await?;
+        let file = PackageExport::parse(&text).map_err(|message| AppError::Validation {
+            field: "text".into(),
+            message,
+        })?;
+        let pick = |id: Option<Uuid>, field: &str, side: &str| {
+            id.ok_or_else(|| AppError::Validation {
+                field: field.into(),
+                message: format!("choose the {side} connection to use"),
+            })
+        };
+        let source = pick(source_connection, "source_connection", "source")?;
+        let target = pick(target_connection, "target_connection", "target")?;
+        let locale = engine::mapping::locale::Locale::parse(&file.locale).map_err(|message| {
+            AppError::Validation {
+                field: "text".into(),
+                message: format!("locale: {message}"),
+            }
+        })?;
+        let source_conn = connect(&pool, &secrets, workspace_id, source, "source").await?;
+        let target_conn = connect(&pool, &secrets, workspace_id, target, "target").await?;
+        let mut tasks = Vec::with_capacity(file.tasks.len());
+        for (i, task) in file.tasks.iter().enumerate() {
+            let checked = check_task(
+                source_conn.as_ref(),
+                target_conn.as_ref(),
+                (&task.source, &task.target),
+                (&task.source_to_target, &task.target_to_source),
+                locale,
+            )
+            .await
+            .map_err(|(field, message)| AppError::Validation {
+                field: "text".into(),
+                message: format!(
+                    "tasks[{i}] ({} → {}): {field}: {message}",
+                    task.source, task.target
+                ),
+            })?;
+            tasks.push(TaskForm {
+                source_table: checked.source.to_string(),
+                target_table: checked.target.to_string(),
+                source_to_target: task.source_to_target.clone(),
+                target_to_source: task.target_to_source.clone(),
+            });
+        }
+        let settings = PackageForm {
+            name: file.name.clone(),
+            source_connection: Some(source),
+            target_connection: Some(target),
+            locale: file.locale.clone(),
+        };
+        let id = package_editor::import(&pool, user.id, workspace_id, &settings, &tasks).await?;
+        tracing::info!(package = %id, tasks = tasks.len(), "package imported");
+        leptos_axum::redirect(&format!("/packages/{id}"));
+        Ok(id)
+    })
+    .await
+}

@@ -1,0 +1,68 @@
+//! `/packages/import`: paste a package file (from Export) and choose the connections it will
+//! use; every task is checked against the live tables before anything is created.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::package_editor::load_package;
+use crate::api::package_transfer::ImportPackage;
+use crate::components::feedback::{FieldError, FormError, PageError, last_error, loading};
+use crate::model::connector_label;
+
+#[component]
+pub fn PackageImportPage() -> impl IntoView {
+    let import = ServerAction::<ImportPackage>::new();
+    let error = last_error(import.value());
+    // A new package's page data: the workspace and its connections.
+    let data = Resource::new(|| (), |_| load_package(None));
+    view! {
+        <Title text="Import a package" />
+        <div class="page-head"><h1>"Import a package"</h1></div>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => {
+                        let options = move || {
+                            page.connections
+                                .iter()
+                                .map(|c| {
+                                    let label = format!("{} ({})", c.name, connector_label(&c.kind));
+                                    view! { <option value=c.id.to_string()>{label}</option> }
+                                })
+                                .collect_view()
+                        };
+                        view! {
+                            <section class="card">
+                                <ActionForm action=import attr:class="grid-form" attr:data-testid="import-form">
+                                    <input type="hidden" name="workspace_id" value=page.workspace.id.to_string() />
+                                    <FormError error fields=&["text", "source_connection", "target_connection"] />
+                                    <div>
+                                        <label for="import-text">"Package file"</label>
+                                        <textarea id="import-text" name="text" rows="14" required placeholder="Paste the contents of a .lockstep.json file (Export on the package list)"></textarea>
+                                        <FieldError error field="text" />
+                                    </div>
+                                    <div>
+                                        <label for="import-source">"Source connection"</label>
+                                        <select id="import-source" name="source_connection"><option value="">"Choose a connection…"</option>{options()}</select>
+                                        <FieldError error field="source_connection" />
+                                    </div>
+                                    <div>
+                                        <label for="import-target">"Target connection"</label>
+                                        <select id="import-target" name="target_connection"><option value="">"Choose a connection…"</option>{options()}</select>
+                                        <FieldError error field="target_connection" />
+                                    </div>
+                                    <p class="hint">"The file holds the package's settings and tasks, not connection details. The imported package starts with a first run."</p>
+                                    <div class="form-actions">
+                                        <button type="submit" class="button button-primary">"Import"</button>
+                                        <a class="button" href="/packages">"Cancel"</a>
+                                    </div>
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

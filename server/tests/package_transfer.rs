@@ -1,0 +1,132 @@
+//! Export a package as a file (no connection details), import it into another workspace on
+//! that workspace's connections, every task checked before anything is created.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::packages::{connection, fresh_database, post, task_form};
+use support::{TestApp, failure};
+
+const TABLES: &str =
+    "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text);";
+
+#[tokio::test]
+async fn a_package_travels_as_a_file_without_its_secrets() {
+    let app = TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    let ws = ann.current_workspace_id().await;
+    let (src, dst) = (fresh_database(TABLES).await, fresh_database(TABLES).await);
+    let crm = connection(&ann, &ws, "CRM", &src).await;
+    let shop = connection(&ann, &ws, "Shop", &dst).await;
+    let package = ann
+        .call_ok(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "Customers"),
+                ("source_connection", &crm),
+                ("target_connection", &shop),
+                ("locale", "fr_FR"),
+            ],
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut task = task_form(
+        &ws,
+        &package,
+        "customers",
+        "customers",
+        &[
+            ("name", "expression", "upper(name)"),
+            ("email", "column", "email"),
+        ],
+    );
+    task.push(("intent".into(), "save".into()));
+    assert!(post(&ann, "save_task", &task).await.status().is_success());
+
+    let response = ann.get(&format!("/packages/{package}/export.json")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("Customers.lockstep.json")
+    );
+    let file = response.text().await.unwrap();
+    assert!(file.contains("\"upper(name)\""), "{file}");
+    assert!(file.contains("\"connection\": \"CRM\""), "{file}");
+    for secret in ["127.0.0.1", "postgres://", &src, "password"] {
+        assert!(!file.contains(secret), "the file leaks {secret}: {file}");
+    }
+    // Another workspace cannot export it.
+    let eve = app.browser();
+    eve.sign_up("eve@example.com").await;
+    let eve_ws = eve.current_workspace_id().await;
+    assert_eq!(
+        eve.get(&format!("/packages/{package}/export.json"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Eve imports it on her own connections.
+    let (eve_src, eve_dst) = (
+        fresh_database(TABLES).await,
+        fresh_database("CREATE TABLE other (id serial PRIMARY KEY);").await,
+    );
+    let her_crm = connection(&eve, &eve_ws, "Her CRM", &eve_src).await;
+    let her_bad = connection(&eve, &eve_ws, "No customers", &eve_dst).await;
+    let her_shop = connection(&eve, &eve_ws, "Her shop", &fresh_database(TABLES).await).await;
+    let import = |text: &str, target: &str| {
+        vec![
+            ("workspace_id", eve_ws.clone()),
+            ("text", text.to_owned()),
+            ("source_connection", her_crm.clone()),
+            ("target_connection", target.to_owned()),
+        ]
+    };
+    let call = |form: Vec<(&'static str, String)>| {
+        let eve = &eve;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            eve.call("import_package", &pairs).await
+        }
+    };
+    // Not a package file: where and what.
+    let (status, body) = failure(call(import("{\"name\": ", &her_shop)).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "text", "{body}");
+    assert!(body.to_string().contains("line 1"), "{body}");
+    // A task whose table the chosen target lacks: named, and nothing is created.
+    let (_, body) = failure(call(import(&file, &her_bad)).await).await;
+    assert!(
+        body.to_string()
+            .contains("tasks[0] (customers → customers)"),
+        "{body}"
+    );
+    let none = eve.call_ok("load_packages", &[]).await;
+    assert_eq!(none["packages"].as_array().unwrap().len(), 0);
+
+    let id = eve
+        .call_ok(
+            "import_package",
+            &import(&file, &her_shop)
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    let imported = eve.call_ok("load_package", &[("id", &id)]).await;
+    assert_eq!(imported["package"]["name"], "Customers");
+    assert_eq!(imported["package"]["locale"], "fr_FR");
+    assert_eq!(imported["package"]["source_connection"], her_crm.as_str());
+    assert_eq!(imported["package"]["tasks"][0]["source_table"], "customers");
+    // The same file again: the name is taken, said so.
+    let (status, body) = failure(call(import(&file, &her_shop)).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("name"), "{body}");
+}

@@ -78,12 +78,12 @@ test('build a package between two databases: connections, a task, mappings, pers
   await page.goto('/packages');
   await expect(page.getByTestId('package-row')).toContainText('CRM (PostgreSQL) → Shop (PostgreSQL)');
 
-  // Export it as a file (no connection details) and import it again under another name.
+  // Export it as the sync command's file (no password) and import it again under another name.
   const download = page.waitForEvent('download');
   await page.getByTestId('package-row').getByRole('link', { name: 'Export' }).click();
   const file = readFileSync((await (await download).path())!, 'utf8');
-  expect(file).toContain('"connection": "CRM"');
-  expect(file).not.toContain('postgres://');
+  expect(file).toContain(`/${SRC_DB}`);
+  expect(file).toContain('"customers"');
   await page.goto('/packages/import');
   await hydrated(page);
   await page.getByLabel('Package file').fill(file);

@@ -1,4 +1,5 @@
-//! `GET /packages/{id}/export.json`: a package as a file (no connection details).
+//! `GET /packages/{id}/export.json`: a package as the `sync` command's file, its connection
+//! URLs without passwords.
 
 use app::api::ssr::USER_ID_KEY;
 use app::state::AppState;
@@ -42,6 +43,9 @@ pub async fn download(
                 .into_response()
         }
         Err(CatalogError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(CatalogError::Validation { message, .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response()
+        }
         Err(e) => internal(e),
     }
 }

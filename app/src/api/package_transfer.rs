@@ -1,12 +1,14 @@
-//! Importing a package file (the export is a plain download, `GET /packages/{id}/export.json`).
+//! Importing a package file — the `sync` command's JSON (the export is a plain download,
+//! `GET /packages/{id}/export.json`).
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
 
-/// Creates a package from an exported file on the chosen connections. Every task is checked
-/// against the live tables first; nothing is created unless all pass. Developers and Admins.
+/// Creates a package from a package file on the chosen connections (the file's own URLs are
+/// not used: its passwords are never in it). Every task is checked against the live tables
+/// first; nothing is created unless all pass. Developers and Admins.
 #[server(endpoint = "import_package")]
 pub async fn import_package(
     workspace_id: Uuid,
@@ -18,15 +20,15 @@ pub async fn import_package(
     use super::ssr::*;
     use crate::state::AppState;
     use engine::catalog::package_editor::{self, PackageForm, TaskForm};
-    use engine::package::export::PackageExport;
+    use engine::package::Package;
     let state = state();
     respond(async move {
         let AppState { pool, secrets, .. } = state?;
         let user = require_user().await?;
         require_editor(&pool, user.id, workspace_id).await?;
-        let file = PackageExport::parse(&text).map_err(|message| AppError::Validation {
+        let file = Package::from_json(&text).map_err(|e| AppError::Validation {
             field: "text".into(),
-            message,
+            message: format!("not a package file: {e}"),
         })?;
         let pick = |id: Option<Uuid>, field: &str, side: &str| {
             id.ok_or_else(|| AppError::Validation {
@@ -49,7 +51,7 @@ pub async fn import_package(
             let checked = check_task(
                 source_conn.as_ref(),
                 target_conn.as_ref(),
-                (&task.source, &task.target),
+                (&task.source.to_string(), &task.target.to_string()),
                 (&task.source_to_target, &task.target_to_source),
                 locale,
             )

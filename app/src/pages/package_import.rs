@@ -1,5 +1,6 @@
-//! `/packages/import`: paste a package file (from Export) and choose the connections it will
-//! use; every task is checked against the live tables before anything is created.
+//! `/packages/import`: paste a package file (from Export, or one written for the `sync`
+//! command) and choose the connections it will use; every task is checked against the live
+//! tables before anything is created.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,7 +39,7 @@ pub fn PackageImportPage() -> impl IntoView {
                                     <FormError error fields=&["text", "source_connection", "target_connection"] />
                                     <div>
                                         <label for="import-text">"Package file"</label>
-                                        <textarea id="import-text" name="text" rows="14" required placeholder="Paste the contents of a .lockstep.json file (Export on the package list)"></textarea>
+                                        <textarea id="import-text" name="text" rows="14" required placeholder="Paste a package file: Export on the package list, or a file written for the sync command"></textarea>
                                         <FieldError error field="text" />
                                     </div>
                                     <div>
@@ -51,7 +52,7 @@ pub fn PackageImportPage() -> impl IntoView {
                                         <select id="import-target" name="target_connection"><option value="">"Choose a connection…"</option>{options()}</select>
                                         <FieldError error field="target_connection" />
                                     </div>
-                                    <p class="hint">"The file holds the package's settings and tasks, not connection details. The imported package starts with a first run."</p>
+                                    <p class="hint">"The file's connection URLs are not used (exports never hold passwords): the package runs on the connections chosen here. The imported package starts with a first run."</p>
                                     <div class="form-actions">
                                         <button type="submit" class="button button-primary">"Import"</button>
                                         <a class="button" href="/packages">"Cancel"</a>

@@ -399,14 +399,23 @@ pub async fn stored_password(
         .transpose()
 }
 
-/// How to reach a saved connection (password opened), for the package editor and runs.
+/// How to reach a saved connection without its password: for a package file to share.
 /// Callers check the person's role first; this only keeps to the workspace.
-pub async fn open(
+pub async fn spec_without_password(
     pool: &PgPool,
-    secrets: &SecretBox,
     workspace: Uuid,
     id: Uuid,
 ) -> Result<ConnectionSpec, CatalogError> {
+    let (form, _) = load(pool, workspace, id).await?;
+    Ok(form.validate()?.spec(None))
+}
+
+/// A saved connection as its form (no password) and its sealed password.
+async fn load(
+    pool: &PgPool,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<(ConnectionForm, Option<Vec<u8>>), CatalogError> {
     type Row = (String, String, i32, String, String, String, Option<Vec<u8>>);
     let row: Row = sqlx::query_as(
         "SELECT kind, host, port, database, username, ssl_mode, password FROM connections
@@ -418,6 +427,28 @@ pub async fn open(
     .await
     .map_err(CatalogError::from_fetch)?;
     let (kind, host, port, database, username, ssl_mode, sealed) = row;
+    let form = ConnectionForm {
+        name: "stored".into(),
+        kind,
+        host,
+        port: port.to_string(),
+        database,
+        username,
+        password: String::new(),
+        ssl_mode,
+    };
+    Ok((form, sealed))
+}
+
+/// How to reach a saved connection (password opened), for the package editor and runs.
+/// Callers check the person's role first; this only keeps to the workspace.
+pub async fn open(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    workspace: Uuid,
+    id: Uuid,
+) -> Result<ConnectionSpec, CatalogError> {
+    let (form, sealed) = load(pool, workspace, id).await?;
     let password = sealed
         .map(|s| {
             secrets.open(&s, id.as_bytes()).map_err(|e| {
@@ -429,15 +460,5 @@ pub async fn open(
             })
         })
         .transpose()?;
-    let form = ConnectionForm {
-        name: "stored".into(),
-        kind,
-        host,
-        port: port.to_string(),
-        database,
-        username,
-        password: String::new(),
-        ssl_mode,
-    };
     Ok(form.validate()?.spec(password.as_ref()))
 }

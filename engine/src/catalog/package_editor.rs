@@ -527,35 +527,45 @@ pub async fn delete(
     Ok(())
 }
 
-/// A package as a file to share: settings and tasks, connections by name only. Any member.
+/// A package as the `sync` command's file: its connections' URLs without passwords, its
+/// settings and tasks. Any member.
 pub async fn export(
     pool: &PgPool,
     user: Uuid,
     workspace: Uuid,
     id: Uuid,
-) -> Result<crate::package::export::PackageExport, CatalogError> {
-    use crate::package::export::{ExportedSide, ExportedTask, FORMAT, PackageExport};
+) -> Result<crate::package::Package, CatalogError> {
+    use crate::package::{Package, TableRef, TaskSpec};
     let p = get(pool, user, workspace, id).await?;
-    let side = |c: &Option<ConnectionRef>| ExportedSide {
-        kind: c.as_ref().map(|c| c.kind.clone()).unwrap_or_default(),
-        connection: c.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+    let (Some(source), Some(target)) = (&p.source, &p.target) else {
+        return Err(CatalogError::validation(
+            "package",
+            "choose the package's source and target connections before exporting it",
+        ));
     };
-    Ok(PackageExport {
-        lockstep_package: FORMAT,
-        source: side(&p.source),
-        target: side(&p.target),
-        name: p.name,
-        locale: p.locale,
-        tasks: p
-            .tasks
-            .into_iter()
-            .map(|t| ExportedTask {
-                source: t.source_table,
-                target: t.target_table,
+    let source = super::connections::spec_without_password(pool, workspace, source.id).await?;
+    let target = super::connections::spec_without_password(pool, workspace, target.id).await?;
+    let table = |t: &str| {
+        TableRef::parse(t).map_err(|e| CatalogError::Database(sqlx::Error::Decode(e.into())))
+    };
+    let tasks = p
+        .tasks
+        .into_iter()
+        .map(|t| {
+            Ok(TaskSpec {
+                source: table(&t.source_table)?,
+                target: table(&t.target_table)?,
                 source_to_target: t.source_to_target,
                 target_to_source: t.target_to_source,
             })
-            .collect(),
+        })
+        .collect::<Result<_, CatalogError>>()?;
+    Ok(Package {
+        name: p.name,
+        source,
+        target,
+        locale: p.locale,
+        tasks,
     })
 }
 

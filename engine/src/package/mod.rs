@@ -3,7 +3,6 @@
 //! needs the databases (tables exist, keys are generated, types fit) is checked by the
 //! connectors before anything is written.
 
-pub mod export;
 mod field_source;
 mod table_ref;
 

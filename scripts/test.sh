@@ -60,7 +60,7 @@ for _ in $(seq 1 60); do
   if ! kill -0 $server_pid 2>/dev/null; then cat target/e2e/server.log; exit 1; fi
   sleep 0.5
 done
-(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" \
+(cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" E2E_MYSQL_URL="$TEST_MYSQL_SERVER" \
   E2E_SRC_DB="lockstep_e2e_src_$$" E2E_DST_DB="lockstep_e2e_dst_$$" npx playwright test) 2>&1 | tee target/e2e/playwright.log
 
 # One closing line for the whole run.

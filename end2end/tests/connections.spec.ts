@@ -61,3 +61,27 @@ test('create a PostgreSQL connection: test it, see a readable failure, save, fin
   await page.getByRole('button', { name: 'Yes, delete' }).click();
   await expect(page.getByRole('heading', { name: 'No connections yet' })).toBeVisible();
 });
+
+test('a MariaDB connection: a wrong password is named, the right one connects and is saved', async ({ page }) => {
+  // The MariaDB server the suite runs against (scripts/test.sh passes it).
+  const my = new URL(process.env.E2E_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306');
+  await signUp(page, email('maria'));
+  await page.goto('/connections/new/mysql');
+  await hydrated(page);
+  await expect(page.getByLabel('Port')).toHaveValue('3306');
+  await page.getByLabel('Name').fill('Shop on MariaDB');
+  await page.getByLabel('Host').fill(my.hostname);
+  await page.getByLabel('Port').fill(my.port || '3306');
+  await page.getByLabel('Database').fill('information_schema');
+  await page.getByLabel('User').fill(decodeURIComponent(my.username) || 'root');
+  await page.getByLabel('Password').fill('certainly-not-the-password');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('connection-test')).toContainText('Authentication failed');
+  await expect(page.getByLabel('Name')).toHaveValue('Shop on MariaDB');
+  await page.getByLabel('Password').fill(decodeURIComponent(my.password));
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('connection-test')).toContainText('Connected');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/connections$/);
+  await expect(page.getByTestId('connection-row')).toContainText('MySQL');
+});

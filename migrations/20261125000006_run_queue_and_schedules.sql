@@ -29,7 +29,6 @@ CREATE UNIQUE INDEX runs_one_active_per_package ON runs (package_id)
 CREATE UNIQUE INDEX runs_one_per_occurrence ON runs (package_id, scheduled_for)
     WHERE scheduled_for IS NOT NULL;
 CREATE INDEX runs_leases_idx ON runs (heartbeat_at) WHERE state IN ('running', 'canceling');
-CREATE INDEX runs_errors_only_idx ON runs (workspace_id, queued_at DESC) WHERE state = 'failed';
 
 CREATE TABLE schedules (
     package_id   uuid PRIMARY KEY REFERENCES packages (id) ON DELETE CASCADE,

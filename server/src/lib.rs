@@ -7,6 +7,7 @@ pub mod database;
 pub mod health;
 pub mod package_export;
 pub mod run_errors_csv;
+pub mod signed_in;
 pub mod startup;
 pub mod sync_command;
 pub mod telemetry;

@@ -1,7 +1,6 @@
 //! `GET /packages/{id}/export.json`: a package as the `sync` command's file, its connection
 //! URLs without passwords.
 
-use app::api::ssr::USER_ID_KEY;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,15 +14,12 @@ pub async fn download(
     session: Session,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let Ok(Some(user)) = session.get::<Uuid>(USER_ID_KEY).await else {
-        return StatusCode::UNAUTHORIZED.into_response();
+    let (user, workspace) = match crate::signed_in::user_and_workspace(&session, &state.pool).await
+    {
+        Ok(who) => who,
+        Err(response) => return response,
     };
-    let workspace = match engine::catalog::workspaces::current_for_user(&state.pool, user).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return internal(e),
-    };
-    match engine::catalog::package_editor::export(&state.pool, user, workspace.id, id).await {
+    match engine::catalog::package_editor::export(&state.pool, user, workspace, id).await {
         Ok(file) => {
             let name: String = file
                 .name

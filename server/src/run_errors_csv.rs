@@ -1,6 +1,5 @@
 //! `GET /runs/{id}/errors.csv`: every failed record of a run, for a spreadsheet.
 
-use app::api::ssr::USER_ID_KEY;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,15 +14,12 @@ pub async fn download(
     session: Session,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let Ok(Some(user)) = session.get::<Uuid>(USER_ID_KEY).await else {
-        return StatusCode::UNAUTHORIZED.into_response();
+    let (user, workspace) = match crate::signed_in::user_and_workspace(&session, &state.pool).await
+    {
+        Ok(who) => who,
+        Err(response) => return response,
     };
-    let workspace = match engine::catalog::workspaces::current_for_user(&state.pool, user).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return internal(e),
-    };
-    match history::errors(&state.pool, user, workspace.id, id).await {
+    match history::errors(&state.pool, user, workspace, id).await {
         Ok(rows) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

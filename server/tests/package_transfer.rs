@@ -4,7 +4,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use support::packages::{connection, fresh_database, post, task_form};
+use support::packages::{connection, fresh_database, package, post, save_connection, task_form};
 use support::{TestApp, failure};
 
 const TABLES: &str =
@@ -19,40 +19,17 @@ async fn a_package_travels_as_a_file_without_its_secrets() {
     let (src, dst) = (fresh_database(TABLES).await, fresh_database(TABLES).await);
     let crm = connection(&ann, &ws, "CRM", &src).await;
     // A password on the connection (the test server trusts local connections anyway).
-    let url = url::Url::parse(&support::admin_url()).unwrap();
-    ann.call_ok(
-        "save_connection",
-        &[
-            ("workspace_id", &ws),
-            ("id", &crm),
-            ("intent", "save"),
-            ("name", "CRM"),
-            ("kind", "postgres"),
-            ("host", url.host_str().unwrap()),
-            ("port", &url.port().unwrap_or(5432).to_string()),
-            ("database", &src),
-            ("username", url.username()),
-            ("password", "s3cret-pw"),
-            ("ssl_mode", "disable"),
-        ],
+    save_connection(
+        &ann,
+        &ws,
+        Some(&crm),
+        "CRM",
+        &src,
+        &[("password", "s3cret-pw")],
     )
     .await;
     let shop = connection(&ann, &ws, "Shop", &dst).await;
-    let package = ann
-        .call_ok(
-            "save_package",
-            &[
-                ("workspace_id", &ws),
-                ("name", "Customers"),
-                ("source_connection", &crm),
-                ("target_connection", &shop),
-                ("locale", "fr_FR"),
-            ],
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let package = package(&ann, &ws, "Customers", (&crm, &shop), "fr_FR").await;
     let mut task = task_form(
         &ws,
         &package,

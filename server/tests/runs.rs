@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 use server::workers::WorkerConfig;
-use support::packages::{connection, fresh_database, post, task_form};
+use support::packages::{connection, fresh_database, package, post, save_connection, task_form};
 use support::{Browser, TestApp, failure};
 
 /// `rows` customers in the source, none in the target.
@@ -42,21 +42,7 @@ async fn setup(rows: usize, source_port: Option<u16>) -> Setup {
     let target_db = fresh_database(&tables(0)).await;
     let source = connection(&ann, &ws, "CRM", &source_db).await;
     let target = connection(&ann, &ws, "Shop", &target_db).await;
-    let package = ann
-        .call_ok(
-            "save_package",
-            &[
-                ("workspace_id", &ws),
-                ("name", "Customers"),
-                ("source_connection", &source),
-                ("target_connection", &target),
-                ("locale", "invariant"),
-            ],
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let package = package(&ann, &ws, "Customers", (&source, &target), "invariant").await;
     let mut task = task_form(
         &ws,
         &package,
@@ -72,24 +58,10 @@ async fn setup(rows: usize, source_port: Option<u16>) -> Setup {
         saved.text().await.unwrap()
     );
     if let Some(port) = source_port {
-        let url = url::Url::parse(&support::admin_url()).unwrap();
         // Saved after the task: the editor checks the tables through the connection.
-        ann.call_ok(
-            "save_connection",
-            &[
-                ("workspace_id", &ws),
-                ("id", &source),
-                ("intent", "save"),
-                ("name", "CRM"),
-                ("kind", "postgres"),
-                ("host", "127.0.0.1"),
-                ("port", &port.to_string()),
-                ("database", &source_db),
-                ("username", url.username()),
-                ("ssl_mode", "disable"),
-            ],
-        )
-        .await;
+        let port = port.to_string();
+        let overrides = [("host", "127.0.0.1"), ("port", port.as_str())];
+        save_connection(&ann, &ws, Some(&source), "CRM", &source_db, &overrides).await;
     }
     Setup {
         app,
@@ -469,11 +441,10 @@ async fn two_workers_share_the_queue_and_run_each_run_once() {
             .await;
         packages.push(copy.as_str().unwrap().to_owned());
     }
-    let pid = std::process::id();
     let mut a = fast_worker();
-    a.run.name = format!("worker-a@{}:{pid}", hostname());
+    a.run.name = engine::catalog::runs::queue::this_process("worker-a");
     let mut b = fast_worker();
-    b.run.name = format!("worker-b@{}:{pid}", hostname());
+    b.run.name = engine::catalog::runs::queue::this_process("worker-b");
     let _a = s.worker(a);
     let _b = s.worker(b);
     let mut runs = Vec::new();
@@ -503,10 +474,4 @@ async fn two_workers_share_the_queue_and_run_each_run_once() {
     .await
     .unwrap();
     assert_eq!(open_jobs, 0);
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
 }

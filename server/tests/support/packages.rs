@@ -11,24 +11,7 @@ pub async fn fresh_database(tables: &str) -> String {
 
 /// Saves a PostgreSQL connection to `database` and returns its id.
 pub async fn connection(browser: &Browser, ws: &str, name: &str, database: &str) -> String {
-    let url = url::Url::parse(&super::admin_url()).unwrap();
-    let port = url.port().unwrap_or(5432).to_string();
-    browser
-        .call_ok(
-            "save_connection",
-            &[
-                ("workspace_id", ws),
-                ("intent", "save"),
-                ("name", name),
-                ("kind", "postgres"),
-                ("host", url.host_str().unwrap()),
-                ("port", &port),
-                ("database", database),
-                ("username", url.username()),
-                ("ssl_mode", "disable"),
-            ],
-        )
-        .await;
+    save_connection(browser, ws, None, name, database, &[]).await;
     let list = browser.call_ok("load_connections", &[]).await;
     list["connections"]
         .as_array()
@@ -36,6 +19,64 @@ pub async fn connection(browser: &Browser, ws: &str, name: &str, database: &str)
         .iter()
         .find(|c| c["name"] == name)
         .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Creates (`id` None) or updates a PostgreSQL connection to `database` on the test server;
+/// `overrides` replace form fields (`port`, `host`, `password`, …).
+pub async fn save_connection(
+    browser: &Browser,
+    ws: &str,
+    id: Option<&str>,
+    name: &str,
+    database: &str,
+    overrides: &[(&str, &str)],
+) {
+    let url = url::Url::parse(&super::admin_url()).unwrap();
+    let port = url.port().unwrap_or(5432).to_string();
+    let mut form = vec![
+        ("workspace_id", ws),
+        ("intent", "save"),
+        ("name", name),
+        ("kind", "postgres"),
+        ("host", url.host_str().unwrap()),
+        ("port", port.as_str()),
+        ("database", database),
+        ("username", url.username()),
+        ("ssl_mode", "disable"),
+    ];
+    if let Some(id) = id {
+        form.push(("id", id));
+    }
+    for (field, value) in overrides {
+        form.retain(|(f, _)| f != field);
+        form.push((field, value));
+    }
+    browser.call_ok("save_connection", &form).await;
+}
+
+/// Creates a package on two saved connections; returns its id.
+pub async fn package(
+    browser: &Browser,
+    ws: &str,
+    name: &str,
+    (source, target): (&str, &str),
+    locale: &str,
+) -> String {
+    browser
+        .call_ok(
+            "save_package",
+            &[
+                ("workspace_id", ws),
+                ("name", name),
+                ("source_connection", source),
+                ("target_connection", target),
+                ("locale", locale),
+            ],
+        )
+        .await
         .as_str()
         .unwrap()
         .to_owned()

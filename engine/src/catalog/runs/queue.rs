@@ -317,10 +317,14 @@ async fn reap_gone_here(
     Ok(ids)
 }
 
-fn this_host() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
+/// This machine's name, read once.
+fn this_host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".to_owned())
+    })
 }
 
 /// A name for this process in the run history: `role@host:pid`.

@@ -54,14 +54,20 @@ DATABASE_URL="$PG_SERVER_URL/$e2e_db" LOCKSTEP_ADDR="127.0.0.1:$port" LOCKSTEP_S
   LOCKSTEP_SECRET_KEY_FILE=target/e2e/secret.key \
   target/debug/lockstep serve > target/e2e/server.log 2>&1 &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true; drop_test_databases; drop_mysql_test_databases' EXIT
+# The Salesforce emulator the cloud connection test signs in to.
+sf_port=$((port + 100))
+while (exec 3<>"/dev/tcp/127.0.0.1/$sf_port") 2>/dev/null; do sf_port=$((sf_port + 1)); done
+target/debug/lockstep-emulator salesforce --addr "127.0.0.1:$sf_port" --seed 5 > target/e2e/salesforce.log 2>&1 &
+emulator_pid=$!
+trap 'kill $server_pid $emulator_pid 2>/dev/null || true; drop_test_databases; drop_mysql_test_databases' EXIT
 for _ in $(seq 1 60); do
   if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
   if ! kill -0 $server_pid 2>/dev/null; then cat target/e2e/server.log; exit 1; fi
   sleep 0.5
 done
 (cd end2end && E2E_BASE_URL="http://127.0.0.1:$port" E2E_PG_URL="$PG_SERVER_URL" E2E_MYSQL_URL="$TEST_MYSQL_SERVER" \
-  E2E_SRC_DB="lockstep_e2e_src_$$" E2E_DST_DB="lockstep_e2e_dst_$$" npx playwright test) 2>&1 | tee target/e2e/playwright.log
+  E2E_SRC_DB="lockstep_e2e_src_$$" E2E_DST_DB="lockstep_e2e_dst_$$" E2E_SALESFORCE_URL="http://127.0.0.1:$sf_port" \
+  npx playwright test) 2>&1 | tee target/e2e/playwright.log
 
 # One closing line for the whole run.
 passed=$(grep -hoE '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s += $4} END {print s + 0}')

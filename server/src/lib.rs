@@ -4,6 +4,7 @@
 pub mod auth_gate;
 pub mod config;
 pub mod database;
+pub mod emulators;
 pub mod health;
 pub mod package_export;
 pub mod run_errors_csv;

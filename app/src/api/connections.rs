@@ -80,6 +80,7 @@ pub async fn save_connection(
     database: String,
     username: String,
     #[server(default)] password: String,
+    #[server(default)] extra_secret: String,
     ssl_mode: String,
 ) -> Result<Option<ConnectionTest>, AppError> {
     use super::ssr::*;
@@ -98,20 +99,26 @@ pub async fn save_connection(
             database,
             username,
             password,
+            extra_secret,
             ssl_mode,
         };
         if intent == "test" {
             require_editor(&pool, user.id, workspace_id).await?;
             let mut valid = form.validate()?;
-            if valid.password.is_none()
-                && let Some(id) = id
+            if let Some(id) = id
+                && (valid.password.is_none() || valid.extra_secret.is_none())
             {
-                valid.password =
-                    connections::stored_password(&pool, &secrets, user.id, workspace_id, id)
-                        .await?;
+                let (password, extra) =
+                    connections::stored_secrets(&pool, &secrets, user.id, workspace_id, id).await?;
+                valid.password = valid.password.or(password);
+                valid.extra_secret = valid.extra_secret.or(extra);
             }
-            let spec = valid.spec(valid.password.as_ref());
-            let outcome = engine::connectors::probe::probe(&spec).await;
+            let spec = valid.spec(valid.password.as_ref(), valid.extra_secret.as_ref());
+            let outcome = engine::connectors::probe::probe(
+                &spec,
+                &engine::connectors::ConnectOptions::new(pool.clone(), false),
+            )
+            .await;
             return Ok(Some(match outcome {
                 Ok(version) => ConnectionTest {
                     ok: true,

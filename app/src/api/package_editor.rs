@@ -26,12 +26,15 @@ pub(super) mod ssr_only {
         side: &str,
     ) -> Result<Box<dyn Connector>, AppError> {
         let spec = connections::open(pool, secrets, workspace, id).await?;
-        engine::connectors::connect(&spec)
-            .await
-            .map_err(|e| AppError::Validation {
-                field: "connection".into(),
-                message: format!("the {side} connection cannot be reached: {e}"),
-            })
+        engine::connectors::connect(
+            &spec,
+            &engine::connectors::ConnectOptions::new(pool.clone(), false),
+        )
+        .await
+        .map_err(|e| AppError::Validation {
+            field: "connection".into(),
+            message: format!("the {side} connection cannot be reached: {e}"),
+        })
     }
 
     /// A task checked against the live tables: both described (the engine's requirements)
@@ -97,7 +100,7 @@ pub(super) mod ssr_only {
         write
             .columns
             .iter()
-            .filter(|c| c.name != write.key)
+            .filter(|c| c.name != write.key && c.writable)
             .map(|c| {
                 let (kind, value) = match saved {
                     Some(m) => m.get(&c.name).map(value_text).unwrap_or_default(),
@@ -228,6 +231,7 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
                     id: p.id,
                     name: p.name,
                     locale: p.locale,
+                    dedicated_account: p.dedicated_account,
                     source_connection: p.source.map(|c| c.id),
                     target_connection: p.target.map(|c| c.id),
                     has_run: p.has_run,
@@ -259,6 +263,7 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
 }
 
 /// Creates or updates a package's settings, then shows its page.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_package")]
 pub async fn save_package(
     workspace_id: Uuid,
@@ -267,6 +272,7 @@ pub async fn save_package(
     source_connection: Option<Uuid>,
     target_connection: Option<Uuid>,
     locale: String,
+    #[server(default)] dedicated_account: Option<String>,
     #[server(default)] confirm_connection_change: Option<String>,
 ) -> Result<Uuid, AppError> {
     use super::ssr::*;
@@ -278,6 +284,7 @@ pub async fn save_package(
             source_connection,
             target_connection,
             locale,
+            dedicated_account: dedicated_account.is_some_and(|v| !v.is_empty()),
         };
         let confirmed = confirm_connection_change.is_some_and(|v| !v.is_empty());
         let id = save(&pool()?, user.id, workspace_id, id, &form, confirmed).await?;

@@ -75,6 +75,7 @@ pub async fn import_package(
             source_connection: Some(source),
             target_connection: Some(target),
             locale: file.locale.clone(),
+            dedicated_account: file.dedicated_account,
         };
         let id = package_editor::import(&pool, user.id, workspace_id, &settings, &tasks).await?;
         tracing::info!(package = %id, tasks = tasks.len(), "package imported");

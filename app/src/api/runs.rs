@@ -166,6 +166,7 @@ pub async fn load_run(id: Uuid) -> Result<RunDetailView, AppError> {
             retried_after: d.retried_after,
             scheduled_for: d.scheduled_for.map(format_time),
             error_count: d.error_count,
+            api_calls: d.api_calls.map(|c| (c.source, c.target)),
             errors: d
                 .errors
                 .into_iter()

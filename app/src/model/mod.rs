@@ -226,7 +226,7 @@ pub struct Connector {
     pub unavailable: Option<&'static str>,
 }
 
-pub const CONNECTORS: [Connector; 8] = [
+pub const CONNECTORS: [Connector; 10] = [
     Connector {
         kind: "postgres",
         label: "PostgreSQL",
@@ -243,19 +243,35 @@ pub const CONNECTORS: [Connector; 8] = [
         kind: "salesforce",
         label: "Salesforce",
         group: "Cloud apps",
-        unavailable: Some("Available soon."),
+        unavailable: None,
     },
     Connector {
         kind: "hubspot",
         label: "HubSpot",
         group: "Cloud apps",
-        unavailable: Some("Available soon."),
+        unavailable: None,
     },
     Connector {
         kind: "dynamics",
         label: "Dynamics 365",
         group: "Cloud apps",
-        unavailable: Some("Available soon."),
+        unavailable: None,
+    },
+    Connector {
+        kind: "podio",
+        label: "Podio",
+        group: "Cloud apps",
+        unavailable: Some(
+            "Cannot be synchronized: Podio items have no modified timestamp Lockstep could find changes by.",
+        ),
+    },
+    Connector {
+        kind: "sendpulse",
+        label: "SendPulse",
+        group: "Cloud apps",
+        unavailable: Some(
+            "Cannot be synchronized: SendPulse objects have no created and modified timestamps to find changes by.",
+        ),
     },
     Connector {
         kind: "redshift",
@@ -310,6 +326,12 @@ pub struct PackagesData {
     pub packages: Vec<PackageView>,
 }
 
+/// Connectors whose connection user can be dedicated to Lockstep: the vendor says who made
+/// each change (HubSpot does not; SugarCRM and Zoho CRM are not built yet).
+pub fn has_dedicated_account(kind: &str) -> bool {
+    matches!(kind, "salesforce" | "dynamics")
+}
+
 /// Locales offered in the package editor (any glibc locale name also works in the file).
 pub const LOCALES: [(&str, &str); 10] = [
     ("invariant", "Invariant (ISO dates, “.” decimals)"),
@@ -351,6 +373,8 @@ pub struct PackageDetailView {
     pub id: Uuid,
     pub name: String,
     pub locale: String,
+    /// "Dedicated account for synchronization" (a Salesforce side).
+    pub dedicated_account: bool,
     pub source_connection: Option<Uuid>,
     pub target_connection: Option<Uuid>,
     pub tasks: Vec<TaskView>,

@@ -95,6 +95,8 @@ pub struct RunDetailView {
     pub error_count: i64,
     /// The first failed records; the CSV has all.
     pub errors: Vec<RunErrorView>,
+    /// API calls made to cloud sides: (source, target).
+    pub api_calls: Option<(u64, u64)>,
 }
 
 /// The run states a filter offers.

@@ -83,7 +83,7 @@ fn ConnectionEditor(id: Option<Uuid>, kind: Signal<String>) -> impl IntoView {
                 match data.await {
                     Ok(page) => {
                         let kind = page.connection.as_ref().map(|c| c.kind.clone()).unwrap_or_else(|| kind.get());
-                        if !matches!(kind.as_str(), "postgres" | "mysql") {
+                        if !matches!(kind.as_str(), "postgres" | "mysql" | "salesforce" | "hubspot" | "dynamics") {
                             return view! {
                                 <Title text="New connection" />
                                 <section class="card page-error" data-testid="page-error">
@@ -173,16 +173,44 @@ fn ConnectionForm(
             </div>
         }
     };
-    view! {
-        <Title text=title.clone() />
-        <div class="page-head"><h1>{title}</h1></div>
-        <section class="card">
-            <ActionForm action=save attr:class="grid-form" attr:data-testid="connection-form">
-                <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
-                <input type="hidden" name="kind" value=kind.clone() />
-                {existing.as_ref().map(|c| view! { <input type="hidden" name="id" value=c.id.to_string() /> })}
-                <FormError error fields=&["name", "host", "port", "database", "username", "password", "ssl_mode"] />
-                {field("name", "Name", value(|c| c.name.clone()), "text", "How this connection is listed, e.g. “CRM production”.")}
+    let secret = move |name: &'static str, text: &'static str, is_set: bool, hint: &'static str| {
+        view! {
+            <div>
+                <label for=format!("connection-{name}")>{text}</label>
+                <input id=format!("connection-{name}") name=name type="password" autocomplete="new-password"
+                    placeholder=if is_set { "Set — leave empty to keep it" } else { "" } />
+                <p class="hint">{hint}</p>
+                <FieldError error field=name />
+            </div>
+        }
+    };
+    let fields = match kind.as_str() {
+        "salesforce" => view! {
+            <input type="hidden" name="port" value="443" />
+            <input type="hidden" name="ssl_mode" value="require" />
+            {field("host", "Login URL", existing.as_ref().map_or("https://login.salesforce.com".to_owned(), |c| c.host.clone()), "url", "https://login.salesforce.com for production, https://test.salesforce.com for a sandbox, or your org's My Domain URL.")}
+            {field("database", "Consumer key", value(|c| c.database.clone()), "text", "The connected app's consumer key (Setup → App Manager).")}
+            {secret("password", "Consumer secret", has_password, "Stored encrypted; never shown again.")}
+            {field("username", "User name", value(|c| c.username.clone()), "text", "Leave empty for the client credentials flow (the connected app's “Run As” user). Fill in for the username-password flow.")}
+            {secret("extra_secret", "Password and security token", false, "Username-password flow only: the user's password followed by its security token. Stored encrypted.")}
+        }.into_any(),
+        "dynamics" => view! {
+            <input type="hidden" name="port" value="443" />
+            <input type="hidden" name="ssl_mode" value="require" />
+            {field("host", "Environment URL", value(|c| c.host.clone()), "url", "https://yourorg.crm.dynamics.com (Power Platform admin center → Environments).")}
+            {field("database", "Tenant ID", value(|c| c.database.clone()), "text", "The directory (tenant) id of the app registration in Microsoft Entra ID.")}
+            {field("username", "Client ID", value(|c| c.username.clone()), "text", "The application (client) id; add it as an application user of the environment with a security role.")}
+            {secret("password", "Client secret", has_password, "Stored encrypted; never shown again.")}
+        }.into_any(),
+        "hubspot" => view! {
+            <input type="hidden" name="port" value="443" />
+            <input type="hidden" name="ssl_mode" value="require" />
+            <input type="hidden" name="database" value="" />
+            <input type="hidden" name="username" value="" />
+            {field("host", "API base URL", existing.as_ref().map_or("https://api.hubapi.com".to_owned(), |c| c.host.clone()), "url", "https://api.hubapi.com, or an emulator's address.")}
+            {secret("password", "Private app access token", has_password, "Settings → Integrations → Private apps, with the CRM objects' read and write scopes. Stored encrypted; never shown again.")}
+        }.into_any(),
+        _ => view! {
                 {field("host", "Host", value(|c| c.host.clone()), "text", "Host name or IP address of the database server.")}
                 {field("port", "Port", existing.as_ref().map_or(default_port.to_owned(), |c| c.port.to_string()), "text", "")}
                 {field("database", "Database", value(|c| c.database.clone()), "text", "")}
@@ -199,6 +227,19 @@ fn ConnectionForm(
                     <select id="connection-ssl" name="ssl_mode">{ssl_options}</select>
                     <FieldError error field="ssl_mode" />
                 </div>
+        }.into_any(),
+    };
+    view! {
+        <Title text=title.clone() />
+        <div class="page-head"><h1>{title}</h1></div>
+        <section class="card">
+            <ActionForm action=save attr:class="grid-form" attr:data-testid="connection-form">
+                <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+                <input type="hidden" name="kind" value=kind.clone() />
+                {existing.as_ref().map(|c| view! { <input type="hidden" name="id" value=c.id.to_string() /> })}
+                <FormError error fields=&["name", "host", "port", "database", "username", "password", "extra_secret", "ssl_mode"] />
+                {field("name", "Name", value(|c| c.name.clone()), "text", "How this connection is listed, e.g. “CRM production”.")}
+                {fields}
                 {tested}
                 <div class="form-actions">
                     <button type="submit" name="intent" value="test" class="button">"Test connection"</button>

@@ -108,10 +108,19 @@ fn ConnectionRow(
         <tr data-testid="connection-row">
             <td><strong>{c.name.clone()}</strong></td>
             <td>{connector_label(&c.kind)}</td>
-            <td class="muted">{format!("{}@{}:{}/{}", c.username, c.host, c.port, c.database)}</td>
+            <td class="muted">{reaches(&c)}</td>
             <td class="muted">{c.created_by.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="muted" data-testid="connection-used-by">{used_by}</td>
             {actions}
         </tr>
+    }
+}
+
+/// Where a connection leads: `user@host:port/database`, or a cloud API's address (and user).
+fn reaches(c: &ConnectionView) -> String {
+    match c.kind.as_str() {
+        "salesforce" | "hubspot" | "dynamics" if c.username.is_empty() => c.host.clone(),
+        "salesforce" | "hubspot" | "dynamics" => format!("{} as {}", c.host, c.username),
+        _ => format!("{}@{}:{}/{}", c.username, c.host, c.port, c.database),
     }
 }

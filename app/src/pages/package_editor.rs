@@ -14,7 +14,7 @@ use crate::components::feedback::{FieldError, FormError, PageError, last_error, 
 use crate::error::AppError;
 use crate::model::{
     ConnectionOption, LOCALES, MappingRow, PackageDetailView, TaskEditData, TaskView,
-    connector_label,
+    connector_label, has_dedicated_account,
 };
 use crate::pages::package_runs::PackageRuns;
 use crate::pages::package_schedule::PackageSchedule;
@@ -112,6 +112,27 @@ fn PackageSettings(
     let source = package.as_ref().and_then(|p| p.source_connection);
     let target = package.as_ref().and_then(|p| p.target_connection);
     let has_run = package.as_ref().is_some_and(|p| p.has_run);
+    let dedicated = package.as_ref().is_some_and(|p| p.dedicated_account);
+    // The dedicated-account option follows the chosen connections (without WASM: the saved
+    // ones).
+    let source_choice = RwSignal::new(source);
+    let target_choice = RwSignal::new(target);
+    let kinds: Vec<(Uuid, String)> = connections.iter().map(|c| (c.id, c.kind.clone())).collect();
+    let dedicated_side = move || {
+        [source_choice.get(), target_choice.get()]
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                kinds
+                    .iter()
+                    .find(|(k, _)| *k == id)
+                    .map(|(_, kind)| kind.clone())
+            })
+            .find(|kind| has_dedicated_account(kind))
+    };
+    let choose = |choice: RwSignal<Option<Uuid>>| {
+        move |ev: leptos::ev::Event| choice.set(event_target_value(&ev).parse().ok())
+    };
     let locales = LOCALES
         .map(|(value, label)| view! { <option value=value selected=locale == value>{label}</option> })
         .into_iter()
@@ -136,13 +157,13 @@ fn PackageSettings(
                 </div>
                 <div>
                     <label for="package-source">"Source"</label>
-                    <select id="package-source" name="source_connection">{connection_options(&connections, source)}</select>
+                    <select id="package-source" name="source_connection" on:change=choose(source_choice)>{connection_options(&connections, source)}</select>
                     <p class="hint">"When both sides changed a record, the source wins. " <a href="/connections/new">"+ New connection"</a></p>
                     <FieldError error field="source_connection" />
                 </div>
                 <div>
                     <label for="package-target">"Target"</label>
-                    <select id="package-target" name="target_connection">{connection_options(&connections, target)}</select>
+                    <select id="package-target" name="target_connection" on:change=choose(target_choice)>{connection_options(&connections, target)}</select>
                     <FieldError error field="target_connection" />
                 </div>
                 <div>
@@ -151,6 +172,21 @@ fn PackageSettings(
                     <p class="hint">"How numbers, dates and times are written into text columns and by to_text()."</p>
                     <FieldError error field="locale" />
                 </div>
+                {move || dedicated_side().map(|kind| {
+                    let crm = connector_label(&kind);
+                    view! {
+                        <div data-testid="dedicated-account">
+                            <label class="checkbox">
+                                <input type="checkbox" name="dedicated_account" value="yes" checked=dedicated />
+                                {format!(" Dedicated {crm} account for synchronization")}
+                            </label>
+                            <p class="hint">{format!(
+                                "Check this when the connection's {crm} user is used by Lockstep only: every change that user makes is then taken for Lockstep's own and never synced back. \
+                                 Unchecked, Lockstep leaves out only the records it wrote itself, so edits anyone makes during or after a run — with the same user too — are synced by the next run."
+                            )}</p>
+                        </div>
+                    }
+                })}
                 {has_run.then(|| view! {
                     <div>
                         <label class="checkbox">

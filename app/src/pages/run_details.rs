@@ -97,6 +97,12 @@ fn Details(detail: RunDetailView, cancel: ServerAction<CancelRun>) -> impl IntoV
                 {fact("Duration", r.duration.clone().unwrap_or_else(|| "—".into()))}
                 {fact("Started by", started_by)}
                 {fact("Worker", detail.worker.clone().unwrap_or_else(|| "—".into()))}
+                {detail.api_calls.map(|(source, target)| view! {
+                    <div data-testid="api-calls">
+                        <dt>"API calls"</dt>
+                        <dd>{format!("source {source}, target {target}")}</dd>
+                    </div>
+                })}
             </dl>
             {retries}
         </section>

@@ -103,6 +103,7 @@ async fn task_id(
         source: ConnectionSpec::Postgres { url: source.into() },
         target,
         locale: "invariant".into(),
+        dedicated_account: false,
         tasks: vec![TaskSpec {
             source: TableRef::parse("people").unwrap(),
             target: TableRef::parse("people").unwrap(),
@@ -337,9 +338,12 @@ async fn main() {
         .id;
     let (src_url, src) = fresh_pg(&pg, "lockstep_bench_src").await;
     fill_source(&src, rows).await;
-    let source = connectors::connect(&ConnectionSpec::Postgres {
-        url: src_url.clone(),
-    })
+    let source = connectors::connect(
+        &ConnectionSpec::Postgres {
+            url: src_url.clone(),
+        },
+        &Default::default(),
+    )
     .await
     .unwrap();
 
@@ -350,7 +354,9 @@ async fn main() {
     dst.execute(PG_TABLE).await.unwrap();
     let pg_target = ConnectionSpec::Postgres { url: dst_url };
     let pg_task = task_id(&meta, workspace, "bench pg", &src_url, pg_target.clone()).await;
-    let pg_conn = connectors::connect(&pg_target).await.unwrap();
+    let pg_conn = connectors::connect(&pg_target, &Default::default())
+        .await
+        .unwrap();
     let (sync_pg, _) = sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
     let rss = peak_rss_mb();
     println!(
@@ -369,7 +375,9 @@ async fn main() {
     my_pool.execute(MY_TABLE).await.unwrap();
     let my_target = ConnectionSpec::Mysql { url: my_url };
     let my_task = task_id(&meta, workspace, "bench my", &src_url, my_target.clone()).await;
-    let my_conn = connectors::connect(&my_target).await.unwrap();
+    let my_conn = connectors::connect(&my_target, &Default::default())
+        .await
+        .unwrap();
     let (sync_my, _) = sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
     println!(
         "  PostgreSQL → MariaDB     raw INSERT×1000 {}",
@@ -409,10 +417,15 @@ async fn main() {
         small_target.clone(),
     )
     .await;
-    let small_source = connectors::connect(&ConnectionSpec::Postgres { url: small_src_url })
+    let small_source = connectors::connect(
+        &ConnectionSpec::Postgres { url: small_src_url },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let small_conn = connectors::connect(&small_target, &Default::default())
         .await
         .unwrap();
-    let small_conn = connectors::connect(&small_target).await.unwrap();
     sync_once(
         &meta,
         small_task,

@@ -13,11 +13,20 @@ use crate::package::ConnectionSpec;
 use crate::secrets::SecretBox;
 
 /// The connectors a connection can use today.
-pub const KINDS: [&str; 2] = ["postgres", "mysql"];
+pub const KINDS: [&str; 5] = ["postgres", "mysql", "salesforce", "hubspot", "dynamics"];
+
+/// A cloud application's connector (its `host` is the API's base URL).
+pub fn is_cloud(kind: &str) -> bool {
+    matches!(kind, "salesforce" | "hubspot" | "dynamics")
+}
 pub const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
 
 pub fn default_port(kind: &str) -> u16 {
-    if kind == "mysql" { 3306 } else { 5432 }
+    match kind {
+        "mysql" => 3306,
+        "salesforce" | "hubspot" | "dynamics" => 443,
+        _ => 5432,
+    }
 }
 
 /// A connection as pages show it (never the password).
@@ -49,6 +58,9 @@ pub struct ConnectionForm {
     pub username: String,
     /// Empty: keep the stored password (when editing) or connect without one.
     pub password: String,
+    /// Salesforce's user password with the security token (username-password flow). Empty:
+    /// keep the stored one.
+    pub extra_secret: String,
     pub ssl_mode: String,
 }
 
@@ -62,6 +74,7 @@ pub struct ValidForm {
     pub database: String,
     pub username: String,
     pub password: Option<SecretString>,
+    pub extra_secret: Option<SecretString>,
     pub ssl_mode: &'static str,
 }
 
@@ -104,6 +117,9 @@ impl ConnectionForm {
             ));
         }
         let kind = one_of("kind", &self.kind, &KINDS)?;
+        if is_cloud(kind) {
+            return self.validate_cloud(name, kind);
+        }
         let host = required("host", &self.host, "host name or IP address")?;
         if host.contains(char::is_whitespace) || host.contains('/') || host.contains('@') {
             return Err(CatalogError::validation(
@@ -133,14 +149,107 @@ impl ConnectionForm {
             username,
             password: (!self.password.is_empty())
                 .then(|| SecretString::from(self.password.clone())),
+            extra_secret: None,
             ssl_mode,
+        })
+    }
+
+    /// A cloud application: the API's base URL, and for Salesforce the connected app's
+    /// consumer key and an optional user (username-password flow).
+    fn validate_cloud(&self, name: String, kind: &'static str) -> Result<ValidForm, CatalogError> {
+        let what = match kind {
+            "salesforce" => {
+                "login URL (https://login.salesforce.com, https://test.salesforce.com for a sandbox, or your My Domain URL)"
+            }
+            "dynamics" => "environment URL (https://yourorg.crm.dynamics.com)",
+            _ => "API base URL (https://api.hubapi.com)",
+        };
+        let host = required("host", &self.host, what)?;
+        let parsed = url::Url::parse(&host).ok().filter(|u| {
+            matches!(u.scheme(), "https" | "http")
+                && u.host_str().is_some()
+                && u.username().is_empty()
+        });
+        if parsed.is_none() {
+            return Err(CatalogError::validation(
+                "host",
+                format!("enter the {what}, starting with https://"),
+            ));
+        }
+        let host = host.trim_end_matches('/').to_owned();
+        let (database, username) = match kind {
+            "salesforce" => (
+                required("database", &self.database, "connected app's consumer key")?,
+                self.username.trim().to_owned(),
+            ),
+            "dynamics" => (
+                required("database", &self.database, "directory (tenant) id")?,
+                required("username", &self.username, "application (client) id")?,
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let secret = |s: &str| (!s.is_empty()).then(|| SecretString::from(s.to_owned()));
+        Ok(ValidForm {
+            name,
+            kind,
+            host,
+            port: default_port(kind),
+            database,
+            username,
+            password: secret(&self.password),
+            extra_secret: if kind == "salesforce" {
+                secret(&self.extra_secret)
+            } else {
+                None
+            },
+            ssl_mode: "require",
         })
     }
 }
 
 impl ValidForm {
-    /// The URL the connectors use (with the password, percent-encoded).
-    pub fn spec(&self, password: Option<&SecretString>) -> ConnectionSpec {
+    /// How the connectors reach it: a database URL (with the password, percent-encoded), or
+    /// a cloud API's settings with its secrets (none given: none in the spec).
+    pub fn spec(
+        &self,
+        password: Option<&SecretString>,
+        extra_secret: Option<&SecretString>,
+    ) -> ConnectionSpec {
+        let secret =
+            |s: Option<&SecretString>| s.map(|s| s.expose_secret().to_owned()).unwrap_or_default();
+        match self.kind {
+            "salesforce" => {
+                return ConnectionSpec::Salesforce {
+                    login_url: self.host.clone(),
+                    client_id: self.database.clone(),
+                    client_secret: secret(password),
+                    username: self.username.clone(),
+                    password: secret(extra_secret),
+                };
+            }
+            "dynamics" => {
+                // Tokens come from Microsoft Entra ID for a Dynamics 365 environment; any
+                // other address (an emulator, a proxy) serves them itself.
+                let entra = url::Url::parse(&self.host)
+                    .ok()
+                    .and_then(|u| u.host_str().map(|h| h.ends_with(".dynamics.com")))
+                    .unwrap_or(true);
+                return ConnectionSpec::Dynamics {
+                    url: self.host.clone(),
+                    tenant_id: self.database.clone(),
+                    client_id: self.username.clone(),
+                    client_secret: secret(password),
+                    authority: (!entra).then(|| self.host.clone()),
+                };
+            }
+            "hubspot" => {
+                return ConnectionSpec::Hubspot {
+                    base_url: self.host.clone(),
+                    token: secret(password),
+                };
+            }
+            _ => {}
+        }
         let scheme = if self.kind == "mysql" {
             "mysql"
         } else {
@@ -285,6 +394,10 @@ pub async fn save(
         .password
         .as_ref()
         .map(|p| secrets.seal(p.expose_secret(), id.as_bytes()));
+    let sealed_extra = valid
+        .extra_secret
+        .as_ref()
+        .map(|p| secrets.seal(p.expose_secret(), &extra_context(id)));
     // An id of another workspace's connection is NotFound, never overwritten.
     let owner: Option<Uuid> =
         sqlx::query_scalar("SELECT workspace_id FROM connections WHERE id = $1 FOR UPDATE")
@@ -295,11 +408,12 @@ pub async fn save(
         return Err(CatalogError::NotFound);
     }
     let done = sqlx::query(
-        "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by, extra_secret)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, host = excluded.host,
                 port = excluded.port, database = excluded.database, username = excluded.username,
                 password = coalesce(excluded.password, connections.password), ssl_mode = excluded.ssl_mode,
+                extra_secret = coalesce(excluded.extra_secret, connections.extra_secret),
                 updated_at = now()
           WHERE connections.workspace_id = excluded.workspace_id",
     )
@@ -314,6 +428,7 @@ pub async fn save(
     .bind(&sealed)
     .bind(valid.ssl_mode)
     .bind(user)
+    .bind(&sealed_extra)
     .execute(&mut *tx)
     .await
     .map_err(name_taken)?;
@@ -368,35 +483,60 @@ pub async fn delete(
     Ok(())
 }
 
-/// The form of a saved connection with its stored password opened, for "Test connection"
-/// on an edited form whose password field was left empty. Developers and Admins.
-pub async fn stored_password(
+/// The stored secrets of a saved connection (password or token; Salesforce's user
+/// password), opened, for "Test connection" on an edited form whose secret fields were left
+/// empty. Developers and Admins.
+pub async fn stored_secrets(
     pool: &PgPool,
     secrets: &SecretBox,
     user: Uuid,
     workspace: Uuid,
     id: Uuid,
-) -> Result<Option<SecretString>, CatalogError> {
+) -> Result<(Option<SecretString>, Option<SecretString>), CatalogError> {
     let mut conn = pool.acquire().await?;
     require_role(&mut conn, workspace, user, Role::Developer).await?;
-    let sealed: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT password FROM connections WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace)
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(CatalogError::from_fetch)?;
-    sealed
-        .map(|s| {
-            secrets.open(&s, id.as_bytes()).map_err(|e| {
-                tracing::error!(connection = %id, error = %e, "stored password cannot be opened");
-                CatalogError::validation(
-                    "password",
-                    "the stored password cannot be read with this server's secret key; enter it again",
-                )
+    let (sealed, sealed_extra): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT password, extra_secret FROM connections WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(CatalogError::from_fetch)?;
+    open_secrets(secrets, id, sealed, sealed_extra, "password")
+}
+
+fn extra_context(id: Uuid) -> Vec<u8> {
+    let mut context = id.as_bytes().to_vec();
+    context.extend_from_slice(b":extra");
+    context
+}
+
+/// Opens a connection's sealed secrets; `field` is the form field an error names.
+fn open_secrets(
+    secrets: &SecretBox,
+    id: Uuid,
+    sealed: Option<Vec<u8>>,
+    sealed_extra: Option<Vec<u8>>,
+    field: &'static str,
+) -> Result<(Option<SecretString>, Option<SecretString>), CatalogError> {
+    let open = |sealed: Option<Vec<u8>>, context: &[u8]| {
+        sealed
+            .map(|s| {
+                secrets.open(&s, context).map_err(|e| {
+                    tracing::error!(connection = %id, error = %e, "a stored secret cannot be opened");
+                    CatalogError::validation(
+                        field,
+                        "the connection's stored password or token cannot be read with this server's secret key; enter it again in the connection",
+                    )
+                })
             })
-        })
-        .transpose()
+            .transpose()
+    };
+    Ok((
+        open(sealed, id.as_bytes())?,
+        open(sealed_extra, &extra_context(id))?,
+    ))
 }
 
 /// How to reach a saved connection without its password: for a package file to share.
@@ -406,19 +546,28 @@ pub async fn spec_without_password(
     workspace: Uuid,
     id: Uuid,
 ) -> Result<ConnectionSpec, CatalogError> {
-    let (form, _) = load(pool, workspace, id).await?;
-    Ok(form.validate()?.spec(None))
+    let (form, _, _) = load(pool, workspace, id).await?;
+    Ok(form.validate()?.spec(None, None))
 }
 
-/// A saved connection as its form (no password) and its sealed password.
+/// A saved connection as its form (no secrets) and its sealed secrets.
 async fn load(
     pool: &PgPool,
     workspace: Uuid,
     id: Uuid,
-) -> Result<(ConnectionForm, Option<Vec<u8>>), CatalogError> {
-    type Row = (String, String, i32, String, String, String, Option<Vec<u8>>);
+) -> Result<(ConnectionForm, Option<Vec<u8>>, Option<Vec<u8>>), CatalogError> {
+    type Row = (
+        String,
+        String,
+        i32,
+        String,
+        String,
+        String,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    );
     let row: Row = sqlx::query_as(
-        "SELECT kind, host, port, database, username, ssl_mode, password FROM connections
+        "SELECT kind, host, port, database, username, ssl_mode, password, extra_secret FROM connections
           WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace)
@@ -426,7 +575,7 @@ async fn load(
     .fetch_one(pool)
     .await
     .map_err(CatalogError::from_fetch)?;
-    let (kind, host, port, database, username, ssl_mode, sealed) = row;
+    let (kind, host, port, database, username, ssl_mode, sealed, sealed_extra) = row;
     let form = ConnectionForm {
         name: "stored".into(),
         kind,
@@ -435,12 +584,13 @@ async fn load(
         database,
         username,
         password: String::new(),
+        extra_secret: String::new(),
         ssl_mode,
     };
-    Ok((form, sealed))
+    Ok((form, sealed, sealed_extra))
 }
 
-/// How to reach a saved connection (password opened), for the package editor and runs.
+/// How to reach a saved connection (secrets opened), for the package editor and runs.
 /// Callers check the person's role first; this only keeps to the workspace.
 pub async fn open(
     pool: &PgPool,
@@ -448,17 +598,7 @@ pub async fn open(
     workspace: Uuid,
     id: Uuid,
 ) -> Result<ConnectionSpec, CatalogError> {
-    let (form, sealed) = load(pool, workspace, id).await?;
-    let password = sealed
-        .map(|s| {
-            secrets.open(&s, id.as_bytes()).map_err(|e| {
-                tracing::error!(connection = %id, error = %e, "stored password cannot be opened");
-                CatalogError::validation(
-                    "connection",
-                    "the connection's stored password cannot be read with this server's secret key; enter it again in the connection",
-                )
-            })
-        })
-        .transpose()?;
-    Ok(form.validate()?.spec(password.as_ref()))
+    let (form, sealed, sealed_extra) = load(pool, workspace, id).await?;
+    let (password, extra) = open_secrets(secrets, id, sealed, sealed_extra, "connection")?;
+    Ok(form.validate()?.spec(password.as_ref(), extra.as_ref()))
 }

@@ -21,6 +21,8 @@ pub struct PackageForm {
     pub source_connection: Option<Uuid>,
     pub target_connection: Option<Uuid>,
     pub locale: String,
+    /// "Dedicated account for synchronization"; kept only when a side can have one.
+    pub dedicated_account: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +51,8 @@ pub struct PackageDetail {
     pub id: Uuid,
     pub name: String,
     pub locale: String,
+    /// "Dedicated account for synchronization" (cloud sides).
+    pub dedicated_account: bool,
     pub source: Option<ConnectionRef>,
     pub target: Option<ConnectionRef>,
     pub tasks: Vec<TaskDetail>,
@@ -173,13 +177,15 @@ pub async fn save(
     // One statement for both: the id was checked to be this workspace's (or is new).
     sqlx::query(
         "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint,
-                               target_fingerprint, locale, source_connection_id, target_connection_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                               target_fingerprint, locale, source_connection_id, target_connection_id,
+                               dedicated_account)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, source_kind = excluded.source_kind,
                 target_kind = excluded.target_kind, source_fingerprint = excluded.source_fingerprint,
                 target_fingerprint = excluded.target_fingerprint, locale = excluded.locale,
                 source_connection_id = excluded.source_connection_id,
-                target_connection_id = excluded.target_connection_id, updated_at = now()
+                target_connection_id = excluded.target_connection_id,
+                dedicated_account = excluded.dedicated_account, updated_at = now()
           WHERE packages.workspace_id = excluded.workspace_id",
     )
     .bind(id)
@@ -192,6 +198,12 @@ pub async fn save(
     .bind(locale)
     .bind(source.id)
     .bind(target.id)
+    .bind(
+        form.dedicated_account
+            && [&source.kind, &target.kind]
+                .iter()
+                .any(|k| matches!(k.as_str(), "salesforce" | "dynamics")),
+    )
     .execute(&mut *tx)
     .await
     .map_err(name_taken)?;
@@ -228,10 +240,11 @@ pub async fn get(
         Option<String>,
         Option<String>,
         bool,
+        bool,
     );
     let row: Row = sqlx::query_as(
         "SELECT p.name, p.locale, sc.id, sc.name, sc.kind, tc.id, tc.name, tc.kind,
-                EXISTS (SELECT 1 FROM runs WHERE package_id = p.id)
+                EXISTS (SELECT 1 FROM runs WHERE package_id = p.id), p.dedicated_account
            FROM packages p
            LEFT JOIN connections sc ON sc.id = p.source_connection_id
            LEFT JOIN connections tc ON tc.id = p.target_connection_id
@@ -275,6 +288,7 @@ pub async fn get(
         source: side(row.2, row.3, row.4),
         target: side(row.5, row.6, row.7),
         has_run: row.8,
+        dedicated_account: row.9,
         tasks: tasks
             .into_iter()
             .map(|t| {
@@ -565,6 +579,7 @@ pub async fn export(
         source,
         target,
         locale: p.locale,
+        dedicated_account: p.dedicated_account,
         tasks,
     })
 }

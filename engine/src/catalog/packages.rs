@@ -23,6 +23,15 @@ pub struct SavedPackage {
 
 /// Identifies the database a connection reaches, without its password.
 pub fn fingerprint(spec: &ConnectionSpec) -> String {
+    if spec.is_cloud() {
+        let shown = format!(
+            "{}://{}@{}",
+            spec.kind(),
+            spec.account(),
+            spec.url().trim_end_matches('/').to_lowercase()
+        );
+        return hex::encode(Sha256::digest(shown.as_bytes()));
+    }
     let shown = match url::Url::parse(spec.url()) {
         Ok(u) => format!(
             "{}://{}@{}:{}{}",
@@ -90,7 +99,7 @@ pub async fn save_from_file(
             }
             sqlx::query(
                 "UPDATE packages SET source_kind = $2, target_kind = $3, source_fingerprint = $4, target_fingerprint = $5,
-                        locale = $6, updated_at = now() WHERE id = $1",
+                        locale = $6, dedicated_account = $7, updated_at = now() WHERE id = $1",
             )
             .bind(id)
             .bind(package.source.kind())
@@ -98,6 +107,7 @@ pub async fn save_from_file(
             .bind(&source_fp)
             .bind(&target_fp)
             .bind(&package.locale)
+            .bind(package.dedicated_account)
             .execute(&mut *tx)
             .await?;
             id
@@ -105,8 +115,8 @@ pub async fn save_from_file(
         None => {
             let id = Uuid::new_v4();
             sqlx::query(
-                "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint, target_fingerprint, locale)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO packages (id, workspace_id, name, source_kind, target_kind, source_fingerprint, target_fingerprint, locale, dedicated_account)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id)
             .bind(workspace_id)
@@ -116,6 +126,7 @@ pub async fn save_from_file(
             .bind(&source_fp)
             .bind(&target_fp)
             .bind(&package.locale)
+            .bind(package.dedicated_account)
             .execute(&mut *tx)
             .await?;
             id
@@ -286,6 +297,7 @@ pub struct StoredPackage {
     pub id: Uuid,
     pub name: String,
     pub locale: String,
+    pub dedicated_account: bool,
     pub source_connection: Option<Uuid>,
     pub target_connection: Option<Uuid>,
     pub tasks: Vec<StoredTask>,
@@ -306,13 +318,14 @@ pub async fn stored(
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<StoredPackage, CatalogError> {
-    let (name, locale, source_connection, target_connection): (
+    let (name, locale, dedicated_account, source_connection, target_connection): (
         String,
         String,
+        bool,
         Option<Uuid>,
         Option<Uuid>,
     ) = sqlx::query_as(
-        "SELECT name, locale, source_connection_id, target_connection_id FROM packages
+        "SELECT name, locale, dedicated_account, source_connection_id, target_connection_id FROM packages
           WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)
@@ -347,6 +360,7 @@ pub async fn stored(
         id,
         name,
         locale,
+        dedicated_account,
         source_connection,
         target_connection,
         tasks,

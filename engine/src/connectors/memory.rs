@@ -121,6 +121,7 @@ impl MemoryConnector {
             nullable: false,
             has_default: true,
             db_type: "bigint".into(),
+            writable: true,
         }];
         infos.extend(columns.iter().map(|(name, ty, nullable)| ColumnInfo {
             name: (*name).into(),
@@ -128,6 +129,7 @@ impl MemoryConnector {
             nullable: *nullable,
             has_default: false,
             db_type: ty.name(),
+            writable: true,
         }));
         let schema = TableSchema {
             table: table.clone(),

@@ -16,10 +16,14 @@
 //!   copy exists: that is what makes a rerun create no duplicate.
 
 mod batch;
+pub mod cloud;
+pub mod dynamics;
+pub mod hubspot;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
 pub mod probe;
+pub mod salesforce;
 mod sql_error;
 
 use std::collections::BTreeMap;
@@ -60,6 +64,8 @@ pub struct ColumnInfo {
     pub has_default: bool,
     /// The database's own spelling of the type, for messages.
     pub db_type: String,
+    /// Can be written (false: the application sets it, like Salesforce's CreatedDate).
+    pub writable: bool,
 }
 
 /// How the database generates the primary key (the only kinds sync accepts).
@@ -69,6 +75,8 @@ pub enum KeyGeneration {
     Sequence,
     AutoIncrement,
     UuidDefault,
+    /// A cloud API assigns the record's id.
+    Vendor,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -166,6 +174,11 @@ pub trait Connector: Send + Sync {
     /// `postgres`, `mysql`, `memory`, …
     fn kind(&self) -> &'static str;
 
+    /// API calls made so far (cloud connectors; users pay for the quota).
+    fn api_calls(&self) -> u64 {
+        0
+    }
+
     /// The tables a task could use (the engine's own tracking tables left out), by name.
     async fn list_tables(&self) -> Result<Vec<TableRef>>;
 
@@ -240,13 +253,99 @@ pub(crate) fn inserted_pairs<'a>(
         .unzip()
 }
 
+/// What connecting needs besides the connection itself.
+#[derive(Clone, Default)]
+pub struct ConnectOptions {
+    /// Our metadata database: cloud connectors keep their change tracking there.
+    pub metadata: Option<sqlx::PgPool>,
+    /// The package's "dedicated account for synchronization".
+    pub dedicated_account: bool,
+}
+
+impl ConnectOptions {
+    pub fn new(metadata: sqlx::PgPool, dedicated_account: bool) -> Self {
+        ConnectOptions {
+            metadata: Some(metadata),
+            dedicated_account,
+        }
+    }
+
+    fn cloud(&self, kind: &str) -> Result<cloud::CloudContext> {
+        let pool = self.metadata.clone().ok_or_else(|| {
+            ConnectorError::Other(format!(
+                "a {kind} connection keeps its change tracking in Lockstep's metadata database, and none was given"
+            ))
+        })?;
+        Ok(cloud::CloudContext {
+            store: cloud::CloudStore::new(pool),
+            dedicated_account: self.dedicated_account,
+        })
+    }
+}
+
 /// Connects to the data source a package names.
-pub async fn connect(spec: &crate::package::ConnectionSpec) -> Result<Box<dyn Connector>> {
+pub async fn connect(
+    spec: &crate::package::ConnectionSpec,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Connector>> {
     use crate::package::ConnectionSpec;
     Ok(match spec {
         ConnectionSpec::Postgres { url } => {
             Box::new(postgres::PostgresConnector::connect(url).await?)
         }
         ConnectionSpec::Mysql { url } => Box::new(mysql::MySqlConnector::connect(url).await?),
+        ConnectionSpec::Salesforce {
+            login_url,
+            client_id,
+            client_secret,
+            username,
+            password,
+        } => {
+            let auth = if username.is_empty() {
+                salesforce::SalesforceAuth::ClientCredentials {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                }
+            } else {
+                salesforce::SalesforceAuth::Password {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    username: username.clone(),
+                    password: password.clone(),
+                }
+            };
+            Box::new(cloud::connector::CloudConnector(
+                salesforce::SalesforceConnector::connect(
+                    login_url,
+                    auth,
+                    options.cloud("Salesforce")?,
+                )
+                .await?,
+            ))
+        }
+        ConnectionSpec::Dynamics {
+            url,
+            tenant_id,
+            client_id,
+            client_secret,
+            authority,
+        } => Box::new(cloud::connector::CloudConnector(
+            dynamics::DynamicsConnector::connect(
+                url,
+                dynamics::DynamicsAuth {
+                    authority: authority
+                        .clone()
+                        .unwrap_or_else(|| "https://login.microsoftonline.com".into()),
+                    tenant_id: tenant_id.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                },
+                options.cloud("Dynamics 365")?,
+            )
+            .await?,
+        )),
+        ConnectionSpec::Hubspot { base_url, token } => Box::new(cloud::connector::CloudConnector(
+            hubspot::HubSpotConnector::connect(base_url, token, options.cloud("HubSpot")?)?,
+        )),
     })
 }

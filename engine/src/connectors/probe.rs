@@ -47,8 +47,15 @@ pub struct ProbeError {
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connects, runs `SELECT 1`, disconnects. Returns the server's version on success.
-pub async fn probe(spec: &ConnectionSpec) -> Result<String, ProbeError> {
+/// Connects, runs `SELECT 1`, disconnects. Returns the server's version on success. A cloud
+/// connection signs in and lists its objects.
+pub async fn probe(
+    spec: &ConnectionSpec,
+    options: &super::ConnectOptions,
+) -> Result<String, ProbeError> {
+    if spec.is_cloud() {
+        return probe_cloud(spec, options).await;
+    }
     let attempt = async {
         match spec {
             ConnectionSpec::Postgres { url } => {
@@ -67,6 +74,11 @@ pub async fn probe(spec: &ConnectionSpec) -> Result<String, ProbeError> {
                 let _ = conn.close().await;
                 Ok(version)
             }
+            ConnectionSpec::Salesforce { .. }
+            | ConnectionSpec::Dynamics { .. }
+            | ConnectionSpec::Hubspot { .. } => {
+                unreachable!("cloud connections are probed by probe_cloud")
+            }
         }
     };
     match tokio::time::timeout(TIMEOUT, attempt).await {
@@ -77,6 +89,47 @@ pub async fn probe(spec: &ConnectionSpec) -> Result<String, ProbeError> {
             message: format!(
                 "no answer within {} seconds: check the host and port, and that a firewall lets this server reach the database",
                 TIMEOUT.as_secs()
+            ),
+        }),
+    }
+}
+
+async fn probe_cloud(
+    spec: &ConnectionSpec,
+    options: &super::ConnectOptions,
+) -> Result<String, ProbeError> {
+    let attempt = async {
+        let connector = super::connect(spec, options).await?;
+        let objects = connector.list_tables().await?;
+        Ok::<_, super::ConnectorError>(format!(
+            "signed in; {} objects can be synchronized (checked with {} API calls)",
+            objects.len(),
+            connector.api_calls()
+        ))
+    };
+    match tokio::time::timeout(TIMEOUT * 3, attempt).await {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => {
+            let message = e.to_string();
+            let failure = if message.contains("refused to sign in")
+                || message.contains("refused the access token")
+                || message.contains("no access token")
+            {
+                ProbeFailure::Authentication
+            } else if message.contains("dns error") || message.contains("failed to lookup") {
+                ProbeFailure::Dns
+            } else if message.contains("Connection refused") {
+                ProbeFailure::Refused
+            } else {
+                ProbeFailure::Other
+            };
+            Err(ProbeError { failure, message })
+        }
+        Err(_) => Err(ProbeError {
+            failure: ProbeFailure::Timeout,
+            message: format!(
+                "no answer within {} seconds: check the address, and that this server may reach it",
+                TIMEOUT.as_secs() * 3
             ),
         }),
     }

@@ -71,6 +71,15 @@ impl CompiledMapping {
                     format!("{} has no column “{column}”", write.table),
                 ));
             };
+            if !info.writable && *column != write.key {
+                return Err(mapping_error(
+                    column,
+                    format!(
+                        "“{column}” of {} is set by the application itself and cannot be written; leave it unmapped",
+                        write.table
+                    ),
+                ));
+            }
             if *column == write.key {
                 return Err(mapping_error(
                     column,
@@ -168,6 +177,7 @@ mod tests {
             nullable: false,
             has_default: true,
             db_type: "bigint".into(),
+            writable: true,
         }];
         all.extend(columns.iter().map(|(name, ty)| ColumnInfo {
             name: (*name).into(),
@@ -175,6 +185,7 @@ mod tests {
             nullable: true,
             has_default: false,
             db_type: "test".into(),
+            writable: true,
         }));
         TableSchema {
             table: TableRef::parse("t").unwrap(),
@@ -183,6 +194,23 @@ mod tests {
             key_generation: KeyGeneration::Identity,
             log_name: String::new(),
         }
+    }
+
+    #[test]
+    fn a_field_the_application_sets_cannot_be_mapped() {
+        let text = ColumnType::Text { max_chars: None };
+        let read = table(&[("name", text.clone())]);
+        let mut write = table(&[("CreatedDate", ColumnType::Timestamp), ("Name", text)]);
+        write.columns[1].writable = false;
+        let mapping: Mapping = [("CreatedDate".to_owned(), FieldSource::Column("name".into()))]
+            .into_iter()
+            .collect();
+        let Err(error) = CompiledMapping::compile(&mapping, &read, &write, Locale::default())
+        else {
+            panic!("a field the application sets was accepted as a written column");
+        };
+        assert!(error.to_string().contains("CreatedDate"), "{error}");
+        assert!(error.to_string().contains("cannot be written"), "{error}");
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub struct Package {
     /// How numbers, dates and booleans become text. `invariant` when absent.
     #[serde(default = "invariant")]
     pub locale: String,
+    /// "Dedicated account for synchronization": the cloud side's user is used only by
+    /// Lockstep, so every change that user made is Lockstep's own and is not synced back.
+    /// Off: only the records Lockstep itself wrote are left out, and edits others make
+    /// with the same account are synced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dedicated_account: bool,
     pub tasks: Vec<TaskSpec>,
 }
 
@@ -42,6 +48,48 @@ pub enum ConnectionSpec {
     Mysql {
         url: String,
     },
+    /// Salesforce's REST API. Without `username`: the OAuth client credentials flow (the
+    /// connected app's "run as" user); with it: the username-password flow.
+    Salesforce {
+        /// `https://login.salesforce.com`, `https://test.salesforce.com` (a sandbox), the
+        /// org's My Domain URL, or an emulator's.
+        login_url: String,
+        client_id: String,
+        /// Secret: left out of exported files.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        client_secret: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        username: String,
+        /// Secret: the password with the security token appended.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        password: String,
+    },
+    /// Dynamics 365 (Dataverse Web API) with an application user: OAuth 2.0 client
+    /// credentials of an app registered in Microsoft Entra ID.
+    Dynamics {
+        /// The environment's URL, `https://yourorg.crm.dynamics.com`.
+        url: String,
+        tenant_id: String,
+        client_id: String,
+        /// Secret: left out of exported files.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        client_secret: String,
+        /// Where tokens come from: `https://login.microsoftonline.com` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authority: Option<String>,
+    },
+    /// HubSpot's CRM API with a private app's access token.
+    Hubspot {
+        #[serde(default = "hubspot_api")]
+        base_url: String,
+        /// Secret: left out of exported files.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        token: String,
+    },
+}
+
+fn hubspot_api() -> String {
+    "https://api.hubapi.com".to_owned()
 }
 
 impl ConnectionSpec {
@@ -49,13 +97,101 @@ impl ConnectionSpec {
         match self {
             ConnectionSpec::Postgres { .. } => "postgres",
             ConnectionSpec::Mysql { .. } => "mysql",
+            ConnectionSpec::Salesforce { .. } => "salesforce",
+            ConnectionSpec::Dynamics { .. } => "dynamics",
+            ConnectionSpec::Hubspot { .. } => "hubspot",
         }
     }
 
+    /// Where the data lives, as a URL (a database's URL; a cloud API's address), for
+    /// fingerprints and messages. May hold a database password.
     pub fn url(&self) -> &str {
         match self {
             ConnectionSpec::Postgres { url } | ConnectionSpec::Mysql { url } => url,
+            ConnectionSpec::Salesforce { login_url, .. } => login_url,
+            ConnectionSpec::Dynamics { url, .. } => url,
+            ConnectionSpec::Hubspot { base_url, .. } => base_url,
         }
+    }
+
+    /// A cloud application (no tables of ours there; change tracking by timestamps).
+    pub fn is_cloud(&self) -> bool {
+        matches!(
+            self,
+            ConnectionSpec::Salesforce { .. }
+                | ConnectionSpec::Dynamics { .. }
+                | ConnectionSpec::Hubspot { .. }
+        )
+    }
+
+    /// The user a cloud connection acts as, part of what identifies the data it reaches.
+    pub fn account(&self) -> &str {
+        match self {
+            ConnectionSpec::Salesforce {
+                client_id,
+                username,
+                ..
+            } => {
+                if username.is_empty() {
+                    client_id
+                } else {
+                    username
+                }
+            }
+            ConnectionSpec::Dynamics { client_id, .. } => client_id,
+            _ => "",
+        }
+    }
+
+    /// The same connection without passwords, secrets or tokens: for files people share.
+    pub fn without_secrets(&self) -> ConnectionSpec {
+        match self.clone() {
+            ConnectionSpec::Postgres { url } => ConnectionSpec::Postgres {
+                url: url_without_password(&url),
+            },
+            ConnectionSpec::Mysql { url } => ConnectionSpec::Mysql {
+                url: url_without_password(&url),
+            },
+            ConnectionSpec::Salesforce {
+                login_url,
+                client_id,
+                username,
+                ..
+            } => ConnectionSpec::Salesforce {
+                login_url,
+                client_id,
+                client_secret: String::new(),
+                username,
+                password: String::new(),
+            },
+            ConnectionSpec::Dynamics {
+                url,
+                tenant_id,
+                client_id,
+                authority,
+                ..
+            } => ConnectionSpec::Dynamics {
+                url,
+                tenant_id,
+                client_id,
+                client_secret: String::new(),
+                authority,
+            },
+            ConnectionSpec::Hubspot { base_url, .. } => ConnectionSpec::Hubspot {
+                base_url,
+                token: String::new(),
+            },
+        }
+    }
+}
+
+fn url_without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -187,13 +323,41 @@ impl Package {
 
 fn validate_url(side: &str, spec: &ConnectionSpec) -> Result<(), PackageError> {
     let url = spec.url();
-    let schemes: &[&str] = match spec {
-        ConnectionSpec::Postgres { .. } => &["postgres://", "postgresql://"],
-        ConnectionSpec::Mysql { .. } => &["mysql://", "mariadb://"],
+    let (field, schemes): (&str, &[&str]) = match spec {
+        ConnectionSpec::Postgres { .. } => ("url", &["postgres://", "postgresql://"]),
+        ConnectionSpec::Mysql { .. } => ("url", &["mysql://", "mariadb://"]),
+        ConnectionSpec::Salesforce { client_id, .. } => {
+            if client_id.trim().is_empty() {
+                return Err(PackageError::new(
+                    format!("{side}.client_id"),
+                    "give the connected app's consumer key",
+                ));
+            }
+            ("login_url", &["https://", "http://"])
+        }
+        ConnectionSpec::Dynamics {
+            tenant_id,
+            client_id,
+            ..
+        } => {
+            for (field, value, what) in [
+                ("tenant_id", tenant_id, "the directory (tenant) id"),
+                ("client_id", client_id, "the application (client) id"),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(PackageError::new(
+                        format!("{side}.{field}"),
+                        format!("give {what} of the app registration"),
+                    ));
+                }
+            }
+            ("url", &["https://", "http://"])
+        }
+        ConnectionSpec::Hubspot { .. } => ("base_url", &["https://", "http://"]),
     };
     if !schemes.iter().any(|s| url.starts_with(s)) {
         return Err(PackageError::new(
-            format!("{side}.url"),
+            format!("{side}.{field}"),
             format!(
                 "a {} connection URL starts with {}",
                 spec.kind(),

@@ -93,6 +93,8 @@ pub(super) struct Attempt {
     pub tasks: Vec<TaskSummary>,
     pub errors: Vec<RecordError>,
     pub failure: Option<Failure>,
+    /// API calls made to cloud sides (none for databases).
+    pub api_calls: Option<super::ApiCalls>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +126,10 @@ impl Attempt {
 }
 
 impl Run<'_> {
+    fn connect_options(&self) -> connectors::ConnectOptions {
+        connectors::ConnectOptions::new(self.pool.clone(), self.package.dedicated_account)
+    }
+
     /// Connects, checks every task before anything is written, applies the reset, then runs
     /// the tasks. `Invalid` when the package cannot run as it is (nothing was written).
     pub(super) async fn attempt(&self, slot: &mut Slot<'_>) -> Result<Attempt, RunnerError> {
@@ -133,11 +139,11 @@ impl Run<'_> {
             Some(request) => Some(tasks_named(package, &self.saved.tasks, &request.tasks)?),
             None => None,
         };
-        let source = match connectors::connect(&package.source).await {
+        let source = match connectors::connect(&package.source, &self.connect_options()).await {
             Ok(c) => c,
             Err(e) => return Ok(Attempt::failed(format!("source: {e}"), &e)),
         };
-        let target = match connectors::connect(&package.target).await {
+        let target = match connectors::connect(&package.target, &self.connect_options()).await {
             Ok(c) => c,
             Err(e) => return Ok(Attempt::failed(format!("target: {e}"), &e)),
         };
@@ -234,6 +240,12 @@ impl Run<'_> {
                 }
             }
         }
+        if source.api_calls() + target.api_calls() > 0 {
+            attempt.api_calls = Some(super::ApiCalls {
+                source: source.api_calls(),
+                target: target.api_calls(),
+            });
+        }
         // The counts of a task stopped midway are in the progress.
         if attempt.failure.is_some() {
             for task in self.options.progress.snapshot() {
@@ -270,6 +282,9 @@ pub(super) async fn finish(
         }
     }
     let summary = serde_json::to_value(&tasks).expect("summaries serialize");
+    let api_calls = attempt
+        .api_calls
+        .map(|c| serde_json::to_value(c).expect("counts serialize"));
     let recorded = catalog::runs::finish(
         pool,
         run_id,
@@ -277,6 +292,7 @@ pub(super) async fn finish(
         error.as_deref(),
         &summary,
         &attempt.errors,
+        api_calls.as_ref(),
     )
     .await?;
     if !recorded {
@@ -288,6 +304,7 @@ pub(super) async fn finish(
         tasks,
         errors: attempt.errors,
         error,
+        api_calls: attempt.api_calls,
     })
 }
 

@@ -39,6 +39,16 @@ pub struct RunReport {
     pub errors: Vec<RecordError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// API calls made to cloud sides (absent when both sides are databases).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_calls: Option<ApiCalls>,
+}
+
+/// API calls a run made to each side (each attempt of a call counts, as the vendor counts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiCalls {
+    pub source: u64,
+    pub target: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

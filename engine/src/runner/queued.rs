@@ -203,6 +203,7 @@ async fn package_to_run(
             source,
             target,
             locale: stored.locale.clone(),
+            dedicated_account: stored.dedicated_account,
             tasks,
         },
         SavedPackage {

@@ -93,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
         database: database.into(),
         username: url.username().into(),
         password: url.password().unwrap_or_default().into(),
+        extra_secret: String::new(),
         ssl_mode: "disable".into(),
     };
     let src = connections::save(
@@ -123,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
             source_connection: Some(src),
             target_connection: Some(dst),
             locale: "invariant".into(),
+            dedicated_account: false,
         },
         false,
     )

@@ -174,6 +174,8 @@ pub struct RunDetail {
     pub error_count: i64,
     /// The first failed records (all of them are in the CSV).
     pub errors: Vec<RunErrorRow>,
+    /// API calls made to cloud sides (none when both sides are databases).
+    pub api_calls: Option<crate::runner::ApiCalls>,
 }
 
 /// How many failed records the details page lists (the CSV has all).
@@ -200,10 +202,11 @@ pub async fn get(
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
         i64,
+        Option<serde_json::Value>,
     );
     let extra: Extra = sqlx::query_as(
         "SELECT worker, attempts, retried_after, cancel_requested_at, scheduled_for,
-                (SELECT count(*) FROM run_errors WHERE run_id = $1)
+                (SELECT count(*) FROM run_errors WHERE run_id = $1), api_calls
            FROM runs WHERE id = $1",
     )
     .bind(run_id)
@@ -219,6 +222,7 @@ pub async fn get(
         scheduled_for: extra.4,
         error_count: extra.5,
         errors,
+        api_calls: extra.6.and_then(|v| serde_json::from_value(v).ok()),
     })
 }
 

@@ -64,16 +64,18 @@ pub async fn finish(
     error: Option<&str>,
     summary: &serde_json::Value,
     errors: &[RecordError],
+    api_calls: Option<&serde_json::Value>,
 ) -> Result<bool, CatalogError> {
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
-        "UPDATE runs SET state = $2, error = $3, summary = $4, progress = NULL, finished_at = now(), updated_at = now()
+        "UPDATE runs SET state = $2, error = $3, summary = $4, api_calls = $5, progress = NULL, finished_at = now(), updated_at = now()
           WHERE id = $1 AND state IN ('running', 'canceling')",
     )
     .bind(run_id)
     .bind(state)
     .bind(error)
     .bind(summary)
+    .bind(api_calls)
     .execute(&mut *tx)
     .await?
     .rows_affected()

@@ -197,6 +197,7 @@ pub async fn describe(pool: &MySqlPool, table: &TableRef) -> Result<TableSchema>
             nullable: c.nullable,
             has_default,
             db_type: c.column_type,
+            writable: true,
             ty,
         });
     }

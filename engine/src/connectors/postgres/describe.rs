@@ -162,6 +162,7 @@ pub async fn describe(pool: &PgPool, table: &TableRef) -> Result<TableSchema> {
             nullable: !not_null,
             has_default,
             db_type,
+            writable: true,
         });
     }
     Ok(TableSchema {

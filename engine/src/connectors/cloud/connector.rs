@@ -1,0 +1,216 @@
+//! The one [`Connector`] every cloud application gets. A vendor module says how to talk to
+//! its API ([`CloudApi`]: discovery, reads, a poll for changes, batched writes); change
+//! tracking, the change log, echoes and the insert journal are the same for all and live
+//! here, in our metadata database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::super::{
+    Connector, Key, Result, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome,
+};
+use super::changes::{Echo, Rules};
+use super::{CloudContext, CloudStore, OVERLAP, Polled, http::Api, record_poll};
+use crate::package::TableRef;
+
+/// What a vendor module implements.
+#[async_trait]
+pub trait CloudApi: Send + Sync {
+    /// `salesforce`, `hubspot`, `dynamics`.
+    fn kind(&self) -> &'static str;
+    fn api(&self) -> &Api;
+    fn context(&self) -> &CloudContext;
+    /// The user the connection acts as, when the vendor says who made each change.
+    fn own_user(&self) -> Option<&str>;
+
+    async fn list_tables(&self) -> Result<Vec<TableRef>>;
+    async fn describe(&self, table: &TableRef) -> Result<TableSchema>;
+    /// The records modified since `modified_since` and deleted since `deleted_since`
+    /// (both already moved back by the overlap window).
+    async fn poll(
+        &self,
+        table: &TableSchema,
+        modified_since: DateTime<Utc>,
+        deleted_since: DateTime<Utc>,
+    ) -> Result<Polled>;
+    async fn scan(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<(Key, Row)>>;
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>>;
+    async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>>;
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>>;
+    /// Applies `ops` in the vendor's batches, recording after each call what it created and
+    /// wrote (`journal`), and answers one outcome per op, in order.
+    async fn write(
+        &self,
+        table: &TableSchema,
+        journal: &Journal<'_>,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>>;
+}
+
+/// Where a write records, right after each vendor call, the records it created (origin →
+/// new id) and the stamps its writes gave (so they do not come back as changes).
+pub struct Journal<'a> {
+    store: &'a CloudStore,
+    name: &'a str,
+    log: &'a str,
+}
+
+impl Journal<'_> {
+    pub async fn record(&self, created: &[(&str, &str)], echoes: &[Echo]) -> Result<()> {
+        self.store.journal(self.name, created).await?;
+        self.store.record_echoes(self.log, echoes).await
+    }
+}
+
+/// A cloud application as a [`Connector`].
+pub struct CloudConnector<A>(pub A);
+
+impl<A: CloudApi> CloudConnector<A> {
+    fn store(&self) -> &CloudStore {
+        &self.0.context().store
+    }
+
+    /// Asks the vendor what changed since the checkpoints (minus the overlap) and logs it.
+    async fn poll(&self, table: &TableSchema) -> Result<()> {
+        let log = &table.log_name;
+        let Some(before) = self.store().checkpoints(log).await? else {
+            return Ok(());
+        };
+        // The first poll follows the installation within the same run, whose full pass reads
+        // every older record: it needs no look back.
+        let overlap = if before.polled {
+            OVERLAP
+        } else {
+            chrono::Duration::zero()
+        };
+        let polled = self
+            .0
+            .poll(
+                table,
+                before.modified_after - overlap,
+                before.deleted_after - overlap,
+            )
+            .await?;
+        let rules = Rules {
+            own_user: self.0.own_user(),
+            dedicated_account: self.0.context().dedicated_account,
+        };
+        record_poll(self.store(), log, before, polled, rules).await
+    }
+}
+
+#[async_trait]
+impl<A: CloudApi> Connector for CloudConnector<A> {
+    fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+
+    fn api_calls(&self) -> u64 {
+        self.0.api().calls()
+    }
+
+    async fn list_tables(&self) -> Result<Vec<TableRef>> {
+        self.0.list_tables().await
+    }
+
+    async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
+        self.0.describe(table).await
+    }
+
+    async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
+        Ok(self.store().checkpoints(&table.log_name).await?.is_some())
+    }
+
+    /// Starts at the vendor's clock (the `describe` just before read it).
+    async fn install_tracking(&self, table: &TableSchema) -> Result<()> {
+        let from = self.0.api().server_time();
+        self.store()
+            .install(&table.log_name, &table.table.name, from)
+            .await
+    }
+
+    async fn remove_tracking(&self, table: &TableSchema) -> Result<()> {
+        self.store().remove(&table.log_name).await
+    }
+
+    /// The first page of a run's snapshot polls the vendor first.
+    async fn read_changes(
+        &self,
+        table: &TableSchema,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<TrackedChange>> {
+        if after == 0 {
+            self.poll(table).await?;
+        }
+        self.store()
+            .read_changes(&table.log_name, after, limit)
+            .await
+    }
+
+    async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()> {
+        self.store().consume(&table.log_name, seqs).await
+    }
+
+    async fn requeue(&self, table: &TableSchema, keys: &[Key]) -> Result<()> {
+        self.store().requeue(&table.log_name, keys).await
+    }
+
+    async fn scan(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<(Key, Row)>> {
+        self.0.scan(table, after, limit).await
+    }
+
+    async fn scan_keys(
+        &self,
+        table: &TableSchema,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Key>> {
+        self.0.scan_keys(table, after, limit).await
+    }
+
+    async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
+        self.0.fetch(table, keys).await
+    }
+
+    async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>> {
+        self.0.existing(table, keys).await
+    }
+
+    async fn write(
+        &self,
+        table: &TableSchema,
+        journal: &str,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>> {
+        let journal = Journal {
+            store: self.store(),
+            name: journal,
+            log: &table.log_name,
+        };
+        self.0.write(table, &journal, ops).await
+    }
+
+    async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
+        self.store().read_journal(journal).await
+    }
+
+    async fn clear_journal(&self, journal: &str) -> Result<()> {
+        self.store().clear_journal(journal).await
+    }
+}

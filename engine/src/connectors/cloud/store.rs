@@ -1,0 +1,330 @@
+//! What a cloud connector remembers between runs, in our metadata database: per task side,
+//! the change log, the polling checkpoints, the stamps already logged and the echoes of the
+//! engine's own writes; per task direction, the journal of records it created.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::super::{ConnectorError, Key, Result, TrackedChange};
+use super::changes::{Echo, Found, Seen};
+
+#[derive(Clone)]
+pub struct CloudStore {
+    pool: PgPool,
+}
+
+fn store_error(e: sqlx::Error) -> ConnectorError {
+    let retryable = matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+    );
+    ConnectorError::Connection {
+        message: format!("Lockstep's metadata database: {e}"),
+        retryable,
+    }
+}
+
+/// Where polling stands for one task side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoints {
+    pub modified_after: DateTime<Utc>,
+    pub deleted_after: DateTime<Utc>,
+    /// A poll happened since tracking was installed.
+    pub polled: bool,
+}
+
+impl CloudStore {
+    pub fn new(pool: PgPool) -> Self {
+        CloudStore { pool }
+    }
+
+    pub async fn checkpoints(&self, log: &str) -> Result<Option<Checkpoints>> {
+        let row: Option<(DateTime<Utc>, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT modified_after, deleted_after, polled FROM cloud_tracking WHERE log_name = $1",
+        )
+        .bind(log)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(
+            row.map(|(modified_after, deleted_after, polled)| Checkpoints {
+                modified_after,
+                deleted_after,
+                polled,
+            }),
+        )
+    }
+
+    /// Starts tracking at `from` (the vendor's clock): changes stamped from then on are logged.
+    /// Idempotent: an installed log keeps its checkpoints.
+    pub async fn install(&self, log: &str, object: &str, from: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cloud_tracking (log_name, object, modified_after, deleted_after)
+             VALUES ($1, $2, $3, $3) ON CONFLICT (log_name) DO NOTHING",
+        )
+        .bind(log)
+        .bind(object)
+        .bind(from)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn remove(&self, log: &str) -> Result<()> {
+        sqlx::query("DELETE FROM cloud_tracking WHERE log_name = $1")
+            .bind(log)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// What the poll needs to know about these keys: their logged stamps and echoes.
+    pub async fn seen_and_echoes(&self, log: &str, keys: &[&str]) -> Result<(Seen, Vec<Echo>)> {
+        let seen: Vec<(String, DateTime<Utc>, bool, Option<i64>)> = sqlx::query_as(
+            "SELECT key, stamp, deleted, digest FROM cloud_seen WHERE log_name = $1 AND key = ANY($2)",
+        )
+        .bind(log)
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let echoes: Vec<(String, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT key, until, by_user_only FROM cloud_echoes WHERE log_name = $1 AND key = ANY($2)",
+        )
+        .bind(log)
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok((
+            seen.into_iter()
+                .map(|(k, stamp, deleted, digest)| (Key(k), (stamp, deleted, digest)))
+                .collect(),
+            echoes
+                .into_iter()
+                .map(|(k, until, by_user_only)| Echo {
+                    key: Key(k),
+                    until,
+                    by_user_only,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Records one poll's result at once: the new log entries, their stamps and digests,
+    /// and the moved checkpoints. Stamps and echoes older than the overlap window are
+    /// forgotten.
+    pub async fn record_poll(
+        &self,
+        log: &str,
+        found: &[Found],
+        checkpoints: Checkpoints,
+        forget_before: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let logged: Vec<&Found> = found.iter().filter(|f| f.log).collect();
+        let keys: Vec<&str> = logged.iter().map(|f| f.key.0.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO cloud_changes (log_name, key) SELECT $1, k FROM unnest($2::text[]) AS k",
+        )
+        .bind(log)
+        .bind(&keys)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let all_keys: Vec<&str> = found.iter().map(|f| f.key.0.as_str()).collect();
+        let stamps: Vec<DateTime<Utc>> = found.iter().map(|f| f.stamp).collect();
+        let deleted: Vec<bool> = found.iter().map(|f| f.deleted).collect();
+        let digests: Vec<Option<i64>> = found.iter().map(|f| f.digest).collect();
+        sqlx::query(
+            "INSERT INTO cloud_seen (log_name, key, stamp, deleted, digest)
+             SELECT $1, k, s, d, g FROM unnest($2::text[], $3::timestamptz[], $4::bool[], $5::bigint[]) AS t(k, s, d, g)
+             ON CONFLICT (log_name, key) DO UPDATE
+                SET stamp = excluded.stamp, deleted = excluded.deleted, digest = excluded.digest",
+        )
+        .bind(log)
+        .bind(&all_keys)
+        .bind(&stamps)
+        .bind(&deleted)
+        .bind(&digests)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        sqlx::query(
+            "UPDATE cloud_tracking SET modified_after = $2, deleted_after = $3, polled = true
+              WHERE log_name = $1",
+        )
+        .bind(log)
+        .bind(checkpoints.modified_after)
+        .bind(checkpoints.deleted_after)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        sqlx::query("DELETE FROM cloud_seen WHERE log_name = $1 AND stamp < $2")
+            .bind(log)
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        sqlx::query("DELETE FROM cloud_echoes WHERE log_name = $1 AND until < $2")
+            .bind(log)
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    pub async fn read_changes(
+        &self,
+        log: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<TrackedChange>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, key FROM cloud_changes WHERE log_name = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(log)
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, key)| TrackedChange { seq, key: Key(key) })
+            .collect())
+    }
+
+    pub async fn consume(&self, log: &str, seqs: &[i64]) -> Result<()> {
+        sqlx::query("DELETE FROM cloud_changes WHERE log_name = $1 AND seq = ANY($2)")
+            .bind(log)
+            .bind(seqs)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn requeue(&self, log: &str, keys: &[Key]) -> Result<()> {
+        let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO cloud_changes (log_name, key)
+             SELECT $1, k FROM unnest($2::text[]) AS k
+              WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)",
+        )
+        .bind(log)
+        .bind(&keys)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Remembers the engine's writes so the next poll does not take them for changes.
+    pub async fn record_echoes(&self, log: &str, echoes: &[Echo]) -> Result<()> {
+        if echoes.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = echoes.iter().map(|e| e.key.0.as_str()).collect();
+        let until: Vec<DateTime<Utc>> = echoes.iter().map(|e| e.until).collect();
+        let by_user: Vec<bool> = echoes.iter().map(|e| e.by_user_only).collect();
+        sqlx::query(
+            "INSERT INTO cloud_echoes (log_name, key, until, by_user_only)
+             SELECT $1, k, u, b FROM unnest($2::text[], $3::timestamptz[], $4::bool[]) AS t(k, u, b)
+              WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)
+             ON CONFLICT (log_name, key) DO UPDATE
+                SET until = GREATEST(cloud_echoes.until, excluded.until), by_user_only = excluded.by_user_only",
+        )
+        .bind(log)
+        .bind(&keys)
+        .bind(&until)
+        .bind(&by_user)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Compares the ids the object holds now with those it held at the last poll: returns
+    /// the ones gone, and remembers `current` for the next comparison.
+    pub async fn known_ids_gone(&self, log: &str, current: &[&str]) -> Result<Vec<Key>> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let gone: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM cloud_known WHERE log_name = $1 AND NOT (key = ANY($2)) RETURNING key",
+        )
+        .bind(log)
+        .bind(current)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO cloud_known (log_name, key) SELECT $1, k FROM unnest($2::text[]) AS k
+             WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(log)
+        .bind(current)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(gone.into_iter().map(Key).collect())
+    }
+
+    /// Adds records Lockstep just created to the known ids, so that their deletion before
+    /// the next poll is still seen.
+    pub async fn add_known(&self, log: &str, keys: &[&str]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cloud_known (log_name, key) SELECT $1, k FROM unnest($2::text[]) AS k
+             WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(log)
+        .bind(keys)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn journal(&self, journal: &str, pairs: &[(&str, &str)]) -> Result<()> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let (origins, keys): (Vec<&str>, Vec<&str>) = pairs.iter().copied().unzip();
+        sqlx::query(
+            "INSERT INTO cloud_journal (journal, origin, key)
+             SELECT $1, o, k FROM unnest($2::text[], $3::text[]) AS t(o, k)
+             ON CONFLICT (journal, origin) DO UPDATE SET key = excluded.key",
+        )
+        .bind(journal)
+        .bind(&origins)
+        .bind(&keys)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT origin, key FROM cloud_journal WHERE journal = $1")
+                .bind(journal)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(rows.into_iter().map(|(o, k)| (Key(o), Key(k))).collect())
+    }
+
+    pub async fn clear_journal(&self, journal: &str) -> Result<()> {
+        sqlx::query("DELETE FROM cloud_journal WHERE journal = $1")
+            .bind(journal)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,101 @@
+//! Object types and their properties (`/crm/v3/properties/{objectType}`) as table schemas.
+//! Syncing needs `createdate` and `hs_lastmodifieddate`; an object type without both is
+//! refused, naming what is missing.
+
+use serde::Deserialize;
+
+use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use crate::package::TableRef;
+use crate::value::ColumnType;
+
+/// The standard object types offered for tasks.
+pub const OBJECT_TYPES: [&str; 4] = ["contacts", "companies", "deals", "tickets"];
+pub const KEY: &str = "hs_object_id";
+pub const CREATED: &str = "createdate";
+pub const MODIFIED: &str = "hs_lastmodifieddate";
+
+#[derive(Deserialize)]
+pub struct Properties {
+    pub results: Vec<Property>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Property {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub modification_metadata: Option<ModificationMetadata>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModificationMetadata {
+    #[serde(default)]
+    pub read_only_value: bool,
+}
+
+fn column_type(ty: &str) -> ColumnType {
+    match ty {
+        "number" => ColumnType::Decimal {
+            precision: None,
+            scale: None,
+        },
+        "bool" => ColumnType::Bool,
+        "date" => ColumnType::Date,
+        "datetime" => ColumnType::Timestamp,
+        _ => ColumnType::Text { max_chars: None },
+    }
+}
+
+pub fn schema(object_type: &str, properties: Properties) -> Result<TableSchema, ConnectorError> {
+    let columns: Vec<ColumnInfo> = properties
+        .results
+        .into_iter()
+        .map(|p| ColumnInfo {
+            writable: !p
+                .modification_metadata
+                .as_ref()
+                .is_some_and(|m| m.read_only_value),
+            ty: if p.name == KEY {
+                ColumnType::Text { max_chars: None }
+            } else {
+                column_type(&p.ty)
+            },
+            name: p.name,
+            nullable: true,
+            // HubSpot requires no property on create through the API.
+            has_default: true,
+            db_type: p.ty,
+        })
+        .collect();
+    let missing: Vec<&str> = [CREATED, MODIFIED]
+        .into_iter()
+        .filter(|name| !columns.iter().any(|c| c.name == *name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConnectorError::Requirement(format!(
+            "HubSpot object type {object_type} cannot be synchronized: it has no {} property. Lockstep finds new and changed records by their created and modified timestamps",
+            missing.join(" and no ")
+        )));
+    }
+    let mut columns = columns;
+    if !columns.iter().any(|c| c.name == KEY) {
+        columns.push(ColumnInfo {
+            name: KEY.into(),
+            ty: ColumnType::Text { max_chars: None },
+            nullable: false,
+            has_default: true,
+            db_type: "number".into(),
+            writable: false,
+        });
+    }
+    Ok(TableSchema {
+        table: TableRef::new(None, object_type),
+        columns,
+        key: KEY.into(),
+        key_generation: KeyGeneration::Vendor,
+        log_name: String::new(),
+    })
+}

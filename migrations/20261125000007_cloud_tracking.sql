@@ -9,8 +9,8 @@ CREATE TABLE cloud_tracking (
     modified_after timestamptz NOT NULL,
     -- The same for deletions.
     deleted_after  timestamptz NOT NULL,
-    -- False until the first poll, which needs no overlap: the first run's full pass reads
-    -- everything older.
+    -- False until the first poll, which logs nothing older than the installation: the
+    -- first run's full pass reads those records.
     polled         boolean NOT NULL DEFAULT false,
     installed_at   timestamptz NOT NULL DEFAULT now()
 );

@@ -596,3 +596,51 @@ async fn a_dynamics_entity_without_modifiedon_is_refused_and_writes_cost_one_bat
         5 + N.div_ceil(1000) as u64
     );
 }
+
+/// A record edited in Salesforce minutes before the package's first run is copied by that
+/// run; the next run must not take it for a new source change and overwrite what the other
+/// side edited since (source wins only over real conflicts).
+#[tokio::test]
+async fn a_record_edited_just_before_the_first_run_does_not_win_over_a_later_edit_of_its_copy() {
+    let sf = Salesforce::new();
+    let running = sf.start().await.unwrap();
+    let pg = postgres_accounts().await;
+    let lockstep = Lockstep::new().await;
+    let package = package(
+        "recent",
+        salesforce_spec(&running.base_url()),
+        pg_spec(&pg),
+        task(
+            "Account",
+            "accounts",
+            SfAccounts::mapping_to_db(),
+            SfAccounts::mapping_from_db(),
+        ),
+    );
+    let source = SfAccounts(sf.clone());
+    let target = PgAccounts(pg.clone());
+    let rec = |name: &str| Rec {
+        name: name.into(),
+        note: String::new(),
+        count: Some(3),
+        cents: None,
+    };
+    source.insert(&rec("Acme")).await;
+    // Edited a while before the run (seconds here, minutes in life: within the overlap).
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(lockstep.run(&package, 50).await.state, "succeeded");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (copy, _) = target.all().await.into_iter().next().unwrap();
+    assert!(
+        target
+            .update(&copy, &rec("Acme (edited in the shop)"))
+            .await
+    );
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_converged(&source, &target, "after the shop's edit").await;
+    assert_eq!(
+        source.all().await.into_values().next().unwrap().name,
+        "Acme (edited in the shop)"
+    );
+}

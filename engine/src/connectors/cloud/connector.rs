@@ -86,26 +86,24 @@ impl<A: CloudApi> CloudConnector<A> {
         let Some(before) = self.store().checkpoints(log).await? else {
             return Ok(());
         };
-        // The first poll follows the installation within the same run, whose full pass reads
-        // every older record: it needs no look back.
-        let overlap = if before.polled {
-            OVERLAP
-        } else {
-            chrono::Duration::zero()
-        };
         let polled = self
             .0
             .poll(
                 table,
-                before.modified_after - overlap,
-                before.deleted_after - overlap,
+                before.modified_after - OVERLAP,
+                before.deleted_after - OVERLAP,
             )
             .await?;
+        // The first poll follows the installation within the same run, whose full pass reads
+        // every older record: those are remembered as seen, not logged (logging them would
+        // re-apply them after the pass; not remembering them would make the next run take
+        // them for changes).
+        let log_from = (!before.polled).then_some(before.modified_after);
         let rules = Rules {
             own_user: self.0.own_user(),
             dedicated_account: self.0.context().dedicated_account,
         };
-        record_poll(self.store(), log, before, polled, rules).await
+        record_poll(self.store(), log, before, polled, rules, log_from).await
     }
 }
 

@@ -1,5 +1,7 @@
-//! What cloud connectors share. A CRM has no triggers, so change tracking works from the
-//! vendor's stamps instead, kept to the same contract as the databases' change logs:
+//! What cloud connectors share. A vendor module implements [`connector::CloudApi`] (how to
+//! talk to its API); [`connector::CloudConnector`] makes it the engine's `Connector`. A CRM
+//! has no triggers, so change tracking works from the vendor's stamps instead, kept to the
+//! same contract as the databases' change logs:
 //!
 //! - **Polling with an overlap window.** Each read of a task side's changes first asks the
 //!   vendor for the records modified (and deleted) since the last checkpoint *minus*
@@ -8,13 +10,16 @@
 //!   older stamp, are therefore read again; `cloud_seen` (the stamp already logged per record)
 //!   keeps them from being logged twice. Stamps can be coarse (Salesforce's are whole
 //!   seconds), so a record edited twice within one stamp is told apart by a digest of its
-//!   values: same stamp, other values, another change.
+//!   values: same stamp, other values, another change. The first poll after tracking is
+//!   installed only remembers what is older than the installation: the same run's full pass
+//!   reads those records.
 //! - **The engine's own writes are not changes** (no echo), and nothing else is ignored:
 //!   every write remembers, per record, the newest stamp it can have given it (the exact one
 //!   when the vendor answers with it, else the vendor's clock after the call, and then only
 //!   for modifications by the connection's own user). An edit anybody makes during or after a
 //!   run has a later stamp or another user, and is synced by the next run. Skyvia ignores all
-//!   changes made during a run; we do not.
+//!   changes made during a run; we do not. (Left: an edit made with the connection's own user
+//!   within the second of Lockstep's write is taken for the echo.)
 //! - **Dedicated account**: when the package says the connection's user is used only by
 //!   Lockstep, every change that user made is ignored.
 //! - **Insert journal**: created records are journaled (origin → new id) right after the
@@ -56,13 +61,15 @@ pub struct Polled {
     pub deleted_until: DateTime<Utc>,
 }
 
-/// Logs the changes a poll found and moves the checkpoints, in one transaction.
+/// Logs the changes a poll found (those stamped from `log_from` on, when given; the others
+/// are only remembered as seen) and moves the checkpoints, in one transaction.
 pub async fn record_poll(
     store: &CloudStore,
     log: &str,
     before: Checkpoints,
     polled: Polled,
     rules: Rules<'_>,
+    log_from: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let keys: Vec<&str> = polled.observed.iter().map(|o| o.key.0.as_str()).collect();
     let (seen, echoes) = store.seen_and_echoes(log, &keys).await?;
@@ -72,7 +79,12 @@ pub async fn record_poll(
         .filter(|o| !o.deleted)
         .map(|o| o.stamp)
         .max();
-    let found = changes::classify(polled.observed, &seen, &echoes, rules);
+    let mut found = changes::classify(polled.observed, &seen, &echoes, rules);
+    if let Some(from) = log_from {
+        for f in found.iter_mut().filter(|f| f.stamp < from) {
+            f.log = false;
+        }
+    }
     let after = Checkpoints {
         modified_after: [Some(before.modified_after), newest, Some(polled.started_at)]
             .into_iter()

@@ -8,7 +8,6 @@ mod support;
 use std::collections::BTreeMap;
 
 use engine::package::Package;
-use engine::runner::RunnerError;
 use server::emulators::Faults;
 use server::emulators::dynamics::Dynamics;
 use server::emulators::hubspot::HubSpot;
@@ -341,22 +340,7 @@ async fn an_object_without_a_modified_timestamp_is_refused_before_anything_is_wr
             mapping(&[("Field", "name")]),
         ),
     );
-    let outcome = engine::runner::run_package(
-        &lockstep.pool,
-        lockstep.workspace,
-        &package,
-        engine::runner::RunRequest {
-            allow_connection_change: false,
-            reset: None,
-            started_by: "cli",
-        },
-        &Default::default(),
-        &Default::default(),
-    )
-    .await;
-    let Err(RunnerError::Invalid(message)) = outcome else {
-        panic!("expected a refusal, got {outcome:?}");
-    };
+    let message = lockstep.refusal(&package).await;
     assert!(message.contains("AccountHistory"), "{message}");
     assert!(message.contains("LastModifiedDate"), "{message}");
     assert!(PgAccounts(pg).all().await.is_empty());
@@ -547,22 +531,7 @@ async fn a_dynamics_entity_without_modifiedon_is_refused_and_writes_cost_one_bat
             mapping(&[("subject", "name")]),
         ),
     );
-    let outcome = engine::runner::run_package(
-        &lockstep.pool,
-        lockstep.workspace,
-        &refused,
-        engine::runner::RunRequest {
-            allow_connection_change: false,
-            reset: None,
-            started_by: "cli",
-        },
-        &Default::default(),
-        &Default::default(),
-    )
-    .await;
-    let Err(RunnerError::Invalid(message)) = outcome else {
-        panic!("expected a refusal, got {outcome:?}");
-    };
+    let message = lockstep.refusal(&refused).await;
     assert!(
         message.contains("annotationlog") && message.contains("modifiedon"),
         "{message}"

@@ -497,6 +497,27 @@ impl Lockstep {
         Lockstep { pool, workspace }
     }
 
+    /// Runs a package that must be refused before anything is written; the reason.
+    pub async fn refusal(&self, package: &Package) -> String {
+        let outcome = run_package(
+            &self.pool,
+            self.workspace,
+            package,
+            RunRequest {
+                allow_connection_change: false,
+                reset: None,
+                started_by: "cli",
+            },
+            &SyncOptions::default(),
+            &CancelToken::default(),
+        )
+        .await;
+        match outcome {
+            Err(engine::runner::RunnerError::Invalid(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
     pub async fn run(&self, package: &Package, batch_size: usize) -> RunReport {
         run_package(
             &self.pool,

@@ -163,6 +163,30 @@ impl Api {
         ))
     }
 
+    /// `send` for the common shape: a bearer token, query parameters, an optional JSON body.
+    pub async fn call(
+        &self,
+        what: &str,
+        method: &reqwest::Method,
+        url: &str,
+        token: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ConnectorError> {
+        self.send(what, || {
+            let request = self
+                .client
+                .request(method.clone(), url)
+                .bearer_auth(token)
+                .query(query);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        })
+        .await
+    }
+
     fn note_date(&self, response: &Response) {
         let date = response
             .headers()

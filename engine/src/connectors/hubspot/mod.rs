@@ -145,18 +145,7 @@ impl HubSpotConnector {
         let url = format!("{}{path}", self.base_url);
         let response = self
             .api
-            .send(what, || {
-                let request = self
-                    .api
-                    .client()
-                    .request(method.clone(), &url)
-                    .bearer_auth(&self.token)
-                    .query(query);
-                match body {
-                    Some(body) => request.json(body),
-                    None => request,
-                }
-            })
+            .call(what, &method, &url, &self.token, query, body)
             .await?;
         match response.status() {
             StatusCode::UNAUTHORIZED => Err(failure(

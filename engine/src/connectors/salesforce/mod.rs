@@ -162,18 +162,7 @@ impl SalesforceConnector {
             let url = format!("{}{path}", session.instance_url);
             let response = self
                 .api
-                .send(what, || {
-                    let request = self
-                        .api
-                        .client()
-                        .request(method.clone(), &url)
-                        .bearer_auth(&session.token)
-                        .query(query);
-                    match body {
-                        Some(body) => request.json(body),
-                        None => request,
-                    }
-                })
+                .call(what, &method, &url, &session.token, query, body)
                 .await?;
             if response.status() == StatusCode::UNAUTHORIZED && !renewed {
                 tracing::info!("Salesforce session expired; signing in again");

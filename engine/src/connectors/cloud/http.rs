@@ -70,10 +70,6 @@ impl Api {
         &self.client
     }
 
-    pub fn vendor(&self) -> &'static str {
-        self.vendor
-    }
-
     /// API calls made so far (each attempt counts: the vendor counts them too).
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)

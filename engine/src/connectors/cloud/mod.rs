@@ -86,11 +86,10 @@ pub async fn record_poll(
         }
     }
     let after = Checkpoints {
-        modified_after: [Some(before.modified_after), newest, Some(polled.started_at)]
-            .into_iter()
-            .flatten()
-            .max()
-            .expect("one is always there"),
+        modified_after: before
+            .modified_after
+            .max(polled.started_at)
+            .max(newest.unwrap_or(polled.started_at)),
         deleted_after: before.deleted_after.max(polled.deleted_until),
         polled: true,
     };

@@ -30,6 +30,7 @@
 pub mod changes;
 pub mod connector;
 pub mod http;
+pub mod ops;
 pub mod store;
 pub mod values;
 

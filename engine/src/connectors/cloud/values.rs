@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::Value as Json;
 
+use super::super::{ConnectorError, Row, TableSchema};
 use crate::value::{ColumnType, Value};
 
 /// An instant as vendors write it: RFC 3339 (`…Z`, `…+01:00`) or Salesforce's `…+0000`.
@@ -79,6 +80,29 @@ pub fn from_json(json: &Json, ty: &ColumnType) -> Result<Value, String> {
         ColumnType::Decimal { .. } | ColumnType::Float => Value::Decimal(text.to_owned()),
         _ => Value::Text(text.to_owned()),
     })
+}
+
+/// A record's fields (JSON by field name) as a row of the schema's columns; fields the
+/// answer does not carry are left out. `vendor` and `id` name the record in errors.
+pub fn row_of(
+    vendor: &str,
+    schema: &TableSchema,
+    id: &str,
+    fields: &serde_json::Map<String, Json>,
+) -> Result<Row, ConnectorError> {
+    let mut row = Row::new();
+    for column in &schema.columns {
+        if let Some(json) = fields.get(&column.name) {
+            let value = from_json(json, &column.ty).map_err(|m| {
+                ConnectorError::Other(format!(
+                    "{vendor} {}.{} of {id}: {m}",
+                    schema.table.name, column.name
+                ))
+            })?;
+            row.insert(column.name.clone(), value);
+        }
+    }
+    Ok(row)
 }
 
 /// A value as typed JSON (Salesforce, Dynamics).

@@ -26,7 +26,7 @@ use tokio::sync::RwLock;
 use super::cloud::changes::{Echo, Observed};
 use super::cloud::connector::{CloudApi, Journal};
 use super::cloud::http::{Api, RetryPolicy, failure, unexpected};
-use super::cloud::values::{from_json, parse_instant, to_json};
+use super::cloud::values::{parse_instant, row_of, to_json};
 use super::cloud::{CloudContext, Polled, digest};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
@@ -323,19 +323,10 @@ impl DynamicsConnector {
             .get(&schema.key)
             .and_then(Json::as_str)
             .ok_or_else(|| failure("Dynamics 365: a record came without its id".into(), false))?;
-        let mut row = Row::new();
-        for column in &schema.columns {
-            if let Some(json) = record.get(&column.name) {
-                let value = from_json(json, &column.ty).map_err(|m| {
-                    ConnectorError::Other(format!(
-                        "Dynamics 365 {}.{} of {id}: {m}",
-                        schema.table.name, column.name
-                    ))
-                })?;
-                row.insert(column.name.clone(), value);
-            }
-        }
-        Ok((Key(id.to_lowercase()), row))
+        Ok((
+            Key(id.to_lowercase()),
+            row_of("Dynamics 365", schema, id, record)?,
+        ))
     }
 
     fn in_filter(schema: &TableSchema, keys: &[Key]) -> Result<String> {

@@ -19,7 +19,8 @@ use serde_json::{Map, Value as Json, json};
 use super::cloud::changes::{Echo, Observed};
 use super::cloud::connector::{CloudApi, Journal};
 use super::cloud::http::{Api, RetryPolicy, failure};
-use super::cloud::values::{from_json, parse_instant, to_text};
+use super::cloud::ops::group;
+use super::cloud::values::{parse_instant, row_of, to_text};
 use super::cloud::{CloudContext, Polled, digest};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
@@ -188,23 +189,8 @@ impl HubSpotConnector {
     }
 
     fn row(schema: &TableSchema, object: &Object) -> Result<(Key, Row)> {
-        let mut row = Row::new();
-        for column in &schema.columns {
-            let value = if column.name == KEY {
-                crate::value::Value::Text(object.id.clone())
-            } else {
-                match object.properties.get(&column.name) {
-                    Some(json) => from_json(json, &column.ty).map_err(|m| {
-                        ConnectorError::Other(format!(
-                            "HubSpot {}.{} of {}: {m}",
-                            schema.table.name, column.name, object.id
-                        ))
-                    })?,
-                    None => continue,
-                }
-            };
-            row.insert(column.name.clone(), value);
-        }
+        let mut row = row_of("HubSpot", schema, &object.id, &object.properties)?;
+        row.insert(KEY.into(), crate::value::Value::Text(object.id.clone()));
         Ok((Key(object.id.clone()), row))
     }
 
@@ -682,15 +668,8 @@ impl CloudApi for HubSpotConnector {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
         let now = || self.api.server_time();
 
-        let inserts: Vec<(usize, &Key, &Row)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Insert { origin, row } => Some((i, origin, row)),
-                _ => None,
-            })
-            .collect();
-        for chunk in inserts.chunks(WRITE_BATCH) {
+        let grouped = group(&ops);
+        for chunk in grouped.inserts.chunks(WRITE_BATCH) {
             let rows: Vec<&Row> = chunk.iter().map(|(_, _, row)| *row).collect();
             let results = self.create(table, &rows).await?;
             let mut pairs = Vec::new();
@@ -716,15 +695,7 @@ impl CloudApi for HubSpotConnector {
             journal.record(&pairs, &echoes).await?;
         }
 
-        let updates: Vec<(usize, &Key, &Row)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Update { key, row } => Some((i, key, row)),
-                _ => None,
-            })
-            .collect();
-        for chunk in updates.chunks(WRITE_BATCH) {
+        for chunk in grouped.updates.chunks(WRITE_BATCH) {
             let items: Vec<(&Key, &Row)> = chunk.iter().map(|(_, k, r)| (*k, *r)).collect();
             let results = self.update(table, &items).await?;
             let mut echoes = Vec::new();
@@ -745,15 +716,7 @@ impl CloudApi for HubSpotConnector {
             journal.record(&[], &echoes).await?;
         }
 
-        let deletes: Vec<(usize, &Key)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Delete { key } => Some((i, key)),
-                _ => None,
-            })
-            .collect();
-        for chunk in deletes.chunks(WRITE_BATCH) {
+        for chunk in grouped.deletes.chunks(WRITE_BATCH) {
             let inputs: Vec<Json> = chunk.iter().map(|(_, k)| json!({ "id": k.0 })).collect();
             let (page, status) = self
                 .batch("archive records", table, "archive", inputs)

@@ -21,7 +21,8 @@ pub use auth::SalesforceAuth;
 use super::cloud::changes::{Echo, Observed};
 use super::cloud::connector::{CloudApi, Journal};
 use super::cloud::http::{Api, RetryPolicy, failure, unexpected};
-use super::cloud::values::{from_json, parse_instant, to_json};
+use super::cloud::ops::group;
+use super::cloud::values::{parse_instant, row_of, to_json};
 use super::cloud::{CloudContext, Polled, digest, ids};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
@@ -235,19 +236,10 @@ impl SalesforceConnector {
             .get("Id")
             .and_then(Json::as_str)
             .ok_or_else(|| failure("Salesforce: a record came without its Id".into(), false))?;
-        let mut row = Row::new();
-        for column in &schema.columns {
-            if let Some(json) = record.get(&column.name) {
-                let value = from_json(json, &column.ty).map_err(|m| {
-                    ConnectorError::Other(format!(
-                        "Salesforce {}.{} of {id}: {m}",
-                        schema.table.name, column.name
-                    ))
-                })?;
-                row.insert(column.name.clone(), value);
-            }
-        }
-        Ok((Key(id.to_owned()), row))
+        Ok((
+            Key(id.to_owned()),
+            row_of("Salesforce", schema, id, record)?,
+        ))
     }
 
     async fn select(
@@ -545,15 +537,8 @@ impl CloudApi for SalesforceConnector {
         ops: Vec<WriteOp>,
     ) -> Result<Vec<WriteOutcome>> {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
-        let inserts: Vec<(usize, &Key, &Row)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Insert { origin, row } => Some((i, origin, row)),
-                _ => None,
-            })
-            .collect();
-        for chunk in inserts.chunks(WRITE_BATCH) {
+        let grouped = group(&ops);
+        for chunk in grouped.inserts.chunks(WRITE_BATCH) {
             let records = chunk
                 .iter()
                 .map(|(_, _, row)| Self::record_body(table, row, None))
@@ -580,15 +565,7 @@ impl CloudApi for SalesforceConnector {
             journal.record(&pairs, &echoes).await?;
         }
 
-        let updates: Vec<(usize, &Key, &Row)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Update { key, row } => Some((i, key, row)),
-                _ => None,
-            })
-            .collect();
-        for chunk in updates.chunks(WRITE_BATCH) {
+        for chunk in grouped.updates.chunks(WRITE_BATCH) {
             let records = chunk
                 .iter()
                 .map(|(_, key, row)| Self::record_body(table, row, Some(&key.0)))
@@ -613,15 +590,7 @@ impl CloudApi for SalesforceConnector {
             journal.record(&[], &echoes).await?;
         }
 
-        let deletes: Vec<(usize, &Key)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Delete { key } => Some((i, key)),
-                _ => None,
-            })
-            .collect();
-        for chunk in deletes.chunks(WRITE_BATCH) {
+        for chunk in grouped.deletes.chunks(WRITE_BATCH) {
             let list: Vec<&str> = chunk.iter().map(|(_, k)| k.0.as_str()).collect();
             let results: Vec<SaveResult> = self
                 .json(

@@ -51,7 +51,7 @@ for side in src dst; do
 done
 mkdir -p target/e2e
 DATABASE_URL="$PG_SERVER_URL/$e2e_db" LOCKSTEP_ADDR="127.0.0.1:$port" LOCKSTEP_SITE_ROOT=target/site \
-  LOCKSTEP_SECRET_KEY_FILE=target/e2e/secret.key \
+  LOCKSTEP_SECRET_KEY_FILE=target/e2e/secret.key LOCKSTEP_OPEN_SIGNUP=true \
   target/debug/lockstep serve > target/e2e/server.log 2>&1 &
 server_pid=$!
 # The Salesforce emulator the cloud connection test signs in to.

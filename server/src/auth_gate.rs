@@ -25,15 +25,13 @@ pub async fn require_sign_in(session: Session, request: Request, next: Next) -> 
     match session.get::<Uuid>(USER_ID_KEY).await {
         Ok(Some(_)) => next.run(request).await,
         _ => {
-            let back = request
-                .uri()
-                .path_and_query()
-                .map(|pq| pq.as_str())
-                .unwrap_or("/");
+            // Only a plain same-site path is carried along (no open redirect after sign-in).
+            let back =
+                app::api::auth::safe_next(request.uri().path_and_query().map(|pq| pq.as_str()));
             let target = if back == "/" {
                 "/signin".to_owned()
             } else {
-                format!("/signin?next={}", app::pages::auth::urlencode(back))
+                format!("/signin?next={}", app::pages::auth::urlencode(&back))
             };
             Redirect::to(&target).into_response()
         }

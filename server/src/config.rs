@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::client_address::TrustedProxies;
 use crate::workers::WorkerConfig;
 
 /// Everything the server reads from its environment.
@@ -14,12 +15,20 @@ pub struct Settings {
     pub database_url: SecretString,
     /// `LOCKSTEP_ADDR`: where to listen (port 0 picks a free one).
     pub addr: SocketAddr,
-    /// `LOCKSTEP_PUBLIC_URL`: how people reach us, for links we hand out.
+    /// `LOCKSTEP_PUBLIC_URL`: how people reach us, for links we hand out; its origin is
+    /// accepted for state-changing requests, and `https` turns on HSTS and `Secure` cookies.
     pub public_url: Option<String>,
     /// `LOCKSTEP_SITE_ROOT`: the folder holding `pkg/` (the WASM, JS and CSS).
     pub site_root: String,
-    /// `LOCKSTEP_SECURE_COOKIES`: set `true` when served over HTTPS.
-    pub secure_cookies: bool,
+    /// `LOCKSTEP_SECURE_COOKIES`: `Secure` session cookies. Unset: on when the public URL is
+    /// `https`.
+    pub secure_cookies: Option<bool>,
+    /// `LOCKSTEP_OPEN_SIGNUP`: anyone may create an account. Default: only the first account,
+    /// then by invitation.
+    pub open_signup: bool,
+    /// `LOCKSTEP_TRUSTED_PROXIES`: addresses or CIDR networks of reverse proxies whose
+    /// `X-Forwarded-For` / `Forwarded` is believed for the client's address. Default: none.
+    pub trusted_proxies: TrustedProxies,
     /// `LOCKSTEP_LOG_FORMAT`: `pretty` (default) or `json`.
     pub log_format: String,
     /// The key that encrypts connection passwords: `LOCKSTEP_SECRET_KEY` (64 hex characters),
@@ -83,18 +92,43 @@ impl Settings {
                 value: addr_text.clone(),
                 reason: format!("{e}; expected host:port such as 127.0.0.1:3000"),
             })?;
-        let secure_text = var("LOCKSTEP_SECURE_COOKIES").unwrap_or_else(|| "false".to_owned());
-        let secure_cookies = match secure_text.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => {
-                return Err(ConfigError {
-                    variable: "LOCKSTEP_SECURE_COOKIES",
-                    value: secure_text,
+        let flag = |variable: &'static str| -> Result<Option<bool>, ConfigError> {
+            let Some(text) = var(variable) else {
+                return Ok(None);
+            };
+            match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(Some(true)),
+                "false" | "0" | "no" => Ok(Some(false)),
+                _ => Err(ConfigError {
+                    variable,
+                    value: text,
                     reason: "expected true or false".into(),
-                });
+                }),
             }
         };
+        let secure_cookies = flag("LOCKSTEP_SECURE_COOKIES")?;
+        let open_signup = flag("LOCKSTEP_OPEN_SIGNUP")?.unwrap_or(false);
+        let trusted_proxies = match var("LOCKSTEP_TRUSTED_PROXIES") {
+            None => TrustedProxies::default(),
+            Some(text) => TrustedProxies::parse(&text).map_err(|reason| ConfigError {
+                variable: "LOCKSTEP_TRUSTED_PROXIES",
+                value: text.clone(),
+                reason,
+            })?,
+        };
+        let public_url = var("LOCKSTEP_PUBLIC_URL");
+        if let Some(text) = &public_url {
+            let ok = url::Url::parse(text)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError {
+                    variable: "LOCKSTEP_PUBLIC_URL",
+                    value: text.clone(),
+                    reason: "expected an http:// or https:// URL such as https://sync.example.com"
+                        .into(),
+                });
+            }
+        }
         let log_format = var("LOCKSTEP_LOG_FORMAT").unwrap_or_else(|| "pretty".to_owned());
         if !matches!(log_format.as_str(), "pretty" | "json") {
             return Err(ConfigError {
@@ -133,9 +167,11 @@ impl Settings {
                 var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             ),
             addr,
-            public_url: var("LOCKSTEP_PUBLIC_URL"),
+            public_url,
             site_root: var("LOCKSTEP_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
             secure_cookies,
+            open_signup,
+            trusted_proxies,
             log_format,
             secret_key: match var("LOCKSTEP_SECRET_KEY") {
                 Some(hex) => SecretKey::Hex(SecretString::from(hex)),
@@ -147,6 +183,26 @@ impl Settings {
             },
         })
     }
+}
+
+/// `LOCKSTEP_CONNECTION_DENY` (address ranges connections may not reach, besides the
+/// link-local and cloud metadata ones always refused) and `LOCKSTEP_CONNECTION_ALLOW` (when
+/// set, the only ranges they may reach): CIDRs separated by commas or spaces, such as
+/// `10.0.0.0/8, fd00::/8`. Neither set: any address but the refused ones, private ranges and
+/// loopback included. Apply with `engine::connectors::destination::configure`.
+pub fn connection_ranges() -> Result<engine::connectors::destination::Ranges, ConfigError> {
+    let list = |variable: &'static str| {
+        let text = var(variable).unwrap_or_default();
+        engine::connectors::destination::parse_ranges(&text).map_err(|reason| ConfigError {
+            variable,
+            value: text.clone(),
+            reason,
+        })
+    };
+    Ok(engine::connectors::destination::Ranges {
+        allow: list("LOCKSTEP_CONNECTION_ALLOW")?,
+        deny: list("LOCKSTEP_CONNECTION_DENY")?,
+    })
 }
 
 /// A database URL with its password replaced, safe to log and to show.
@@ -162,6 +218,24 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+impl Settings {
+    /// The public URL as given, or `http://` and the address we listen on.
+    pub fn public_url_or(&self, addr: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+    }
+
+    /// `Secure` cookies: as configured, else when the public URL is `https`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+        })
+    }
+}
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
@@ -173,6 +247,8 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("site_root", &self.site_root)
             .field("secure_cookies", &self.secure_cookies)
+            .field("open_signup", &self.open_signup)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("secret_key", &self.secret_key)
             .field("workers", &self.workers.concurrency)
@@ -191,7 +267,9 @@ mod tests {
             addr: "127.0.0.1:3000".parse().unwrap(),
             public_url: None,
             site_root: "target/site".into(),
-            secure_cookies: false,
+            secure_cookies: None,
+            open_signup: false,
+            trusted_proxies: TrustedProxies::default(),
             secret_key: SecretKey::Hex(SecretString::from("00".repeat(32))),
             log_format: "pretty".into(),
             workers: WorkerConfig::new(1),

@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 
 pub mod auth_gate;
+pub mod client_address;
 pub mod config;
 pub mod database;
 pub mod emulators;
 pub mod health;
 pub mod package_export;
 pub mod run_errors_csv;
+pub mod security_headers;
 pub mod signed_in;
 pub mod startup;
 pub mod sync_command;

@@ -40,6 +40,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::from_env()?;
+    engine::connectors::destination::configure(server::config::connection_ranges()?);
     telemetry::init(&settings.log_format);
     tracing::info!(settings = ?settings, "starting");
     match cli.command.unwrap_or(Command::Serve { no_workers: false }) {

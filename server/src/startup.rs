@@ -2,16 +2,19 @@
 //! same `Application` on port 0.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use app::api::auth::SignUpPolicy;
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration as CookieDuration;
@@ -20,7 +23,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
-use crate::{auth_gate, health, package_export, run_errors_csv};
+use crate::security_headers::{self, BrowserPolicy};
+use crate::{auth_gate, client_address, health, package_export, run_errors_csv};
 
 /// Signed-in sessions end after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -39,10 +43,12 @@ impl Application {
     ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(settings.addr).await?;
         let addr = listener.local_addr()?;
-        let public_url = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = settings.public_url_or(addr);
+        let browser_policy = Arc::new(BrowserPolicy::new(&public_url));
+        let trusted_proxies = Arc::new(settings.trusted_proxies.clone());
+        let sign_up = SignUpPolicy {
+            open_to_all: settings.open_signup,
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("lockstep")
             .site_root(settings.site_root.as_str())
@@ -62,7 +68,7 @@ impl Application {
             .with_name("lockstep_session")
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
-            .with_secure(settings.secure_cookies)
+            .with_secure(settings.cookies_secure())
             .with_expiry(Expiry::OnInactivity(CookieDuration::days(
                 SESSION_IDLE_DAYS,
             )));
@@ -73,21 +79,27 @@ impl Application {
             .route("/readyz", get(health::readyz))
             .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
             .route("/packages/{id}/export.json", get(package_export::download))
-            .leptos_routes_with_context(&state, routes, || {}, {
+            .leptos_routes_with_context(&state, routes, leptos_context(sign_up), {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             })
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .fallback(leptos_axum::file_and_error_handler_with_context::<
+                AppState,
+                _,
+            >(leptos_context(sign_up), shell))
             .layer(axum::middleware::from_fn(auth_gate::require_sign_in))
             .layer(sessions)
-            // Links we put in URLs (invitations) must not leak to other sites.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                http::header::REFERRER_POLICY,
-                http::HeaderValue::from_static("same-origin"),
+            .layer(axum::middleware::from_fn_with_state(
+                trusted_proxies,
+                client_address::resolve,
             ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                http::header::X_CONTENT_TYPE_OPTIONS,
-                http::HeaderValue::from_static("nosniff"),
+            .layer(axum::middleware::from_fn_with_state(
+                browser_policy.clone(),
+                security_headers::refuse_cross_site_writes,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                browser_policy,
+                security_headers::set_headers,
             ))
             .layer(TraceLayer::new_for_http())
             .with_state(state);
@@ -115,6 +127,20 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown_signal())
         .await
+    }
+}
+
+/// What every page render and server function finds in its context besides the state: who
+/// may sign up, and this response's CSP nonce (made by `security_headers`, so the scripts
+/// Leptos writes carry the nonce the header allows).
+fn leptos_context(sign_up: SignUpPolicy) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || {
+        provide_context(sign_up);
+        let nonce = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+        if let Some(nonce) = nonce {
+            provide_context(nonce);
+        }
     }
 }
 

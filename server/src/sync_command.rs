@@ -1,6 +1,8 @@
 //! `lockstep sync --file package.json`: runs a package once and prints one JSON summary on
-//! stdout. Exit codes: 0 succeeded, 1 the run failed, 2 the file or package is invalid
-//! (message on stderr naming the problem; nothing was written).
+//! stdout. Exit codes: 0 succeeded, 1 the run failed (every record failed counts), 2 the file
+//! or package is invalid (message on stderr naming the problem; nothing was written), 3 the
+//! run succeeded with errors (some records could not be written; the summary lists them and
+//! the next run retries them).
 
 use std::path::PathBuf;
 
@@ -47,6 +49,7 @@ fn parse_reset(text: &str) -> Result<Reset, String> {
 
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
+pub const EXIT_WITH_ERRORS: i32 = 3;
 
 fn invalid(message: impl std::fmt::Display) -> i32 {
     eprintln!("error: {message}");
@@ -106,10 +109,10 @@ pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
     {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report)?);
-            Ok(if report.state == "succeeded" {
-                0
-            } else {
-                EXIT_FAILED
+            Ok(match report.state {
+                "succeeded" => 0,
+                "succeeded_with_errors" => EXIT_WITH_ERRORS,
+                _ => EXIT_FAILED,
             })
         }
         Err(RunnerError::Invalid(message)) => Ok(invalid(message)),

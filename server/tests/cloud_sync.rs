@@ -613,3 +613,166 @@ async fn a_record_edited_just_before_the_first_run_does_not_win_over_a_later_edi
         "Acme (edited in the shop)"
     );
 }
+
+/// Issue 11, item 7: with the dedicated account off, an edit made with the connection's own
+/// credentials right after a run (no pause; even within the stamp of Lockstep's write) holds
+/// other values than Lockstep wrote, so the next run syncs it to the database. Lockstep's
+/// own writes read back are still not changes: the runs write nothing else, and a last run
+/// with nothing changed writes nothing.
+async fn own_users_edits_right_after_a_run_are_synced(crm: &dyn OwnUser, target: TargetSpec) {
+    let pg = postgres_accounts().await;
+    let lockstep = Lockstep::new().await;
+    let (object, to_crm, from_crm) = target.task;
+    let package = package(
+        "own user",
+        pg_spec(&pg),
+        target.spec,
+        task("accounts", object, to_crm, from_crm),
+    );
+    let db = PgAccounts(pg.clone());
+    let rec = |name: &str, count: i64| Rec {
+        name: name.into(),
+        note: format!("+1 555 {count:04}"),
+        count: Some(count),
+        cents: Some(count * 125),
+    };
+    for (i, name) in ["A", "B", "C"].into_iter().enumerate() {
+        db.insert(&rec(name, i as i64 + 1)).await;
+    }
+    let first = lockstep.run(&package, 50).await;
+    assert_eq!(first.state, "succeeded", "{:?}", first.error);
+    let copy_of = |recs: &BTreeMap<String, Rec>, name: &str| {
+        recs.iter()
+            .find(|(_, r)| r.name == name)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| panic!("no copy of {name}"))
+    };
+    let copies = crm.all().await;
+    let (a, b, c) = (
+        copy_of(&copies, "A"),
+        copy_of(&copies, "B"),
+        copy_of(&copies, "C"),
+    );
+
+    // Records Lockstep just created, edited at once.
+    assert!(
+        crm.own_update(&a, &rec("A by the integration user", 10))
+            .await
+    );
+    assert!(
+        crm.own_update_same_stamp(&b, &rec("B within the write's stamp", 20))
+            .await
+    );
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    let names: Vec<String> = db.all().await.into_values().map(|r| r.name).collect();
+    assert!(
+        names.contains(&"A by the integration user".to_owned()),
+        "the edit made right after the run is synced: {names:?}"
+    );
+    assert!(
+        names.contains(&"B within the write's stamp".to_owned()),
+        "the edit made within the stamp of Lockstep's write is synced: {names:?}"
+    );
+    assert_eq!(
+        written(&report),
+        2,
+        "C (Lockstep's write) did not come back"
+    );
+    assert_converged(&db, crm, "after the created records' edits").await;
+
+    // Records Lockstep just updated, edited at once.
+    let ids = db.all().await;
+    let db_id = |name: &str| copy_of(&ids, name);
+    assert!(db.update(&db_id("C"), &rec("C from the shop", 3)).await);
+    assert!(
+        db.update(
+            &db_id("A by the integration user"),
+            &rec("A from the shop", 4)
+        )
+        .await
+    );
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(written(&report), 2, "{:?}", report.tasks);
+    assert!(
+        crm.own_update(&c, &rec("C by the integration user", 30))
+            .await
+    );
+    assert!(
+        crm.own_update_same_stamp(&a, &rec("A within the write's stamp", 40))
+            .await
+    );
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    let names: Vec<String> = db.all().await.into_values().map(|r| r.name).collect();
+    assert!(
+        names.contains(&"C by the integration user".to_owned())
+            && names.contains(&"A within the write's stamp".to_owned()),
+        "the edits of updated records are synced: {names:?}"
+    );
+    assert_eq!(written(&report), 2, "{:?}", report.tasks);
+    assert_converged(&db, crm, "after the updated records' edits").await;
+
+    let quiet = lockstep.run(&package, 50).await;
+    assert_eq!(
+        written(&quiet),
+        0,
+        "nothing changed, nothing written: {:?}",
+        quiet.tasks
+    );
+}
+
+/// A CRM as the package's target: its connection and the task's object and mappings.
+struct TargetSpec {
+    spec: engine::package::ConnectionSpec,
+    task: (
+        &'static str,
+        engine::package::Mapping,
+        engine::package::Mapping,
+    ),
+}
+
+#[tokio::test]
+async fn salesforce_syncs_the_integration_users_edit_made_right_after_a_run() {
+    let sf = Salesforce::new();
+    let running = sf.start().await.unwrap();
+    let target = TargetSpec {
+        spec: salesforce_spec(&running.base_url()),
+        task: (
+            "Account",
+            SfAccounts::mapping_from_db(),
+            SfAccounts::mapping_to_db(),
+        ),
+    };
+    own_users_edits_right_after_a_run_are_synced(&SfAccounts(sf.clone()), target).await;
+}
+
+#[tokio::test]
+async fn hubspot_syncs_an_api_edit_made_right_after_a_run() {
+    let hs = HubSpot::new();
+    let running = hs.start().await.unwrap();
+    let target = TargetSpec {
+        spec: hubspot_spec(&running.base_url()),
+        task: (
+            "companies",
+            HsCompanies::mapping_from_db(),
+            HsCompanies::mapping_to_db(),
+        ),
+    };
+    own_users_edits_right_after_a_run_are_synced(&HsCompanies(hs.clone()), target).await;
+}
+
+#[tokio::test]
+async fn dynamics_syncs_the_application_users_edit_made_right_after_a_run() {
+    let dynamics = Dynamics::new();
+    let running = dynamics.start().await.unwrap();
+    let target = TargetSpec {
+        spec: dynamics_spec(&running.base_url()),
+        task: (
+            "account",
+            DynAccounts::mapping_from_db(),
+            DynAccounts::mapping_to_db(),
+        ),
+    };
+    own_users_edits_right_after_a_run_are_synced(&DynAccounts(dynamics.clone()), target).await;
+}

@@ -181,6 +181,56 @@ async fn an_unreachable_database_fails_the_run_with_exit_1() {
 }
 
 #[tokio::test]
+async fn failed_records_make_the_run_succeeded_with_errors_exit_3_or_failed_when_all_fail() {
+    let env = Env::new().await;
+    let (s_url, s) = fresh_database("s").await;
+    let (t_url, t) = fresh_database("t").await;
+    s.execute("CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL)")
+        .await
+        .unwrap();
+    // The target refuses names longer than 5 characters.
+    t.execute("CREATE TABLE people (id serial PRIMARY KEY, name varchar(5) NOT NULL)")
+        .await
+        .unwrap();
+    s.execute("INSERT INTO people (name) VALUES ('Ann'), ('Bartholomew')")
+        .await
+        .unwrap();
+    let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(summary["state"], "succeeded_with_errors", "{summary}");
+    assert_eq!(summary["errors"].as_array().unwrap().len(), 1, "{summary}");
+    assert_eq!(count(&t, "SELECT count(*) FROM people").await, 1);
+
+    // The next run has only the failing record to write: nothing succeeds, the run failed.
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(summary["state"], "failed", "{summary}");
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap()
+            .contains("every record failed"),
+        "{summary}"
+    );
+    let meta = PgPool::connect(&env.metadata_url).await.unwrap();
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM runs ORDER BY queued_at")
+        .fetch_all(&meta)
+        .await
+        .unwrap();
+    assert_eq!(states, ["succeeded_with_errors", "failed"]);
+
+    // Fixed data: the record is written and the run is a plain success again.
+    t.execute("ALTER TABLE people ALTER COLUMN name TYPE text")
+        .await
+        .unwrap();
+    let (code, summary, stderr) = env.sync(&file, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["state"], "succeeded", "{summary}");
+    assert_eq!(count(&t, "SELECT count(*) FROM people").await, 2);
+}
+
+#[tokio::test]
 async fn editing_the_package_after_it_ran_needs_no_reset() {
     let env = Env::new().await;
     let (s_url, s) = fresh_database("s").await;

@@ -66,7 +66,9 @@ pub async fn load_connection(id: Option<Uuid>) -> Result<ConnectionEditData, App
 }
 
 /// Saves the form (`intent` = `save`), or only tries it (`intent` = `test`): a test of an
-/// edited connection whose password field is empty uses the stored password.
+/// edited connection whose password field is empty uses the stored password, as long as the
+/// form still points at the same server and account. Neither reaches our metadata database
+/// or a refused address (`engine::connectors::destination`).
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_connection")]
 pub async fn save_connection(
@@ -108,8 +110,10 @@ pub async fn save_connection(
             if let Some(id) = id
                 && (valid.password.is_none() || valid.extra_secret.is_none())
             {
+                // Only while the form points where the saved connection points.
                 let (password, extra) =
-                    connections::stored_secrets(&pool, &secrets, user.id, workspace_id, id).await?;
+                    connections::stored_secrets(&pool, &secrets, user.id, workspace_id, id, &valid)
+                        .await?;
                 valid.password = valid.password.or(password);
                 valid.extra_secret = valid.extra_secret.or(extra);
             }

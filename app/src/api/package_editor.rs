@@ -170,9 +170,12 @@ pub(super) mod ssr_only {
                 field: "connection".into(),
                 message: format!("reading {} failed: {e}", read.table),
             })?;
-        Ok(rows
+        let (keys, rows): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        let written = mapping.apply_all(rows).await;
+        Ok(keys
             .into_iter()
-            .map(|(key, row)| match mapping.apply(&row) {
+            .zip(written)
+            .map(|(key, written)| match written {
                 Ok(written) => crate::model::PreviewRow {
                     key: key.0,
                     values: written

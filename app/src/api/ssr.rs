@@ -1,9 +1,6 @@
 //! The server-only half shared by every server function: state, session, the signed-in
 //! person, and turning errors into HTTP answers.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use engine::catalog::{CatalogError, users::User};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -36,14 +33,6 @@ pub async fn session() -> Result<Session, AppError> {
         tracing::error!(error = %e, "session layer missing");
         AppError::Internal
     })
-}
-
-/// The client's address, for rate limiting.
-pub async fn client_ip() -> String {
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
-        Err(_) => "unknown".to_owned(),
-    }
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -161,30 +150,6 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
         .await
 }
 
-/// Only same-site paths may be redirect targets (no open redirects).
-pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/packages".to_owned(),
-    }
-}
-
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/invite/abc".into())), "/invite/abc");
-        assert_eq!(safe_next(Some("//evil.example/".into())), "/packages");
-        assert_eq!(safe_next(Some("https://evil.example/".into())), "/packages");
-        assert_eq!(safe_next(Some("/\\evil.example".into())), "/packages");
-        assert_eq!(safe_next(None), "/packages");
-    }
 }

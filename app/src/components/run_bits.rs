@@ -7,7 +7,12 @@ use crate::model::{CountsView, TaskCountsView};
 
 #[component]
 pub fn RunState(state: String) -> impl IntoView {
-    view! { <span class=format!("run-state run-{state}") data-testid="run-state">{state.clone()}</span> }
+    view! { <span class=format!("run-state run-{state}") data-testid="run-state">{state_label(&state)}</span> }
+}
+
+/// A run state as people read it: `succeeded_with_errors` → "succeeded with errors".
+pub fn state_label(state: &str) -> String {
+    state.replace('_', " ")
 }
 
 /// Inserted / updated / deleted / failed, as four cells.

@@ -31,7 +31,7 @@ pub struct RunView {
     pub id: Uuid,
     pub package_id: Uuid,
     pub package_name: String,
-    /// queued, running, canceling, succeeded, failed, canceled, skipped.
+    /// queued, running, canceling, succeeded, succeeded_with_errors, failed, canceled, skipped.
     pub state: String,
     /// The person's email, "schedule" or "command line".
     pub started_by: String,
@@ -100,11 +100,12 @@ pub struct RunDetailView {
 }
 
 /// The run states a filter offers.
-pub const RUN_STATES: [&str; 7] = [
+pub const RUN_STATES: [&str; 8] = [
     "queued",
     "running",
     "canceling",
     "succeeded",
+    "succeeded_with_errors",
     "failed",
     "canceled",
     "skipped",

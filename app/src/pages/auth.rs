@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{SignIn, SignUp};
-use crate::components::feedback::{FieldError, FormError, last_error};
+use crate::api::auth::{SignIn, SignUp, sign_up_open};
+use crate::components::feedback::{FieldError, FormError, last_error, loading};
 use crate::error::AppError;
 use crate::model::MIN_PASSWORD_LEN;
 
@@ -83,22 +83,47 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The sign-up form; once sign-up is by invitation, it shows only to people arriving from an
+/// invitation link, and everyone else reads how to get one.
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = last_error(action.value());
+    let next = query("next");
+    let open = Resource::new(|| (), |_| sign_up_open());
     view! {
         <AuthCard title="Create an account" heading="Create your account">
-            <ActionForm action>
-                <CredentialFields error new_password=true />
-                <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
-                    "Create account"
-                </button>
-            </ActionForm>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    // If the question fails, show the form: the server decides on submit.
+                    let open = open.await.unwrap_or(true);
+                    if open || next.get_untracked().starts_with("/invite/") {
+                        view! {
+                            <ActionForm action>
+                                <CredentialFields error new_password=true />
+                                <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
+                                    "Create account"
+                                </button>
+                            </ActionForm>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <p class="banner" role="status" data-testid="sign-up-closed">{SIGN_UP_CLOSED}</p>
+                        }
+                        .into_any()
+                    }
+                })}
+            </Suspense>
             <p class="muted">"Already have an account? " <a href=keeping_next("/signin", query("next"))>"Sign in"</a></p>
         </AuthCard>
     }
 }
+
+/// What the sign-up page says when sign-up is by invitation (the server refuses with the
+/// same words).
+pub const SIGN_UP_CLOSED: &str =
+    "Sign-up is by invitation: ask a workspace owner for an invitation link.";
 
 /// Percent-encodes a value for a query string.
 pub fn urlencode(value: &str) -> String {

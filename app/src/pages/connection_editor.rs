@@ -190,7 +190,7 @@ fn ConnectionForm(
             <input type="hidden" name="ssl_mode" value="require" />
             {field("host", "Login URL", existing.as_ref().map_or("https://login.salesforce.com".to_owned(), |c| c.host.clone()), "url", "https://login.salesforce.com for production, https://test.salesforce.com for a sandbox, or your org's My Domain URL.")}
             {field("database", "Consumer key", value(|c| c.database.clone()), "text", "The connected app's consumer key (Setup → App Manager).")}
-            {secret("password", "Consumer secret", has_password, "Stored encrypted; never shown again.")}
+            {secret("password", "Consumer secret", has_password, "Stored encrypted; never shown again. Changing the login URL, consumer key or user asks for it again.")}
             {field("username", "User name", value(|c| c.username.clone()), "text", "Leave empty for the client credentials flow (the connected app's “Run As” user). Fill in for the username-password flow.")}
             {secret("extra_secret", "Password and security token", false, "Username-password flow only: the user's password followed by its security token. Stored encrypted.")}
         }.into_any(),
@@ -200,7 +200,7 @@ fn ConnectionForm(
             {field("host", "Environment URL", value(|c| c.host.clone()), "url", "https://yourorg.crm.dynamics.com (Power Platform admin center → Environments).")}
             {field("database", "Tenant ID", value(|c| c.database.clone()), "text", "The directory (tenant) id of the app registration in Microsoft Entra ID.")}
             {field("username", "Client ID", value(|c| c.username.clone()), "text", "The application (client) id; add it as an application user of the environment with a security role.")}
-            {secret("password", "Client secret", has_password, "Stored encrypted; never shown again.")}
+            {secret("password", "Client secret", has_password, "Stored encrypted; never shown again. Changing the environment URL, tenant or client id asks for it again.")}
         }.into_any(),
         "hubspot" => view! {
             <input type="hidden" name="port" value="443" />
@@ -208,7 +208,7 @@ fn ConnectionForm(
             <input type="hidden" name="database" value="" />
             <input type="hidden" name="username" value="" />
             {field("host", "API base URL", existing.as_ref().map_or("https://api.hubapi.com".to_owned(), |c| c.host.clone()), "url", "https://api.hubapi.com, or an emulator's address.")}
-            {secret("password", "Private app access token", has_password, "Settings → Integrations → Private apps, with the CRM objects' read and write scopes. Stored encrypted; never shown again.")}
+            {secret("password", "Private app access token", has_password, "Settings → Integrations → Private apps, with the CRM objects' read and write scopes. Stored encrypted; never shown again. Changing the base URL asks for it again.")}
         }.into_any(),
         _ => view! {
                 {field("host", "Host", value(|c| c.host.clone()), "text", "Host name or IP address of the database server.")}
@@ -219,7 +219,7 @@ fn ConnectionForm(
                     <label for="connection-password">"Password"</label>
                     <input id="connection-password" name="password" type="password" autocomplete="new-password"
                         placeholder=if has_password { "A password is set — leave empty to keep it" } else { "" } />
-                    <p class="hint">"Stored encrypted; never shown again."</p>
+                    <p class="hint">"Stored encrypted; never shown again. Changing the host, port, database or user asks for it again."</p>
                     <FieldError error field="password" />
                 </div>
                 <div>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::runs::load_runs;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{PageError, loading};
-use crate::components::run_bits::{RunState, count_cells};
+use crate::components::run_bits::{RunState, count_cells, state_label};
 use crate::model::{RUN_STATES, RunView, RunsData};
 
 #[component]
@@ -64,7 +64,7 @@ fn Filters(
     let chosen = state.unwrap_or_default();
     let options = RUN_STATES
         .iter()
-        .map(|s| view! { <option value=*s selected=chosen == *s>{*s}</option> })
+        .map(|s| view! { <option value=*s selected=chosen == *s>{state_label(s)}</option> })
         .collect_view();
     view! {
         <form method="get" action="/runs" class="filter-form card" role="search" data-testid="run-filters">

@@ -48,7 +48,7 @@ pub struct Connection {
 }
 
 /// What a person typed into the connection form, as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectionForm {
     pub name: String,
     pub kind: String,
@@ -62,6 +62,23 @@ pub struct ConnectionForm {
     /// keep the stored one.
     pub extra_secret: String,
     pub ssl_mode: String,
+}
+
+impl std::fmt::Debug for ConnectionForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "***" };
+        f.debug_struct("ConnectionForm")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("extra_secret", &hidden(&self.extra_secret))
+            .field("ssl_mode", &self.ssl_mode)
+            .finish()
+    }
 }
 
 /// A form that passed validation.
@@ -182,10 +199,19 @@ impl ConnectionForm {
                 required("database", &self.database, "connected app's consumer key")?,
                 self.username.trim().to_owned(),
             ),
-            "dynamics" => (
-                required("database", &self.database, "directory (tenant) id")?,
-                required("username", &self.username, "application (client) id")?,
-            ),
+            "dynamics" => {
+                let tenant = required("database", &self.database, "directory (tenant) id")?;
+                if !crate::connectors::dynamics::is_tenant_id(&tenant) {
+                    return Err(CatalogError::validation(
+                        "database",
+                        "enter the directory (tenant) id: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47 (Microsoft Entra ID → Overview), or the directory's domain such as contoso.onmicrosoft.com",
+                    ));
+                }
+                (
+                    tenant,
+                    required("username", &self.username, "application (client) id")?,
+                )
+            }
             _ => (String::new(), String::new()),
         };
         let secret = |s: &str| (!s.is_empty()).then(|| SecretString::from(s.to_owned()));
@@ -207,7 +233,113 @@ impl ConnectionForm {
     }
 }
 
+/// Where a connection's secrets are sent: changing any of these makes the stored secrets
+/// unusable until they are typed again (the server the form now names may be anybody's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Destination {
+    kind: String,
+    /// A database's host (case does not matter), or a cloud API's URL.
+    host: String,
+    port: u16,
+    /// A database's name; Salesforce's consumer key; Dynamics 365's tenant.
+    database: String,
+    /// A database's user; Salesforce's user; Dynamics 365's client id.
+    username: String,
+}
+
+impl Destination {
+    fn new(kind: &str, host: &str, port: u16, database: &str, username: &str) -> Self {
+        Destination {
+            kind: kind.to_owned(),
+            host: if is_cloud(kind) {
+                host.trim_end_matches('/').to_owned()
+            } else {
+                host.to_ascii_lowercase()
+            },
+            port,
+            database: database.to_owned(),
+            username: username.to_owned(),
+        }
+    }
+}
+
+/// A saved connection's destination and which secrets it has stored.
+struct Stored {
+    workspace: Uuid,
+    destination: Destination,
+    has_password: bool,
+    has_extra: bool,
+}
+
+async fn stored(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Stored>, CatalogError> {
+    type Row = (Uuid, String, String, i32, String, String, bool, bool);
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT workspace_id, kind, host, port, database, username, password IS NOT NULL, extra_secret IS NOT NULL
+           FROM connections WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Stored {
+        workspace: r.0,
+        destination: Destination::new(
+            &r.1,
+            &r.2,
+            u16::try_from(r.3).unwrap_or_default(),
+            &r.4,
+            &r.5,
+        ),
+        has_password: r.6,
+        has_extra: r.7,
+    }))
+}
+
+/// Which stored secrets a form with empty secret fields may reuse: all of them when it points
+/// where the saved connection points; otherwise none, and a secret the new destination needs
+/// is asked for again (the error names the field).
+fn reusable(valid: &ValidForm, stored: &Stored) -> Result<bool, CatalogError> {
+    if valid.destination() == stored.destination {
+        return Ok(true);
+    }
+    if valid.password.is_none() && stored.has_password {
+        return Err(CatalogError::validation(
+            "password",
+            if is_cloud(valid.kind) {
+                "Enter the secret again: the connection now points at another address or account"
+            } else {
+                "Enter the password again: the connection now points at another server"
+            },
+        ));
+    }
+    if valid.kind == "salesforce"
+        && !valid.username.is_empty()
+        && valid.extra_secret.is_none()
+        && stored.has_extra
+    {
+        return Err(CatalogError::validation(
+            "extra_secret",
+            "Enter the password and security token again: the connection now points at another address or user",
+        ));
+    }
+    Ok(false)
+}
+
 impl ValidForm {
+    fn destination(&self) -> Destination {
+        Destination::new(
+            self.kind,
+            &self.host,
+            self.port,
+            &self.database,
+            &self.username,
+        )
+    }
+
     /// How the connectors reach it: a database URL (with the password, percent-encoded), or
     /// a cloud API's settings with its secrets (none given: none in the spec).
     pub fn spec(
@@ -377,7 +509,7 @@ fn name_taken(e: sqlx::Error) -> CatalogError {
 }
 
 /// Creates (`id` None) or updates a connection. Developers and Admins. An empty password
-/// keeps the stored one.
+/// keeps the stored one while the connection points where it pointed (see `reusable`).
 pub async fn save(
     pool: &PgPool,
     secrets: &SecretBox,
@@ -389,7 +521,18 @@ pub async fn save(
     let valid = form.validate()?;
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
+    // Never our metadata database, never a refused address (checked again at each connect).
+    crate::connectors::destination::admit(&valid.spec(None, None), Some(pool))
+        .await
+        .map_err(|refusal| CatalogError::validation(refusal.field(), refusal.to_string()))?;
     let id = id.unwrap_or_else(Uuid::new_v4);
+    // An id of another workspace's connection is NotFound, never overwritten.
+    let existing = stored(&mut tx, id, true).await?;
+    let keep_stored = match &existing {
+        Some(s) if s.workspace != workspace => return Err(CatalogError::NotFound),
+        Some(s) => reusable(&valid, s)?,
+        None => false,
+    };
     let sealed = valid
         .password
         .as_ref()
@@ -398,22 +541,14 @@ pub async fn save(
         .extra_secret
         .as_ref()
         .map(|p| secrets.seal(p.expose_secret(), &extra_context(id)));
-    // An id of another workspace's connection is NotFound, never overwritten.
-    let owner: Option<Uuid> =
-        sqlx::query_scalar("SELECT workspace_id FROM connections WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if owner.is_some_and(|w| w != workspace) {
-        return Err(CatalogError::NotFound);
-    }
     let done = sqlx::query(
         "INSERT INTO connections (id, workspace_id, name, kind, host, port, database, username, password, ssl_mode, created_by, extra_secret)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, host = excluded.host,
                 port = excluded.port, database = excluded.database, username = excluded.username,
-                password = coalesce(excluded.password, connections.password), ssl_mode = excluded.ssl_mode,
-                extra_secret = coalesce(excluded.extra_secret, connections.extra_secret),
+                password = CASE WHEN $13 THEN coalesce(excluded.password, connections.password) ELSE excluded.password END,
+                ssl_mode = excluded.ssl_mode,
+                extra_secret = CASE WHEN $13 THEN coalesce(excluded.extra_secret, connections.extra_secret) ELSE excluded.extra_secret END,
                 updated_at = now()
           WHERE connections.workspace_id = excluded.workspace_id",
     )
@@ -429,6 +564,7 @@ pub async fn save(
     .bind(valid.ssl_mode)
     .bind(user)
     .bind(&sealed_extra)
+    .bind(keep_stored)
     .execute(&mut *tx)
     .await
     .map_err(name_taken)?;
@@ -484,17 +620,27 @@ pub async fn delete(
 }
 
 /// The stored secrets of a saved connection (password or token; Salesforce's user
-/// password), opened, for "Test connection" on an edited form whose secret fields were left
-/// empty. Developers and Admins.
+/// password), opened, for "Test connection" on an edited form (`valid`) whose secret fields
+/// were left empty: only while the form points where the saved connection points, else a
+/// field error asks for them again. Developers and Admins.
 pub async fn stored_secrets(
     pool: &PgPool,
     secrets: &SecretBox,
     user: Uuid,
     workspace: Uuid,
     id: Uuid,
+    valid: &ValidForm,
 ) -> Result<(Option<SecretString>, Option<SecretString>), CatalogError> {
     let mut conn = pool.acquire().await?;
     require_role(&mut conn, workspace, user, Role::Developer).await?;
+    match stored(&mut conn, id, false).await? {
+        Some(s) if s.workspace == workspace => {
+            if !reusable(valid, &s)? {
+                return Ok((None, None));
+            }
+        }
+        _ => return Err(CatalogError::NotFound),
+    }
     let (sealed, sealed_extra): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
         "SELECT password, extra_secret FROM connections WHERE workspace_id = $1 AND id = $2",
     )

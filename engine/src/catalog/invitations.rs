@@ -291,3 +291,21 @@ pub async fn accept(pool: &PgPool, user: &User, token: &str) -> Result<Uuid, Cat
     tx.commit().await?;
     Ok(workspace_id)
 }
+
+/// True when `token` is a pending invitation (not accepted, revoked or expired) for `email`:
+/// the one way to create an account once sign-up is by invitation.
+pub(crate) async fn is_pending_for(
+    conn: &mut sqlx::PgConnection,
+    token: &str,
+    email: &str,
+) -> Result<bool, CatalogError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM invitations
+                        WHERE token_hash = $1 AND email = $2 AND accepted_at IS NULL
+                          AND revoked_at IS NULL AND expires_at > now())",
+    )
+    .bind(token_hash(token))
+    .bind(email)
+    .fetch_one(conn)
+    .await?)
+}

@@ -19,6 +19,7 @@ pub mod runs;
 pub mod schedules;
 pub mod sign_in_limits;
 pub mod sync_state;
+pub mod table_statistics;
 pub mod users;
 pub mod workspaces;
 

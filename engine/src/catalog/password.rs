@@ -12,8 +12,38 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 /// Longer ones are refused too: hashing megabytes is a cheap denial of service.
 const MAX_PASSWORD_LEN: usize = 1024;
 
+/// Password hashes computed at once in this process. Each takes ~19 MiB and a core for tens of
+/// milliseconds; more callers wait for a turn instead of exhausting the machine.
+pub const MAX_CONCURRENT_HASHES: usize = 2;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+
+/// Runs argon2 work off the async worker threads, at most [`MAX_CONCURRENT_HASHES`] at once;
+/// callers beyond that wait (they are never refused).
+pub(crate) async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CatalogError> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|e| CatalogError::Hashing(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CatalogError::Hashing(e.to_string()))
+}
+
 /// Checks the password rules and returns a PHC-format argon2id hash.
 pub fn hash_password(password: &str) -> Result<String, CatalogError> {
+    check_password_rules(password)?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| CatalogError::Hashing(e.to_string()))
+}
+
+/// The rules a new password must meet, checked before any hashing work is spent on it.
+pub fn check_password_rules(password: &str) -> Result<(), CatalogError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_LEN {
         return Err(CatalogError::validation(
@@ -27,11 +57,7 @@ pub fn hash_password(password: &str) -> Result<String, CatalogError> {
             format!("Use at most {MAX_PASSWORD_LEN} characters."),
         ));
     }
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| CatalogError::Hashing(e.to_string()))
+    Ok(())
 }
 
 /// True when `password` matches `hash`. A malformed stored hash counts as a mismatch.

@@ -6,17 +6,23 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::table_statistics::GrowthWatch;
 use crate::connectors::Key;
 use crate::package::Direction;
 use crate::sync::{FullPass, Side, StateError, StateStore, TaskState};
 
 pub struct PgStateStore {
     pool: PgPool,
+    /// Pairs this store added, to keep `id_map`'s statistics current (`table_statistics`).
+    pairs_added: GrowthWatch,
 }
 
 impl PgStateStore {
     pub fn new(pool: PgPool) -> Self {
-        PgStateStore { pool }
+        PgStateStore {
+            pool,
+            pairs_added: GrowthWatch::new("id_map"),
+        }
     }
 }
 
@@ -70,7 +76,10 @@ impl StateStore for PgStateStore {
         .execute(&self.pool)
         .await;
         match fast {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                self.pairs_added.grew(&self.pool, pairs.len() as u64).await;
+                return Ok(());
+            }
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
             Err(e) => return Err(state_error(e)),
         }
@@ -100,7 +109,9 @@ impl StateStore for PgStateStore {
             .execute(&mut *tx)
             .await
             .map_err(state_error)?;
-        tx.commit().await.map_err(state_error)
+        tx.commit().await.map_err(state_error)?;
+        self.pairs_added.grew(&self.pool, pairs.len() as u64).await;
+        Ok(())
     }
 
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<(), StateError> {

@@ -1,11 +1,13 @@
 //! Accounts: sign-up, sign-in, lookup.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::error::is_unique_violation;
-use super::password::decoy_hash;
-use super::{CatalogError, hash_password, normalize_email, sign_in_limits, verify_password};
+use super::password::{check_password_rules, decoy_hash, hashing};
+use super::{
+    CatalogError, hash_password, invitations, normalize_email, sign_in_limits, verify_password,
+};
 
 /// A signed-up person.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,15 +21,104 @@ pub struct User {
 pub const FIRST_WORKSPACE_NAME: &str = "My workspace";
 
 /// Creates an account with its first workspace (the person is its Admin and it becomes
-/// their default), all in one transaction.
+/// their default), all in one transaction. No sign-up rules apply: for tools and tests; the
+/// web app calls [`sign_up_visitor`].
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn sign_up(pool: &PgPool, email: &str, password: &str) -> Result<User, CatalogError> {
     let email = normalize_email(email)?;
     let password_hash = hash_password_blocking(password.to_owned()).await?;
+    create_account(pool, email, password_hash, None).await
+}
+
+/// Who may create an account through the web app, and from where.
+#[derive(Debug, Clone, Copy)]
+pub struct SignUpRules<'a> {
+    /// The operator opened sign-up to anyone (`LOCKSTEP_OPEN_SIGNUP`). Otherwise only the
+    /// first account, or a person holding a pending invitation for their email, may sign up.
+    pub open_to_all: bool,
+    /// The token of the invitation link the person came from, if any.
+    pub invitation_token: Option<&'a str>,
+    /// The client's address: sign-ups per address are limited.
+    pub client_ip: &'a str,
+}
+
+/// What a refused sign-up says.
+pub const SIGN_UP_CLOSED: &str =
+    "Sign-up is by invitation: ask a workspace owner for an invitation link.";
+
+/// True when anyone may create an account: the operator opened sign-up, or there is no
+/// account yet (the first person sets the installation up).
+pub async fn sign_up_open_to_all(pool: &PgPool, open_to_all: bool) -> Result<bool, CatalogError> {
+    if open_to_all {
+        return Ok(true);
+    }
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+        .fetch_one(pool)
+        .await?;
+    Ok(!any)
+}
+
+/// Sign-up from the web: the rules are checked before any hashing work (a refused person
+/// costs one query), the address's sign-ups are counted, hashing waits for a free turn, and
+/// the rules are checked again in the transaction that creates the account (two first
+/// accounts cannot both slip in).
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn sign_up_visitor(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+    rules: SignUpRules<'_>,
+) -> Result<User, CatalogError> {
+    let email = normalize_email(email)?;
+    {
+        let mut conn = pool.acquire().await?;
+        ensure_may_sign_up(&mut conn, &email, &rules).await?;
+    }
+    check_password_rules(password)?;
+    sign_in_limits::count_sign_up(pool, rules.client_ip).await?;
+    let password_hash = hash_password_blocking(password.to_owned()).await?;
+    create_account(pool, email, password_hash, Some(&rules)).await
+}
+
+async fn ensure_may_sign_up(
+    conn: &mut PgConnection,
+    email: &str,
+    rules: &SignUpRules<'_>,
+) -> Result<(), CatalogError> {
+    if rules.open_to_all {
+        return Ok(());
+    }
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !any {
+        return Ok(());
+    }
+    if let Some(token) = rules.invitation_token
+        && invitations::is_pending_for(conn, token, email).await?
+    {
+        return Ok(());
+    }
+    Err(CatalogError::Forbidden(SIGN_UP_CLOSED.to_owned()))
+}
+
+async fn create_account(
+    pool: &PgPool,
+    email: String,
+    password_hash: String,
+    rules: Option<&SignUpRules<'_>>,
+) -> Result<User, CatalogError> {
     let user_id = Uuid::new_v4();
     let workspace_id = Uuid::new_v4();
 
     let mut tx = pool.begin().await?;
+    if let Some(rules) = rules {
+        // One sign-up at a time decides whether it is the first account.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('lockstep sign-up', 0))")
+            .execute(&mut *tx)
+            .await?;
+        ensure_may_sign_up(&mut tx, &email, rules).await?;
+    }
     sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)")
         .bind(user_id)
         .bind(&email)
@@ -61,7 +152,8 @@ pub async fn sign_up(pool: &PgPool, email: &str, password: &str) -> Result<User,
 
 /// Checks an email and password. Unknown email and wrong password both answer
 /// `InvalidCredentials` after the same amount of hashing work; repeated failures per email
-/// or per client address answer `RateLimited` before any password is checked.
+/// or per client address answer `RateLimited` before any password is checked. The attempt is
+/// counted before its password is checked, so parallel guesses cannot outrun the limit.
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn sign_in(
     pool: &PgPool,
@@ -71,7 +163,7 @@ pub async fn sign_in(
 ) -> Result<User, CatalogError> {
     // An address that cannot be an email still counts as a failure for the client address.
     let email = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-    sign_in_limits::check(pool, &email, client_ip).await?;
+    let attempt = sign_in_limits::begin(pool, &email, client_ip).await?;
 
     let user: Option<(User, String)> = sqlx::query_as::<_, (Uuid, String, Option<Uuid>, String)>(
         "SELECT id, email, default_workspace_id, password_hash FROM users WHERE email = $1",
@@ -91,7 +183,7 @@ pub async fn sign_in(
     });
 
     let password = password.to_owned();
-    let (user, matches) = tokio::task::spawn_blocking(move || match user {
+    let (user, matches) = hashing(move || match user {
         Some((user, hash)) => {
             let ok = verify_password(&password, &hash);
             (Some(user), ok)
@@ -101,16 +193,15 @@ pub async fn sign_in(
             (None, false)
         }
     })
-    .await
-    .map_err(|e| CatalogError::Hashing(e.to_string()))?;
+    .await?;
 
     match (user, matches) {
         (Some(user), true) => {
-            sign_in_limits::clear(pool, &email).await?;
+            sign_in_limits::succeeded(pool, attempt, &email).await?;
             Ok(user)
         }
         _ => {
-            sign_in_limits::record_failure(pool, &email, client_ip).await?;
+            sign_in_limits::failed(pool, attempt).await?;
             Err(CatalogError::InvalidCredentials)
         }
     }
@@ -125,9 +216,7 @@ pub async fn find(pool: &PgPool, user_id: Uuid) -> Result<User, CatalogError> {
         .map_err(CatalogError::from_fetch)
 }
 
-/// Hashing is CPU-heavy: keep it off the async worker threads.
+/// Hashing is CPU-heavy: off the async worker threads, a few at a time.
 async fn hash_password_blocking(password: String) -> Result<String, CatalogError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| CatalogError::Hashing(e.to_string()))?
+    hashing(move || hash_password(&password)).await?
 }

@@ -17,6 +17,7 @@
 
 mod batch;
 pub mod cloud;
+pub mod destination;
 pub mod dynamics;
 pub mod hubspot;
 pub mod memory;
@@ -167,6 +168,15 @@ impl ConnectorError {
     }
 }
 
+impl From<destination::Refusal> for ConnectorError {
+    fn from(refusal: destination::Refusal) -> Self {
+        ConnectorError::Connection {
+            message: refusal.to_string(),
+            retryable: false,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, ConnectorError>;
 
 #[async_trait]
@@ -283,12 +293,14 @@ impl ConnectOptions {
     }
 }
 
-/// Connects to the data source a package names.
+/// Connects to the data source a package names, once its destination is admitted
+/// (`destination::admit`: never our metadata database, never a refused address).
 pub async fn connect(
     spec: &crate::package::ConnectionSpec,
     options: &ConnectOptions,
 ) -> Result<Box<dyn Connector>> {
     use crate::package::ConnectionSpec;
+    destination::admit(spec, options.metadata.as_ref()).await?;
     Ok(match spec {
         ConnectionSpec::Postgres { url } => {
             Box::new(postgres::PostgresConnector::connect(url).await?)

@@ -21,6 +21,8 @@ pub enum ProbeFailure {
     DatabaseMissing,
     /// TLS was required but failed (certificate, or the server does not offer it).
     Tls,
+    /// The destination is refused (our metadata database, or an address not allowed).
+    NotAllowed,
     Other,
 }
 
@@ -33,6 +35,7 @@ impl ProbeFailure {
             ProbeFailure::Authentication => "Authentication failed",
             ProbeFailure::DatabaseMissing => "Database not found",
             ProbeFailure::Tls => "TLS failed",
+            ProbeFailure::NotAllowed => "Not allowed",
             ProbeFailure::Other => "Connection failed",
         }
     }
@@ -48,11 +51,17 @@ pub struct ProbeError {
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects, runs `SELECT 1`, disconnects. Returns the server's version on success. A cloud
-/// connection signs in and lists its objects.
+/// connection signs in and lists its objects. A refused destination is not contacted.
 pub async fn probe(
     spec: &ConnectionSpec,
     options: &super::ConnectOptions,
 ) -> Result<String, ProbeError> {
+    if let Err(refusal) = super::destination::admit(spec, options.metadata.as_ref()).await {
+        return Err(ProbeError {
+            failure: ProbeFailure::NotAllowed,
+            message: refusal.to_string(),
+        });
+    }
     if spec.is_cloud() {
         return probe_cloud(spec, options).await;
     }
@@ -111,7 +120,11 @@ async fn probe_cloud(
         Ok(Ok(text)) => Ok(text),
         Ok(Err(e)) => {
             let message = e.to_string();
-            let failure = if message.contains("refused to sign in")
+            let failure = if message.contains("connections there are refused")
+                || message.contains("this installation")
+            {
+                ProbeFailure::NotAllowed
+            } else if message.contains("refused to sign in")
                 || message.contains("refused the access token")
                 || message.contains("no access token")
             {

@@ -4,6 +4,8 @@
 pub mod expression;
 pub mod locale;
 
+use std::sync::Arc;
+
 use crate::connectors::{Row, TableSchema};
 use crate::package::{FieldSource, Mapping};
 use crate::value::Value;
@@ -11,10 +13,10 @@ use crate::value::Value;
 use expression::Expression;
 use locale::Locale;
 
-/// A mapping that is known to fit both tables.
-#[derive(Debug)]
+/// A mapping that is known to fit both tables. Cloning shares the compiled fields.
+#[derive(Debug, Clone)]
 pub struct CompiledMapping {
-    fields: Vec<(String, Compiled, crate::value::ColumnType)>,
+    fields: Arc<[(String, Compiled, crate::value::ColumnType)]>,
     locale: Locale,
 }
 
@@ -138,13 +140,40 @@ impl CompiledMapping {
                 ),
             ));
         }
-        Ok(CompiledMapping { fields, locale })
+        Ok(CompiledMapping {
+            fields: fields.into(),
+            locale,
+        })
+    }
+
+    /// Whether applying this mapping runs user expressions (work to keep off async threads).
+    fn has_expressions(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, source, _)| matches!(source, Compiled::Expression(_)))
+    }
+
+    /// [`apply`](Self::apply) to every row, in order. Expressions are evaluated on a blocking
+    /// thread, so a slow expression (bounded by its time limit per record) never holds up the
+    /// async workers that serve pages and heartbeats.
+    pub async fn apply_all(&self, rows: Vec<Row>) -> Vec<Result<Row, String>> {
+        if !self.has_expressions() {
+            return rows.iter().map(|row| self.apply(row)).collect();
+        }
+        let mapping = self.clone();
+        let count = rows.len();
+        tokio::task::spawn_blocking(move || rows.iter().map(|row| mapping.apply(row)).collect())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "evaluating a mapping stopped unexpectedly");
+                vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
+            })
     }
 
     /// The written row for one read row, or the reason this record cannot be written.
     pub fn apply(&self, row: &Row) -> Result<Row, String> {
         let mut out = Row::new();
-        for (column, source, ty) in &self.fields {
+        for (column, source, ty) in self.fields.iter() {
             let value = match source {
                 Compiled::Column(from) => row.get(from).cloned().unwrap_or(Value::Null),
                 Compiled::Constant(v) => v.clone(),

@@ -37,8 +37,9 @@ fn invariant() -> String {
     "invariant".to_owned()
 }
 
-/// How to reach one side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How to reach one side. `{:?}` shows no secret (a database URL's password, a client
+/// secret, a token): see the `Debug` impl below.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ConnectionSpec {
     Postgres {
@@ -86,6 +87,69 @@ pub enum ConnectionSpec {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         token: String,
     },
+}
+
+impl std::fmt::Debug for ConnectionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "***" };
+        match self {
+            ConnectionSpec::Postgres { url } | ConnectionSpec::Mysql { url } => {
+                let shown = match url::Url::parse(url) {
+                    Ok(mut parsed) => {
+                        if parsed.password().is_some() {
+                            let _ = parsed.set_password(Some("***"));
+                        }
+                        // Query parameters may carry a password too (`?password=`).
+                        if parsed.query().is_some() {
+                            parsed.set_query(Some("…"));
+                        }
+                        parsed.to_string()
+                    }
+                    Err(_) => "<not a URL>".to_owned(),
+                };
+                f.debug_struct(if matches!(self, ConnectionSpec::Postgres { .. }) {
+                    "Postgres"
+                } else {
+                    "Mysql"
+                })
+                .field("url", &shown)
+                .finish()
+            }
+            ConnectionSpec::Salesforce {
+                login_url,
+                client_id,
+                client_secret,
+                username,
+                password,
+            } => f
+                .debug_struct("Salesforce")
+                .field("login_url", login_url)
+                .field("client_id", client_id)
+                .field("client_secret", &hidden(client_secret))
+                .field("username", username)
+                .field("password", &hidden(password))
+                .finish(),
+            ConnectionSpec::Dynamics {
+                url,
+                tenant_id,
+                client_id,
+                client_secret,
+                authority,
+            } => f
+                .debug_struct("Dynamics")
+                .field("url", url)
+                .field("tenant_id", tenant_id)
+                .field("client_id", client_id)
+                .field("client_secret", &hidden(client_secret))
+                .field("authority", authority)
+                .finish(),
+            ConnectionSpec::Hubspot { base_url, token } => f
+                .debug_struct("Hubspot")
+                .field("base_url", base_url)
+                .field("token", &hidden(token))
+                .finish(),
+        }
+    }
 }
 
 fn hubspot_api() -> String {

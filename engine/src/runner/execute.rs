@@ -266,11 +266,6 @@ pub(super) async fn finish(
     attempt: Attempt,
     earlier: Vec<TaskSummary>,
 ) -> Result<RunReport, CatalogError> {
-    let (state, error) = match &attempt.failure {
-        None => ("succeeded", None),
-        Some(Failure::Canceled) => ("canceled", None),
-        Some(Failure::Failed { message, .. }) => ("failed", Some(message.clone())),
-    };
     let mut tasks = attempt.tasks;
     for old in earlier {
         match tasks.iter_mut().find(|t| t.task == old.task) {
@@ -281,6 +276,11 @@ pub(super) async fn finish(
             None => tasks.push(old),
         }
     }
+    let (state, error) = match &attempt.failure {
+        None => outcome_of(&tasks),
+        Some(Failure::Canceled) => ("canceled", None),
+        Some(Failure::Failed { message, .. }) => ("failed", Some(message.clone())),
+    };
     let summary = serde_json::to_value(&tasks).expect("summaries serialize");
     let api_calls = attempt
         .api_calls
@@ -306,6 +306,28 @@ pub(super) async fn finish(
         error,
         api_calls: attempt.api_calls,
     })
+}
+
+/// The state of a run that went through every task: `succeeded` when no record failed,
+/// `succeeded_with_errors` when some did (they are retried by the next run), and `failed`
+/// when records failed and none was written — a run that changed nothing it was asked to is
+/// not a success.
+fn outcome_of(tasks: &[TaskSummary]) -> (&'static str, Option<String>) {
+    let mut total = crate::sync::Counts::default();
+    for t in tasks {
+        total.add(t.source_to_target);
+        total.add(t.target_to_source);
+    }
+    match (total.failed, total.written()) {
+        (0, _) => ("succeeded", None),
+        (failed, 0) => (
+            "failed",
+            Some(format!(
+                "every record failed ({failed}); the run's errors say why for each"
+            )),
+        ),
+        _ => ("succeeded_with_errors", None),
+    }
 }
 
 /// The ids of the tasks whose source table is named (all tasks when none is).

@@ -385,15 +385,27 @@ impl<'a> Run<'a> {
         let mut ops = Vec::with_capacity(items.len());
         let mut meta: Vec<(Key, Op, Option<Row>)> = Vec::with_capacity(items.len());
         let mut retry = Vec::new();
-        for (key, row, counterpart) in items {
-            match (row, counterpart) {
-                (Some(row), counterpart) => {
+        // The mapping runs once for the batch's present rows (off the async threads).
+        let mut rows = Vec::with_capacity(items.len());
+        let items: Vec<(Key, bool, Option<Key>)> = items
+            .into_iter()
+            .map(|(key, row, counterpart)| {
+                let present = row.is_some();
+                rows.extend(row);
+                (key, present, counterpart)
+            })
+            .collect();
+        let mut mapped_rows = flow.mapping().apply_all(rows).await.into_iter();
+        for (key, present, counterpart) in items {
+            let mapped = if present { mapped_rows.next() } else { None };
+            match (mapped, counterpart) {
+                (Some(mapped), counterpart) => {
                     let op = if counterpart.is_some() {
                         Op::Update
                     } else {
                         Op::Insert
                     };
-                    match flow.mapping().apply(&row) {
+                    match mapped {
                         Ok(mapped) => {
                             ops.push(match counterpart {
                                 Some(to_key) => WriteOp::Update {

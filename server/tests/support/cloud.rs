@@ -588,3 +588,102 @@ pub async fn assert_converged(a: &dyn Side, b: &dyn Side, context: &str) -> usiz
     assert_eq!(left, right, "{context}: the sides differ");
     left.len()
 }
+
+/// Edits made with the cloud connection's own credentials (the user Lockstep writes as), as
+/// someone using the integration user would make them.
+#[async_trait]
+pub trait OwnUser: Side {
+    /// Now.
+    async fn own_update(&self, id: &str, rec: &Rec) -> bool;
+    /// Stamped with the record's current stamp (the vendor's precision): the edit lands
+    /// within the second (Salesforce, Dynamics 365) or millisecond (HubSpot) of the last
+    /// write, which is what a stamp cannot tell apart.
+    async fn own_update_same_stamp(&self, id: &str, rec: &Rec) -> bool;
+}
+
+fn stamp_of(record: Option<&Map<String, Json>>, field: &str) -> chrono::DateTime<chrono::Utc> {
+    let text = record
+        .and_then(|r| r.get(field))
+        .and_then(Json::as_str)
+        .unwrap_or_else(|| panic!("the record has no {field}"));
+    if let Some(at) = text
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        return at;
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .unwrap_or_else(|e| panic!("{field} “{text}”: {e}"))
+        .with_timezone(&chrono::Utc)
+}
+
+#[async_trait]
+impl OwnUser for SfAccounts {
+    async fn own_update(&self, id: &str, rec: &Rec) -> bool {
+        self.0.user_update_as(
+            Salesforce::INTEGRATION_USER_ID,
+            "Account",
+            id,
+            Self::fields(rec),
+        )
+    }
+    async fn own_update_same_stamp(&self, id: &str, rec: &Rec) -> bool {
+        let records = self.0.records("Account");
+        let at = stamp_of(
+            records.iter().find(|r| text(r.get("Id")) == id),
+            "SystemModstamp",
+        );
+        self.0.user_update_at(
+            Salesforce::INTEGRATION_USER_ID,
+            "Account",
+            id,
+            Self::fields(rec),
+            at,
+        )
+    }
+}
+
+#[async_trait]
+impl OwnUser for DynAccounts {
+    async fn own_update(&self, id: &str, rec: &Rec) -> bool {
+        self.0.user_update_as(
+            Dynamics::APPLICATION_USER_ID,
+            "account",
+            id,
+            Self::fields(rec),
+        )
+    }
+    async fn own_update_same_stamp(&self, id: &str, rec: &Rec) -> bool {
+        let records = self.0.records("account");
+        let at = stamp_of(
+            records.iter().find(|r| text(r.get("accountid")) == id),
+            "modifiedon",
+        );
+        self.0.user_update_at(
+            Dynamics::APPLICATION_USER_ID,
+            "account",
+            id,
+            Self::fields(rec),
+            at,
+        )
+    }
+}
+
+/// HubSpot does not tell who made a change: any edit through the API is the connection's.
+#[async_trait]
+impl OwnUser for HsCompanies {
+    async fn own_update(&self, id: &str, rec: &Rec) -> bool {
+        self.0.user_update("companies", id, Self::properties(rec))
+    }
+    async fn own_update_same_stamp(&self, id: &str, rec: &Rec) -> bool {
+        let records = self.0.records("companies");
+        let at = stamp_of(
+            records.iter().find(|(i, _)| i == id).map(|(_, p)| p),
+            "hs_lastmodifieddate",
+        );
+        self.0
+            .user_update_at("companies", id, Self::properties(rec), at)
+    }
+}

@@ -38,20 +38,29 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app with sign-up open to anyone (most tests sign up several people).
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The app with its settings adjusted first (`open_signup` starts `true`).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         init_logs();
         let database_url = format!("{}/lockstep_test_{}", admin_url(), Uuid::new_v4().simple());
         let secret_hex = engine::secrets::SecretBox::generate_hex();
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: SecretString::from(database_url.clone()),
             addr: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
             site_root: "target/site".into(),
-            secure_cookies: false,
+            secure_cookies: None,
+            open_signup: true,
+            trusted_proxies: Default::default(),
             log_format: "pretty".into(),
             secret_key: server::config::SecretKey::Hex(SecretString::from(secret_hex.clone())),
             workers: server::workers::WorkerConfig::new(1),
         };
+        adjust(&mut settings);
         let pool = server::database::prepare(&settings.database_url)
             .await
             .expect("prepare test database");

@@ -58,7 +58,8 @@ pub trait CloudApi: Send + Sync {
 }
 
 /// Where a write records, right after each vendor call, the records it created (origin →
-/// new id) and the stamps its writes gave (so they do not come back as changes).
+/// new id) and what its writes sent and the stamps they gave (so they do not come back as
+/// changes).
 pub struct Journal<'a> {
     store: &'a CloudStore,
     name: &'a str,
@@ -103,7 +104,7 @@ impl<A: CloudApi> CloudConnector<A> {
             own_user: self.0.own_user(),
             dedicated_account: self.0.context().dedicated_account,
         };
-        record_poll(self.store(), log, before, polled, rules, log_from).await
+        record_poll(self.store(), table, log, before, polled, rules, log_from).await
     }
 }
 

@@ -13,13 +13,24 @@
 //!   values: same stamp, other values, another change. The first poll after tracking is
 //!   installed only remembers what is older than the installation: the same run's full pass
 //!   reads those records.
-//! - **The engine's own writes are not changes** (no echo), and nothing else is ignored:
-//!   every write remembers, per record, the newest stamp it can have given it (the exact one
-//!   when the vendor answers with it, else the vendor's clock after the call, and then only
-//!   for modifications by the connection's own user). An edit anybody makes during or after a
-//!   run has a later stamp or another user, and is synced by the next run. Skyvia ignores all
-//!   changes made during a run; we do not. (Left: an edit made with the connection's own user
-//!   within the second of Lockstep's write is taken for the echo.)
+//! - **The engine's own writes are not changes** (no echo), and nothing else is ignored.
+//!   Lockstep knows what it wrote: every write remembers, per record (`cloud_echoes`), the
+//!   fields it sent and a digest of their values as a poll will read them back (each value
+//!   through the reader's conversion for its column type, compared loosely where vendors
+//!   normalize what they store: an empty text is no value, text trimmed, `2.50` = `2.5`,
+//!   rounding to the field's scale, instants to the second), and the stamps the write can
+//!   have given (from the vendor's exact stamp when it answers with one, else its clock
+//!   before and after the call, with a second of tolerance). A polled modification is the
+//!   echo only if the record holds, in those fields, exactly the values written, its stamp
+//!   lies in that range, and — when the vendor did not say the exact stamp — it was made by
+//!   the connection's own user. So an edit with other values is synced whatever its stamp and
+//!   author: one made with the connection's own credentials a moment after a run, even within
+//!   the same second (or millisecond) as Lockstep's write, is synced by the next run; the
+//!   engine's write read back is not, so a run with nothing changed writes nothing. Skyvia
+//!   ignores all changes made during a run; we do not. (Left: an edit made within the
+//!   stamp range of Lockstep's write, by its own user, that changes only fields Lockstep did
+//!   not write, or changes a written value only in what the comparison ignores — surrounding
+//!   spaces, digits beyond the field's scale, fractions of a second — is taken for the echo.)
 //! - **Dedicated account**: when the package says the connection's user is used only by
 //!   Lockstep, every change that user made is ignored.
 //! - **Insert journal**: created records are journaled (origin → new id) right after the
@@ -38,8 +49,8 @@ use chrono::{DateTime, Utc};
 
 pub use store::{Checkpoints, CloudStore};
 
-use super::{Key, Result};
-use changes::{Observed, Rules};
+use super::{Key, Result, TableSchema};
+use changes::{Observed, Rules, Written};
 
 /// How far back each poll re-reads before its checkpoint.
 pub const OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
@@ -66,6 +77,7 @@ pub struct Polled {
 /// are only remembered as seen) and moves the checkpoints, in one transaction.
 pub async fn record_poll(
     store: &CloudStore,
+    table: &TableSchema,
     log: &str,
     before: Checkpoints,
     polled: Polled,
@@ -80,7 +92,11 @@ pub async fn record_poll(
         .filter(|o| !o.deleted)
         .map(|o| o.stamp)
         .max();
-    let mut found = changes::classify(polled.observed, &seen, &echoes, rules);
+    let mut found = changes::classify(polled.observed, &seen, &echoes, rules, |o, fields| {
+        o.values
+            .as_ref()
+            .map(|values| read_back_digest(table, fields, values))
+    });
     if let Some(from) = log_from {
         for f in found.iter_mut().filter(|f| f.stamp < from) {
             f.log = false;
@@ -108,6 +124,57 @@ pub fn digest(values: &serde_json::Map<String, serde_json::Value>) -> i64 {
         hasher.update(name.as_bytes());
         hasher.update([0]);
         hasher.update(value.to_string().as_bytes());
+        hasher.update([0]);
+    }
+    let bytes: [u8; 8] = hasher.finalize()[..8].try_into().expect("8 bytes");
+    i64::from_le_bytes(bytes)
+}
+
+/// What a write sends to one record (`body`: the fields as JSON on the wire; others, such
+/// as the key or Salesforce's `attributes`, are left out), stamped at the earliest `from`.
+pub fn written(
+    schema: &TableSchema,
+    from: DateTime<Utc>,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Written {
+    let fields: Vec<String> = schema
+        .columns
+        .iter()
+        .filter(|c| c.name != schema.key && body.contains_key(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    let digest = read_back_digest(schema, &fields, body);
+    Written {
+        from,
+        fields,
+        digest,
+    }
+}
+
+/// The digest of a record's `fields` (JSON as sent or as read; a field left out is no
+/// value), each read as the engine reads it for its column type and compared loosely where
+/// vendors normalize ([`values::canonical`]). What a write sent and what a poll reads back
+/// then digest alike unless somebody edited one of those fields.
+pub fn read_back_digest(
+    schema: &TableSchema,
+    fields: &[String],
+    record: &serde_json::Map<String, serde_json::Value>,
+) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for name in fields {
+        let json = record.get(name).unwrap_or(&serde_json::Value::Null);
+        let form = match schema.columns.iter().find(|c| &c.name == name) {
+            Some(column) => match values::from_json(json, &column.ty) {
+                Ok(value) => values::canonical(&value, &column.ty),
+                Err(_) => json.to_string(),
+            },
+            // The field left the object since the write: whatever it holds is not ours.
+            None => "!".into(),
+        };
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(form.as_bytes());
         hasher.update([0]);
     }
     let bytes: [u8; 8] = hasher.finalize()[..8].try_into().expect("8 bytes");

@@ -2,15 +2,29 @@
 //! the change log, the polling checkpoints, the stamps already logged and the echoes of the
 //! engine's own writes; per task direction, the journal of records it created.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::catalog::table_statistics::GrowthWatch;
+
 use super::super::{ConnectorError, Key, Result, TrackedChange};
-use super::changes::{Echo, Found, Seen};
+use super::changes::{Echo, Found, Seen, Written};
 
 #[derive(Clone)]
 pub struct CloudStore {
     pool: PgPool,
+    growth: Arc<Growth>,
+}
+
+/// The tables a first run can grow by the hundred thousand, analyzed as they grow
+/// (`catalog::table_statistics`), so their lookups keep their index plans.
+struct Growth {
+    changes: GrowthWatch,
+    seen: GrowthWatch,
+    known: GrowthWatch,
+    journal: GrowthWatch,
 }
 
 fn store_error(e: sqlx::Error) -> ConnectorError {
@@ -35,7 +49,15 @@ pub struct Checkpoints {
 
 impl CloudStore {
     pub fn new(pool: PgPool) -> Self {
-        CloudStore { pool }
+        CloudStore {
+            pool,
+            growth: Arc::new(Growth {
+                changes: GrowthWatch::new("cloud_changes"),
+                seen: GrowthWatch::new("cloud_seen"),
+                known: GrowthWatch::new("cloud_known"),
+                journal: GrowthWatch::new("cloud_journal"),
+            }),
+        }
     }
 
     pub async fn checkpoints(&self, log: &str) -> Result<Option<Checkpoints>> {
@@ -90,8 +112,17 @@ impl CloudStore {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        let echoes: Vec<(String, DateTime<Utc>, bool)> = sqlx::query_as(
-            "SELECT key, until, by_user_only FROM cloud_echoes WHERE log_name = $1 AND key = ANY($2)",
+        type EchoRow = (
+            String,
+            DateTime<Utc>,
+            bool,
+            Option<DateTime<Utc>>,
+            Option<sqlx::types::Json<Vec<String>>>,
+            Option<i64>,
+        );
+        let echoes: Vec<EchoRow> = sqlx::query_as(
+            "SELECT key, until, by_user_only, written_from, written_fields, written_digest
+               FROM cloud_echoes WHERE log_name = $1 AND key = ANY($2)",
         )
         .bind(log)
         .bind(keys)
@@ -104,10 +135,18 @@ impl CloudStore {
                 .collect(),
             echoes
                 .into_iter()
-                .map(|(k, until, by_user_only)| Echo {
+                .map(|(k, until, by_user_only, from, fields, digest)| Echo {
                     key: Key(k),
                     until,
                     by_user_only,
+                    written: match (from, fields, digest) {
+                        (Some(from), Some(fields), Some(digest)) => Some(Written {
+                            from,
+                            fields: fields.0,
+                            digest,
+                        }),
+                        _ => None,
+                    },
                 })
                 .collect(),
         ))
@@ -174,7 +213,16 @@ impl CloudStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        tx.commit().await.map_err(store_error)?;
+        self.growth
+            .changes
+            .grew(&self.pool, keys.len() as u64)
+            .await;
+        self.growth
+            .seen
+            .grew(&self.pool, all_keys.len() as u64)
+            .await;
+        Ok(())
     }
 
     pub async fn read_changes(
@@ -223,7 +271,8 @@ impl CloudStore {
         Ok(())
     }
 
-    /// Remembers the engine's writes so the next poll does not take them for changes.
+    /// Remembers the engine's writes so the next poll does not take them for changes. A
+    /// record written again is expected to hold what the last write sent.
     pub async fn record_echoes(&self, log: &str, echoes: &[Echo]) -> Result<()> {
         if echoes.is_empty() {
             return Ok(());
@@ -231,17 +280,34 @@ impl CloudStore {
         let keys: Vec<&str> = echoes.iter().map(|e| e.key.0.as_str()).collect();
         let until: Vec<DateTime<Utc>> = echoes.iter().map(|e| e.until).collect();
         let by_user: Vec<bool> = echoes.iter().map(|e| e.by_user_only).collect();
+        let written = echoes.iter().map(|e| e.written.as_ref());
+        let from: Vec<Option<DateTime<Utc>>> = written.clone().map(|w| w.map(|w| w.from)).collect();
+        let fields: Vec<Option<serde_json::Value>> = written
+            .clone()
+            .map(|w| w.map(|w| serde_json::Value::from(w.fields.clone())))
+            .collect();
+        let digests: Vec<Option<i64>> = written.map(|w| w.map(|w| w.digest)).collect();
         sqlx::query(
-            "INSERT INTO cloud_echoes (log_name, key, until, by_user_only)
-             SELECT $1, k, u, b FROM unnest($2::text[], $3::timestamptz[], $4::bool[]) AS t(k, u, b)
+            "INSERT INTO cloud_echoes
+                    (log_name, key, until, by_user_only, written_from, written_fields, written_digest)
+             SELECT $1, k, u, b, f, n, d
+               FROM unnest($2::text[], $3::timestamptz[], $4::bool[], $5::timestamptz[], $6::jsonb[], $7::bigint[])
+                    AS t(k, u, b, f, n, d)
               WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)
              ON CONFLICT (log_name, key) DO UPDATE
-                SET until = GREATEST(cloud_echoes.until, excluded.until), by_user_only = excluded.by_user_only",
+                SET until = GREATEST(cloud_echoes.until, excluded.until),
+                    by_user_only = excluded.by_user_only,
+                    written_from = excluded.written_from,
+                    written_fields = excluded.written_fields,
+                    written_digest = excluded.written_digest",
         )
         .bind(log)
         .bind(&keys)
         .bind(&until)
         .bind(&by_user)
+        .bind(&from)
+        .bind(&fields)
+        .bind(&digests)
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
@@ -271,6 +337,10 @@ impl CloudStore {
         .await
         .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
+        self.growth
+            .known
+            .grew(&self.pool, current.len() as u64)
+            .await;
         Ok(gone.into_iter().map(Key).collect())
     }
 
@@ -287,6 +357,7 @@ impl CloudStore {
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
+        self.growth.known.grew(&self.pool, keys.len() as u64).await;
         Ok(())
     }
 
@@ -306,6 +377,10 @@ impl CloudStore {
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
+        self.growth
+            .journal
+            .grew(&self.pool, pairs.len() as u64)
+            .await;
         Ok(())
     }
 

@@ -134,6 +134,113 @@ pub fn to_text(value: &Value) -> String {
     }
 }
 
+/// A value as the echo rule compares it (what Lockstep wrote against what a poll reads
+/// back). Vendors store what they are sent with differences that are no edit: an empty text
+/// is no value, text is trimmed, numbers are reformatted (`2.50`, `2.5`, `"2.5"`) or rounded
+/// to the field's scale, instants kept to the second or the millisecond. The form is only
+/// ever compared, never shown.
+pub fn canonical(value: &Value, ty: &ColumnType) -> String {
+    let scale = match ty {
+        ColumnType::Decimal { scale, .. } => *scale,
+        _ => None,
+    };
+    let number = |text: &str| match number_form(text, scale) {
+        Some(n) => format!("#{n}"),
+        None => format!("'{}", text.trim()),
+    };
+    match value {
+        Value::Null => "-".into(),
+        Value::Text(s) if s.trim().is_empty() => "-".into(),
+        Value::Text(s) => format!("'{}", s.trim()),
+        Value::Bool(b) => format!("?{b}"),
+        Value::Int(i) => number(&i.to_string()),
+        Value::Float(f) => number(&f.to_string()),
+        Value::Decimal(d) => number(d),
+        Value::Timestamp(t) => format!("@{}", t.format("%Y-%m-%dT%H:%M:%S")),
+        Value::Time(t) => format!("@{}", t.format("%H:%M:%S")),
+        Value::Json(j) => format!("{{{j}"),
+        other => format!("'{}", other.to_invariant_text()),
+    }
+}
+
+/// A decimal number (`-12.50`, `1e3`, `+7`) as `digits`e`exponent` without leading or
+/// trailing zeros, rounded half away from zero to `scale` decimals when given.
+fn number_form(text: &str, scale: Option<u32>) -> Option<String> {
+    let text = text.trim();
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        // Beyond any column's range: compared as text, and no overflow below.
+        Some(at) => (
+            &rest[..at],
+            rest[at + 1..]
+                .parse::<i64>()
+                .ok()
+                .filter(|e| e.abs() <= 1000)?,
+        ),
+        None => (rest, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut digits: Vec<u8> = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
+    let mut exponent = exponent - fraction.len() as i64;
+    if let Some(scale) = scale.map(i64::from)
+        && -exponent > scale
+    {
+        let cut = (-exponent - scale) as usize;
+        let keep = digits.len().saturating_sub(cut);
+        let round_up = digits.get(keep).is_some_and(|d| *d >= 5) && cut <= digits.len();
+        digits.truncate(keep);
+        exponent = -scale;
+        if round_up {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    digits.insert(0, 1);
+                    break;
+                }
+                i -= 1;
+                if digits[i] == 9 {
+                    digits[i] = 0;
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+        }
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+        exponent += 1;
+    }
+    let first = digits.iter().position(|d| *d != 0).unwrap_or(digits.len());
+    let digits: String = digits[first..]
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    if digits.is_empty() {
+        return Some("0".into());
+    }
+    Some(format!(
+        "{}{digits}e{exponent}",
+        if negative { "-" } else { "" }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +252,54 @@ mod tests {
         let c = parse_instant("1795619045000").unwrap();
         assert_eq!(a, b);
         assert_eq!(a, c);
+    }
+
+    #[test]
+    fn what_vendors_do_to_a_written_value_is_no_edit_but_another_value_is() {
+        let dec = |scale| ColumnType::Decimal {
+            precision: None,
+            scale,
+        };
+        let text = ColumnType::Text { max_chars: None };
+        let same = |a: &Value, b: &Value, ty: &ColumnType| canonical(a, ty) == canonical(b, ty);
+        let d = |s: &str| Value::Decimal(s.into());
+        assert!(same(&d("2.50"), &d("2.5"), &dec(None)));
+        assert!(same(&d("1200"), &d("1.2e3"), &dec(None)));
+        assert!(same(&d("-0.0"), &d("0"), &dec(None)));
+        assert!(same(&Value::Int(3), &d("3.0"), &dec(None)));
+        assert!(same(&Value::Float(1.25), &d("1.25"), &dec(None)));
+        assert!(same(&d("10.555"), &d("10.56"), &dec(Some(2))));
+        assert!(same(&d("9.995"), &d("10"), &dec(Some(2))));
+        assert!(!same(&d("10.555"), &d("10.56"), &dec(None)));
+        assert!(!same(&d("2.5"), &d("25"), &dec(None)));
+        assert!(!same(&d("-2.5"), &d("2.5"), &dec(None)));
+        assert!(!same(
+            &d("1e99999999999"),
+            &d("1e99999999998"),
+            &dec(Some(2))
+        ));
+        assert!(same(&Value::Text(String::new()), &Value::Null, &text));
+        assert!(same(
+            &Value::Text(" Acme ".into()),
+            &Value::Text("Acme".into()),
+            &text
+        ));
+        assert!(!same(
+            &Value::Text("Acme".into()),
+            &Value::Text("acme".into()),
+            &text
+        ));
+        let at = |s: &str| Value::Timestamp(parse_instant(s).unwrap().naive_utc());
+        assert!(same(
+            &at("2026-11-25T15:04:05.123Z"),
+            &at("2026-11-25T15:04:05.000+0000"),
+            &ColumnType::Timestamp
+        ));
+        assert!(!same(
+            &at("2026-11-25T15:04:05Z"),
+            &at("2026-11-25T15:04:06Z"),
+            &ColumnType::Timestamp
+        ));
     }
 
     #[test]

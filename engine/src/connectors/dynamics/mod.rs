@@ -25,9 +25,9 @@ use tokio::sync::RwLock;
 
 use super::cloud::changes::{Echo, Observed};
 use super::cloud::connector::{CloudApi, Journal};
-use super::cloud::http::{Api, RetryPolicy, failure, unexpected};
+use super::cloud::http::{Api, RetryPolicy, clip, failure, pin_link, summary, unexpected};
 use super::cloud::values::{parse_instant, row_of, to_json};
-use super::cloud::{CloudContext, Polled, digest};
+use super::cloud::{CloudContext, Polled, digest, written};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
 use describe::{MODIFIED, MODIFIED_BY};
@@ -47,6 +47,40 @@ pub struct DynamicsAuth {
     pub tenant_id: String,
     pub client_id: String,
     pub client_secret: String,
+}
+
+impl std::fmt::Debug for DynamicsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicsAuth")
+            .field("authority", &self.authority)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .finish()
+    }
+}
+
+/// A directory (tenant) id as it may go into the token endpoint's path: a GUID, or a domain
+/// name such as `contoso.onmicrosoft.com`.
+pub fn is_tenant_id(text: &str) -> bool {
+    let guid = text.len() == 36
+        && text.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let domain = text.len() <= 253
+        && text.contains('.')
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    guid || domain
 }
 
 pub struct DynamicsConnector {
@@ -88,6 +122,12 @@ struct Page {
 }
 
 async fn sign_in(api: &Api, org: &str, auth: &DynamicsAuth) -> Result<String> {
+    if !is_tenant_id(&auth.tenant_id) {
+        return Err(failure(
+            "Dynamics 365: the tenant id must be the directory's GUID (Microsoft Entra ID → Overview → Tenant ID) or its domain name such as contoso.onmicrosoft.com".into(),
+            false,
+        ));
+    }
     let url = format!(
         "{}/{}/oauth2/v2.0/token",
         auth.authority.trim_end_matches('/'),
@@ -123,13 +163,13 @@ async fn sign_in(api: &Api, org: &str, auth: &DynamicsAuth) -> Result<String> {
                 .unwrap_or_default()
                 .to_owned();
             format!(
-                "Dynamics 365 refused to sign in: {first_line} ({}); check the tenant id, the application (client) id and its secret",
-                r.error
+                "Dynamics 365 refused to sign in: {}; check the tenant id, the application (client) id and its secret",
+                clip(&format!("{first_line} ({})", r.error))
             )
         }
         Err(_) => format!(
-            "Dynamics 365 refused to sign in: {status}: {}",
-            body.chars().take(300).collect::<String>()
+            "Dynamics 365 refused to sign in: {}",
+            summary(status, &body)
         ),
     };
     Err(failure(message, status.is_server_error()))
@@ -192,7 +232,8 @@ impl DynamicsConnector {
         body: Option<(String, String)>,
     ) -> Result<std::result::Result<Response, Response>> {
         let url = if path.starts_with("http") {
-            path.to_owned()
+            // An absolute link (`@odata.nextLink`) only on the environment itself.
+            pin_link("Dynamics 365", &self.org, path)?.to_string()
         } else {
             format!("{}{path}", self.org)
         };
@@ -305,7 +346,7 @@ impl DynamicsConnector {
             records.extend(page.value);
             match page.next_link {
                 Some(next) if limit.is_none_or(|l| records.len() < l) => {
-                    path = next;
+                    path = pin_link("Dynamics 365", &self.org, &next)?.to_string();
                     query = &[];
                 }
                 _ => return Ok(records),
@@ -381,6 +422,7 @@ impl DynamicsConnector {
                     .map(str::to_lowercase),
                 deleted: false,
                 digest: Some(digest(&values)),
+                values: Some(values),
             });
         }
         // Deletions: the ids that were there at the last poll and are gone now.
@@ -399,6 +441,7 @@ impl DynamicsConnector {
                 modified_by: None,
                 deleted: true,
                 digest: None,
+                values: None,
             });
         }
         Ok(Polled {
@@ -543,6 +586,15 @@ impl CloudApi for DynamicsConnector {
             )
         })?;
         let (schema, set) = describe::schema(entity)?;
+        // The names the environment answers with go into URL paths and filters.
+        if !describe::is_name(&set) || !describe::is_name(&schema.key) {
+            return Err(failure(
+                format!(
+                    "Dynamics 365: describe {table}: the entity set or key name in the answer is not a plain name"
+                ),
+                false,
+            ));
+        }
         self.sets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -675,19 +727,28 @@ impl CloudApi for DynamicsConnector {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let before = self.api.server_time();
             let answers = self.batch(&parts).await?;
             let mut pairs = Vec::new();
             let mut echoes = Vec::new();
-            for (op, answer) in chunk.iter().zip(answers) {
+            for ((op, answer), part) in chunk.iter().zip(answers).zip(&parts) {
                 let ok = (200..300).contains(&answer.status);
                 // The exact new stamp, else the vendor's clock after the call.
-                let stamp = answer
+                let exact = answer
                     .body
                     .as_ref()
                     .and_then(|b| b.get(MODIFIED))
                     .and_then(Json::as_str)
-                    .and_then(parse_instant)
-                    .unwrap_or_else(|| self.api.server_time() + chrono::Duration::seconds(1));
+                    .and_then(parse_instant);
+                let stamp =
+                    exact.unwrap_or_else(|| self.api.server_time() + chrono::Duration::seconds(1));
+                // What the part sent, for the echo rule (from the exact stamp, else the
+                // clock before the call, less a second of tolerance).
+                let sent = || {
+                    let from = exact.unwrap_or(before) - chrono::Duration::seconds(1);
+                    let body = part.body.as_ref().and_then(Json::as_object);
+                    Some(written(table, from, body.unwrap_or(&Map::new())))
+                };
                 outcomes.push(match (op, ok, answer.status) {
                     (WriteOp::Insert { origin, .. }, true, _) => {
                         let id = answer
@@ -703,6 +764,7 @@ impl CloudApi for DynamicsConnector {
                                     key: Key(id.clone()),
                                     until: stamp,
                                     by_user_only: true,
+                                    written: sent(),
                                 });
                                 WriteOutcome::Inserted(Key(id))
                             }
@@ -716,6 +778,7 @@ impl CloudApi for DynamicsConnector {
                             key: key.clone(),
                             until: stamp,
                             by_user_only: true,
+                            written: sent(),
                         });
                         WriteOutcome::Updated
                     }

@@ -4,7 +4,7 @@
 //! with the batch endpoints (100 per call; create carries `objectWriteTraceId` so each
 //! record gets its own result). HubSpot does not say who made a change through the API, so
 //! the dedicated-account option does not apply; the engine's own writes are recognised by
-//! the exact `updatedAt` HubSpot answers with.
+//! the values they wrote and the exact `updatedAt` HubSpot answers with.
 
 mod describe;
 
@@ -21,7 +21,7 @@ use super::cloud::connector::{CloudApi, Journal};
 use super::cloud::http::{Api, RetryPolicy, failure};
 use super::cloud::ops::group;
 use super::cloud::values::{parse_instant, row_of, to_text};
-use super::cloud::{CloudContext, Polled, digest};
+use super::cloud::{CloudContext, Polled, digest, written};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
 use describe::{KEY, MODIFIED, OBJECT_TYPES};
@@ -302,6 +302,7 @@ impl HubSpotConnector {
                             modified_by: None,
                             deleted: false,
                             digest: Some(digest(&object.properties)),
+                            values: Some(object.properties.clone()),
                         });
                     }
                 }
@@ -372,6 +373,7 @@ impl HubSpotConnector {
                         modified_by: None,
                         deleted: true,
                         digest: None,
+                        values: None,
                     });
                 }
             }
@@ -430,7 +432,7 @@ impl HubSpotConnector {
             // A whole-batch refusal (400): one error for all inputs.
             let error: BatchError = serde_json::from_str(&text).unwrap_or(BatchError {
                 category: status.to_string(),
-                message: text.chars().take(300).collect(),
+                message: "the answer is not HubSpot's error JSON".into(),
                 context: Map::new(),
             });
             Page {
@@ -667,14 +669,21 @@ impl CloudApi for HubSpotConnector {
     ) -> Result<Vec<WriteOutcome>> {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
         let now = || self.api.server_time();
+        // What a row sends, for the echo rule: from the exact stamp HubSpot answers with
+        // (else its clock before the call), less a second of tolerance.
+        let sent = |row: &Row, before: DateTime<Utc>, stamp: Option<DateTime<Utc>>| {
+            let from = stamp.unwrap_or(before) - chrono::Duration::seconds(1);
+            written(table, from, &Self::properties_body(table, row))
+        };
 
         let grouped = group(&ops);
         for chunk in grouped.inserts.chunks(WRITE_BATCH) {
             let rows: Vec<&Row> = chunk.iter().map(|(_, _, row)| *row).collect();
+            let before = now();
             let results = self.create(table, &rows).await?;
             let mut pairs = Vec::new();
             let mut echoes = Vec::new();
-            for ((i, origin, _), result) in chunk.iter().zip(results) {
+            for ((i, origin, row), result) in chunk.iter().zip(results) {
                 outcomes[*i] = Some(match result {
                     Ok((key, stamp)) => {
                         pairs.push((origin.0.clone(), key.0.clone()));
@@ -682,6 +691,7 @@ impl CloudApi for HubSpotConnector {
                             key: key.clone(),
                             until: stamp.unwrap_or_else(now),
                             by_user_only: false,
+                            written: Some(sent(row, before, stamp)),
                         });
                         WriteOutcome::Inserted(key)
                     }
@@ -697,15 +707,17 @@ impl CloudApi for HubSpotConnector {
 
         for chunk in grouped.updates.chunks(WRITE_BATCH) {
             let items: Vec<(&Key, &Row)> = chunk.iter().map(|(_, k, r)| (*k, *r)).collect();
+            let before = now();
             let results = self.update(table, &items).await?;
             let mut echoes = Vec::new();
-            for ((i, key, _), result) in chunk.iter().zip(results) {
+            for ((i, key, row), result) in chunk.iter().zip(results) {
                 outcomes[*i] = Some(match result {
                     Ok(stamp) => {
                         echoes.push(Echo {
                             key: (*key).clone(),
                             until: stamp.unwrap_or_else(now),
                             by_user_only: false,
+                            written: Some(sent(row, before, stamp)),
                         });
                         WriteOutcome::Updated
                     }

@@ -30,6 +30,12 @@ fn column_type(c: &ColumnRow) -> ColumnType {
     let int = |bits| ColumnType::Int { bits, unsigned };
     match c.data_type.as_str() {
         "tinyint" if c.column_type.starts_with("tinyint(1)") => ColumnType::Bool,
+        "bit" if c.column_type == "bit(1)" => ColumnType::Bool,
+        // BIT(n) as the number its bits spell (read and written as an unsigned integer).
+        "bit" => ColumnType::Int {
+            bits: 64,
+            unsigned: true,
+        },
         "bool" | "boolean" => ColumnType::Bool,
         "tinyint" => int(8),
         "smallint" => int(16),

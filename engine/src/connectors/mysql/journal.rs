@@ -34,7 +34,7 @@ pub async fn record(
 }
 
 pub async fn read(pool: &MySqlPool, name: &str) -> Result<Vec<(Key, Key)>> {
-    let rows: std::result::Result<Vec<(String, String)>, sqlx::Error> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT origins, new_keys FROM lockstep_journal_batches WHERE name = ? ORDER BY id",
     )
     .bind(name)
@@ -47,7 +47,14 @@ pub async fn read(pool: &MySqlPool, name: &str) -> Result<Vec<(Key, Key)>> {
         Err(e) => return Err(classify(e)),
     };
     let mut pairs = Vec::new();
-    for (origins, new_keys) in rows {
+    for row in &rows {
+        // The table takes its database's default collation, binary ones included.
+        let column = |i| {
+            super::values::text(row, i)
+                .map(Option::unwrap_or_default)
+                .map_err(classify)
+        };
+        let (origins, new_keys) = (column(0)?, column(1)?);
         let parse = |text: &str| {
             serde_json::from_str::<Vec<String>>(text).map_err(|e| {
                 ConnectorError::Other(format!("lockstep_journal_batches is damaged: {e}"))

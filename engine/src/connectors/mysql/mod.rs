@@ -75,7 +75,7 @@ fn select_list(schema: &TableSchema) -> String {
 fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<Vec<(Key, Row)>> {
     rows.into_iter()
         .map(|r| {
-            let key: String = r.try_get(0).map_err(classify)?;
+            let key = values::text(&r, 0).map_err(classify)?.unwrap_or_default();
             let mut row = Row::new();
             for (i, column) in schema.columns.iter().enumerate() {
                 row.insert(
@@ -218,7 +218,8 @@ impl Connector for MySqlConnector {
         after: i64,
         limit: usize,
     ) -> Result<Vec<TrackedChange>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        // The log table takes its database's default collation, binary ones included.
+        let rows = sqlx::query(&format!(
             "SELECT seq, k FROM {} WHERE seq > ? ORDER BY seq LIMIT ?",
             tracking::log_table(table)
         ))
@@ -227,10 +228,15 @@ impl Connector for MySqlConnector {
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(seq, key)| TrackedChange { seq, key: Key(key) })
-            .collect())
+        rows.iter()
+            .map(|r| {
+                Ok(TrackedChange {
+                    seq: r.try_get(0)?,
+                    key: Key(values::text(r, 1)?.unwrap_or_default()),
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(classify)
     }
 
     async fn consume_changes(&self, table: &TableSchema, seqs: &[i64]) -> Result<()> {

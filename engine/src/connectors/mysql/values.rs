@@ -22,8 +22,18 @@ pub fn select_expr(column: &ColumnInfo) -> String {
             format!("CAST({q} AS CHAR)")
         }
         ColumnType::Text { .. } => format!("CAST({q} AS CHAR)"),
+        // TIMESTAMP columns as the session's local date and time, like DATETIME.
+        ColumnType::Timestamp => format!("CAST({q} AS DATETIME(6))"),
         _ => q,
     }
+}
+
+/// A text column of a result. Text is read as the characters it holds whatever its
+/// collation: sqlx refuses `String` for any column flagged BINARY, which MariaDB sets for
+/// binary collations (`utf8mb4_bin`, `latin1_bin`, …) as well as for binary strings, so the
+/// check is skipped and the bytes are decoded as UTF-8 (an error if they are not).
+pub fn text(row: &MySqlRow, index: usize) -> Result<Option<String>, sqlx::Error> {
+    row.try_get_unchecked::<Option<String>, _>(index)
 }
 
 pub fn decode(row: &MySqlRow, index: usize, column: &ColumnInfo) -> Result<Value, sqlx::Error> {
@@ -52,15 +62,17 @@ pub fn decode(row: &MySqlRow, index: usize, column: &ColumnInfo) -> Result<Value
             }),
         },
         ColumnType::Float => get(row, index, Value::Float),
-        ColumnType::Decimal { .. } => get(row, index, Value::Decimal),
-        ColumnType::Text { .. } | ColumnType::Other(_) => get(row, index, Value::Text),
-        ColumnType::Json => match row.try_get::<Option<String>, _>(index)? {
+        ColumnType::Decimal { .. } => Ok(text(row, index)?.map_or(Value::Null, Value::Decimal)),
+        ColumnType::Text { .. } | ColumnType::Other(_) => {
+            Ok(text(row, index)?.map_or(Value::Null, Value::Text))
+        }
+        ColumnType::Json => match text(row, index)? {
             None => Ok(Value::Null),
             Some(s) => serde_json::from_str(&s)
                 .map(Value::Json)
                 .map_err(|e| decode_error(format!("{}: {e}", column.name))),
         },
-        ColumnType::Uuid => match row.try_get::<Option<String>, _>(index)? {
+        ColumnType::Uuid => match text(row, index)? {
             None => Ok(Value::Null),
             Some(s) => uuid::Uuid::parse_str(&s)
                 .map(Value::Uuid)

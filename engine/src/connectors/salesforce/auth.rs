@@ -3,10 +3,12 @@
 //! flow (the password with the security token appended). A session that expires (401
 //! `INVALID_SESSION_ID`) is renewed once per call.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use super::super::ConnectorError;
-use super::super::cloud::http::{Api, failure};
+use super::super::cloud::http::{Api, clip, failure, summary};
 
 /// How the connection signs in.
 #[derive(Clone)]
@@ -23,14 +25,47 @@ pub enum SalesforceAuth {
     },
 }
 
+impl fmt::Debug for SalesforceAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SalesforceAuth::ClientCredentials { client_id, .. } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", &"***")
+                .finish(),
+            SalesforceAuth::Password {
+                client_id,
+                username,
+                ..
+            } => f
+                .debug_struct("Password")
+                .field("client_id", client_id)
+                .field("client_secret", &"***")
+                .field("username", username)
+                .field("password", &"***")
+                .finish(),
+        }
+    }
+}
+
 /// A signed-in session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub token: String,
     /// The org's API host (`https://mydomain.my.salesforce.com`).
     pub instance_url: String,
     /// The connection's user (`005…`), from the identity URL the token endpoint returns.
     pub user_id: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"***")
+            .field("instance_url", &self.instance_url)
+            .field("user_id", &self.user_id)
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -93,6 +128,18 @@ pub async fn sign_in(
             .and_then(|id| id.rsplit('/').next())
             .filter(|u| !u.is_empty())
             .map(str::to_owned);
+        let instance = url::Url::parse(&answer.instance_url).ok().filter(|u| {
+            matches!(u.scheme(), "https" | "http")
+                && u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+        });
+        if instance.is_none() {
+            return Err(failure(
+                "Salesforce: the token endpoint answered an instance URL that is not an http(s) address".into(),
+                false,
+            ));
+        }
         return Ok(Session {
             token: answer.access_token,
             instance_url: answer.instance_url.trim_end_matches('/').to_owned(),
@@ -114,14 +161,36 @@ pub async fn sign_in(
                 _ => "check the connection's settings",
             };
             format!(
-                "Salesforce refused to sign in: {} ({}); {hint}",
-                r.error_description, r.error
+                "Salesforce refused to sign in: {}; {hint}",
+                clip(&format!("{} ({})", r.error_description, r.error))
             )
         }
-        None => format!(
-            "Salesforce refused to sign in: {status}: {}",
-            body.chars().take(300).collect::<String>()
-        ),
+        None => format!("Salesforce refused to sign in: {}", summary(status, &body)),
     };
     Err(failure(message, status.is_server_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_and_credentials_print_redacted() {
+        let session = Session {
+            token: "00Dxx!token-value".into(),
+            instance_url: "https://org.my.salesforce.com".into(),
+            user_id: None,
+        };
+        let auth = SalesforceAuth::Password {
+            client_id: "key".into(),
+            client_secret: "consumer-secret".into(),
+            username: "u@example.com".into(),
+            password: "pw-and-token".into(),
+        };
+        let printed = format!("{session:?} {auth:?}");
+        for secret in ["token-value", "consumer-secret", "pw-and-token"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("org.my.salesforce.com"), "{printed}");
+    }
 }

@@ -18,12 +18,12 @@ use tokio::sync::RwLock;
 
 pub use auth::SalesforceAuth;
 
-use super::cloud::changes::{Echo, Observed};
+use super::cloud::changes::{Echo, Observed, Written};
 use super::cloud::connector::{CloudApi, Journal};
 use super::cloud::http::{Api, RetryPolicy, failure, unexpected};
 use super::cloud::ops::group;
 use super::cloud::values::{parse_instant, row_of, to_json};
-use super::cloud::{CloudContext, Polled, digest, ids};
+use super::cloud::{CloudContext, Polled, digest, ids, written};
 use super::{ConnectorError, Key, Result, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::package::TableRef;
 use auth::{Session, sign_in};
@@ -197,7 +197,9 @@ impl SalesforceConnector {
             .map_err(|e| failure(format!("Salesforce: {what}: unexpected answer: {e}"), true))
     }
 
+    /// `API_VERSION` as the path expects it (`v` and digits with one dot).
     fn data_path(path: &str) -> String {
+        debug_assert!(soql::is_api_version(API_VERSION));
         format!("/services/data/{API_VERSION}/{path}")
     }
 
@@ -214,8 +216,15 @@ impl SalesforceConnector {
             .await?;
         let mut records = std::mem::take(&mut page.records);
         while let Some(next) = page.next_records_url.take() {
+            // The link is only followed on the session's own instance.
+            let instance = self.session.read().await.instance_url.clone();
+            let pinned = super::cloud::http::pin_link("Salesforce", &instance, &next)?;
+            let path = match pinned.query() {
+                Some(q) => format!("{}?{q}", pinned.path()),
+                None => pinned.path().to_owned(),
+            };
             page = self
-                .json("query (next page)", Method::GET, &next, &[], None)
+                .json("query (next page)", Method::GET, &path, &[], None)
                 .await?;
             records.append(&mut page.records);
         }
@@ -293,6 +302,7 @@ impl SalesforceConnector {
                     .map(str::to_owned),
                 deleted: false,
                 digest: Some(digest(record)),
+                values: Some(record.clone()),
             });
         }
         let deleted_until = self.api.server_time();
@@ -337,6 +347,7 @@ impl SalesforceConnector {
                     modified_by: None,
                     deleted: true,
                     digest: None,
+                    values: None,
                 })
             })
             .collect())
@@ -389,6 +400,21 @@ impl SalesforceConnector {
     /// (whole seconds), plus the second it may be rounded into.
     fn written_until(&self) -> DateTime<Utc> {
         self.api.server_time() + chrono::Duration::seconds(1)
+    }
+
+    /// The oldest stamp the writes about to be made can carry: the vendor's clock before the
+    /// call, less a second for clocks that round differently.
+    fn written_from(&self) -> DateTime<Utc> {
+        self.api.server_time() - chrono::Duration::seconds(1)
+    }
+
+    /// What each record body sends, for the echo rule.
+    fn sent(schema: &TableSchema, from: DateTime<Utc>, records: &[Json]) -> Vec<Written> {
+        let empty = Map::new();
+        records
+            .iter()
+            .map(|r| written(schema, from, r.as_object().unwrap_or(&empty)))
+            .collect()
     }
 }
 
@@ -449,7 +475,17 @@ impl CloudApi for SalesforceConnector {
                 true,
             )
         })?;
-        describe::schema(description)
+        let schema = describe::schema(description)?;
+        // The name the org answers with goes into URL paths and SOQL.
+        if !soql::is_api_name(&schema.table.name) {
+            return Err(failure(
+                format!(
+                    "Salesforce: describe {table}: the object's name in the answer is not an API name"
+                ),
+                false,
+            ));
+        }
+        Ok(schema)
     }
 
     async fn scan(
@@ -539,15 +575,16 @@ impl CloudApi for SalesforceConnector {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
         let grouped = group(&ops);
         for chunk in grouped.inserts.chunks(WRITE_BATCH) {
-            let records = chunk
+            let records: Vec<Json> = chunk
                 .iter()
                 .map(|(_, _, row)| Self::record_body(table, row, None))
                 .collect();
+            let sent = Self::sent(table, self.written_from(), &records);
             let results = self.save("create records", Method::POST, records).await?;
             let until = self.written_until();
             let mut pairs = Vec::new();
             let mut echoes = Vec::new();
-            for ((i, origin, _), result) in chunk.iter().zip(results) {
+            for (((i, origin, _), result), sent) in chunk.iter().zip(results).zip(sent) {
                 outcomes[*i] = Some(match (&result.id, result.success) {
                     (Some(id), true) => {
                         pairs.push((origin.0.as_str(), id.clone()));
@@ -555,6 +592,7 @@ impl CloudApi for SalesforceConnector {
                             key: Key(id.clone()),
                             until,
                             by_user_only: true,
+                            written: Some(sent),
                         });
                         WriteOutcome::Inserted(Key(id.clone()))
                     }
@@ -566,19 +604,21 @@ impl CloudApi for SalesforceConnector {
         }
 
         for chunk in grouped.updates.chunks(WRITE_BATCH) {
-            let records = chunk
+            let records: Vec<Json> = chunk
                 .iter()
                 .map(|(_, key, row)| Self::record_body(table, row, Some(&key.0)))
                 .collect();
+            let sent = Self::sent(table, self.written_from(), &records);
             let results = self.save("update records", Method::PATCH, records).await?;
             let until = self.written_until();
             let mut echoes = Vec::new();
-            for ((i, key, _), result) in chunk.iter().zip(results) {
+            for (((i, key, _), result), sent) in chunk.iter().zip(results).zip(sent) {
                 outcomes[*i] = Some(if result.success {
                     echoes.push(Echo {
                         key: (*key).clone(),
                         until,
                         by_user_only: true,
+                        written: Some(sent),
                     });
                     WriteOutcome::Updated
                 } else if result.missing() {

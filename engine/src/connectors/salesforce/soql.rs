@@ -10,6 +10,20 @@ pub fn is_api_name(name: &str) -> bool {
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
+/// An API version as it goes into paths: `v60.0`.
+pub fn is_api_version(text: &str) -> bool {
+    text.strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major
+                    .chars()
+                    .chain(minor.chars())
+                    .all(|c| c.is_ascii_digit())
+        })
+}
+
 /// `'text'` with `\` and `'` (and line breaks) escaped.
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -47,5 +61,9 @@ mod tests {
         assert_eq!(quote(r"O'Brien \ co"), r"'O\'Brien \\ co'");
         assert!(is_api_name("Account") && is_api_name("Region__c"));
         assert!(!is_api_name("Account WHERE") && !is_api_name("1x") && !is_api_name(""));
+        assert!(is_api_version(super::super::API_VERSION) && is_api_version("v9.0"));
+        assert!(
+            !is_api_version("v60.0/../../x") && !is_api_version("60.0") && !is_api_version("v.")
+        );
     }
 }

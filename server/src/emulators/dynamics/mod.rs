@@ -234,6 +234,19 @@ impl Dynamics {
         id: &str,
         fields: Map<String, Value>,
     ) -> bool {
+        self.user_update_at(user_id, entity, id, fields, time::now())
+    }
+
+    /// [`Self::user_update_as`] stamped `at` (to the second), e.g. within the second of
+    /// another write.
+    pub fn user_update_at(
+        &self,
+        user_id: &str,
+        entity: &str,
+        id: &str,
+        fields: Map<String, Value>,
+        at: chrono::DateTime<Utc>,
+    ) -> bool {
         let entity = Self::entity(entity, "user_update");
         let id = id.to_lowercase();
         let mut org = self.org();
@@ -242,7 +255,8 @@ impl Dynamics {
         }
         let checked = values::check(entity, &fields, Mode::Update)
             .unwrap_or_else(|e| panic!("user_update {} {id}: {}", entity.name, e.message));
-        org.update(entity, &id, checked, user_id, time::now())
+        let at = chrono::SubsecRound::trunc_subsecs(at, 0);
+        org.update(entity, &id, checked, user_id, at)
     }
 
     /// A person deletes a row in the UI; false when there is no such row.

@@ -197,11 +197,24 @@ impl HubSpot {
         properties: Map<String, Value>,
         lag: chrono::Duration,
     ) -> bool {
+        self.user_update_at(object_type, id, properties, now() - lag)
+    }
+
+    /// An update stamped `at` (to the millisecond), e.g. within the millisecond of another
+    /// write.
+    pub fn user_update_at(
+        &self,
+        object_type: &str,
+        id: &str,
+        properties: Map<String, Value>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
         let Ok(id) = id.trim().parse::<u64>() else {
             return false;
         };
+        let at = chrono::SubsecRound::trunc_subsecs(at, 3);
         let mut portal = self.portal();
-        match portal.update(object_type, id, &properties, now() - lag) {
+        match portal.update(object_type, id, &properties, at) {
             Ok(Ok(())) => true,
             Ok(Err(WriteError::NotFound)) => false,
             Ok(Err(e)) => panic!("user_update of {object_type} {id}: refused: {e:?}"),

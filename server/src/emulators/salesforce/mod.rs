@@ -270,7 +270,9 @@ impl Salesforce {
         self.user_update_at(Self::HUMAN_USER_ID, object, id, fields, time::now() - lag)
     }
 
-    fn user_update_at(
+    /// [`Self::user_update_as`] stamped `at` (to the second), e.g. within the second of
+    /// another write.
+    pub fn user_update_at(
         &self,
         user_id: &str,
         object: &str,

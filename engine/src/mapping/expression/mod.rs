@@ -7,15 +7,20 @@
 //! `row["First Name"] + " " + row["Last Name"]`. Unknown names are refused when the mapping
 //! is compiled, with the line and column of the mistake.
 //!
-//! Sandbox: no modules, no I/O, at most 100,000 operations per evaluation.
+//! Sandbox: no modules, no I/O, no loops or closures, and bounded memory, steps and time per
+//! evaluation (`limits.rs`); the functions an expression can call are in `library.rs`.
+
+mod library;
+pub mod limits;
 
 use std::cell::Cell;
-use std::sync::OnceLock;
 
-use chrono::format::{Item, StrftimeItems};
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Position, Scope};
+use chrono::{NaiveDate, NaiveDateTime};
+use rhai::{AST, Dynamic, EvalAltResult, Map, Position, Scope};
 use rust_decimal::Decimal;
+
+use library::engine;
+use limits::{MAX_EXPRESSION_CHARS, MAX_OPERATIONS, TIME_LIMIT};
 
 use super::locale::Locale;
 use crate::connectors::{Row, TableSchema};
@@ -105,159 +110,6 @@ pub fn is_plain_name(name: &str) -> bool {
         && !KEYWORDS.contains(&name)
 }
 
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
-
-fn runtime(message: String) -> Box<EvalAltResult> {
-    message.into()
-}
-
-fn checked_format(items: &str) -> Fallible<Vec<Item<'_>>> {
-    let parsed: Vec<Item<'_>> = StrftimeItems::new(items).collect();
-    if parsed.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(runtime(format!(
-            "“{items}” is not a valid date format (use %Y-%m-%d %H:%M:%S style)"
-        )));
-    }
-    Ok(parsed)
-}
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut e = Engine::new();
-        e.set_strict_variables(true)
-            .set_max_operations(100_000)
-            .set_max_string_size(10 * 1024 * 1024)
-            .set_max_array_size(100_000)
-            .set_max_map_size(100_000)
-            .set_max_expr_depths(64, 32)
-            .set_fail_on_invalid_map_property(true);
-        e.on_print(|_| {});
-        e.on_debug(|_, _, _| {});
-
-        // Null handling.
-        e.register_fn("is_null", |x: Dynamic| x.is_unit());
-        e.register_fn(
-            "coalesce",
-            |a: Dynamic, b: Dynamic| if a.is_unit() { b } else { a },
-        );
-
-        // Text.
-        e.register_fn("upper", |s: &str| s.to_uppercase());
-        e.register_fn("lower", |s: &str| s.to_lowercase());
-        e.register_fn("trim", |s: &str| s.trim().to_owned());
-        e.register_fn("left", |s: &str, n: i64| {
-            s.chars().take(n.max(0) as usize).collect::<String>()
-        });
-        e.register_fn("right", |s: &str, n: i64| {
-            let count = s.chars().count();
-            s.chars()
-                .skip(count.saturating_sub(n.max(0) as usize))
-                .collect::<String>()
-        });
-        e.register_fn("replace_all", |s: &str, from: &str, to: &str| {
-            s.replace(from, to)
-        });
-        e.register_fn("concat", |a: Dynamic, b: Dynamic| {
-            format!("{}{}", text_of(&a), text_of(&b))
-        });
-
-        // Conversion.
-        e.register_fn("to_text", |x: Dynamic| text_of(&x));
-        e.register_fn("to_int", |s: &str| -> Fallible<i64> {
-            s.trim()
-                .parse()
-                .map_err(|_| runtime(format!("“{s}” is not a whole number")))
-        });
-        e.register_fn("to_decimal", |s: &str| -> Fallible<Decimal> {
-            s.trim()
-                .parse()
-                .map_err(|_| runtime(format!("“{s}” is not a decimal number")))
-        });
-
-        // Dates and times (timestamps are UTC).
-        e.register_type_with_name::<NaiveDateTime>("Timestamp");
-        e.register_type_with_name::<NaiveDate>("Date");
-        e.register_fn("parse_timestamp", |s: &str| -> Fallible<NaiveDateTime> {
-            Value::Text(s.to_owned())
-                .convert_to(&crate::value::ColumnType::Timestamp)
-                .map(|v| match v {
-                    Value::Timestamp(t) => t,
-                    _ => unreachable!("converted to a timestamp"),
-                })
-                .map_err(|e| runtime(e.0))
-        });
-        e.register_fn("parse_date", |s: &str| -> Fallible<NaiveDate> {
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| runtime(format!("“{s}” is not a date (YYYY-MM-DD)")))
-        });
-        e.register_fn("format", |t: NaiveDateTime, f: &str| -> Fallible<String> {
-            Ok(t.format_with_items(checked_format(f)?.into_iter())
-                .to_string())
-        });
-        e.register_fn("format", |d: NaiveDate, f: &str| -> Fallible<String> {
-            Ok(d.format_with_items(checked_format(f)?.into_iter())
-                .to_string())
-        });
-        e.register_fn("add_days", |t: NaiveDateTime, n: i64| t + Duration::days(n));
-        e.register_fn("add_days", |d: NaiveDate, n: i64| d + Duration::days(n));
-        e.register_fn("add_hours", |t: NaiveDateTime, n: i64| {
-            t + Duration::hours(n)
-        });
-        e.register_fn("add_minutes", |t: NaiveDateTime, n: i64| {
-            t + Duration::minutes(n)
-        });
-        e.register_fn("date", |t: NaiveDateTime| t.date());
-        e.register_fn("at_midnight", |d: NaiveDate| d.and_time(NaiveTime::MIN));
-        e.register_fn("year", |t: NaiveDateTime| {
-            i64::from(chrono::Datelike::year(&t))
-        });
-        e.register_fn("year", |d: NaiveDate| i64::from(chrono::Datelike::year(&d)));
-        e.register_fn("month", |t: NaiveDateTime| {
-            i64::from(chrono::Datelike::month(&t))
-        });
-        e.register_fn("month", |d: NaiveDate| {
-            i64::from(chrono::Datelike::month(&d))
-        });
-        e.register_fn("day", |t: NaiveDateTime| {
-            i64::from(chrono::Datelike::day(&t))
-        });
-        e.register_fn("day", |d: NaiveDate| i64::from(chrono::Datelike::day(&d)));
-        e.register_fn("seconds_between", |a: NaiveDateTime, b: NaiveDateTime| {
-            (b - a).num_seconds()
-        });
-        e.register_fn("days_between", |a: NaiveDate, b: NaiveDate| {
-            (b - a).num_days()
-        });
-        e.register_fn("to_string", |t: NaiveDateTime| {
-            Value::Timestamp(t).to_invariant_text()
-        });
-        e.register_fn("to_string", |d: NaiveDate| {
-            Value::Date(d).to_invariant_text()
-        });
-        for (op, f) in [
-            ("==", 0),
-            ("!=", 1),
-            ("<", 2),
-            ("<=", 3),
-            (">", 4),
-            (">=", 5),
-        ] {
-            let cmp = move |a: std::cmp::Ordering| match f {
-                0 => a.is_eq(),
-                1 => a.is_ne(),
-                2 => a.is_lt(),
-                3 => a.is_le(),
-                4 => a.is_gt(),
-                _ => a.is_ge(),
-            };
-            e.register_fn(op, move |a: NaiveDateTime, b: NaiveDateTime| cmp(a.cmp(&b)));
-            e.register_fn(op, move |a: NaiveDate, b: NaiveDate| cmp(a.cmp(&b)));
-        }
-        e
-    })
-}
-
 thread_local! {
     /// The locale of the mapping being evaluated on this thread (`Expression::evaluate` sets
     /// it; evaluation is synchronous, so it cannot leak into another mapping's evaluation).
@@ -335,6 +187,16 @@ fn to_value(d: Dynamic) -> Result<Value, String> {
 impl Expression {
     /// Compiles `text` against the columns of `read`; unknown names are errors.
     pub fn compile(text: &str, read: &TableSchema) -> Result<Expression, ExpressionError> {
+        let chars = text.chars().count();
+        if chars > MAX_EXPRESSION_CHARS {
+            return Err(ExpressionError {
+                message: format!(
+                    "the expression is {chars} characters long; at most {MAX_EXPRESSION_CHARS} are allowed"
+                ),
+                line: None,
+                column: None,
+            });
+        }
         let variables: Vec<String> = read
             .columns
             .iter()
@@ -367,12 +229,26 @@ impl Expression {
             .collect();
         scope.push_dynamic("row", Dynamic::from_map(map));
         let previous = LOCALE.with(|l| l.replace(locale));
+        let clock = limits::start_clock();
         let result = engine().eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast);
+        drop(clock);
         LOCALE.with(|l| l.set(previous));
         let result = result.map_err(|e| {
             let position = e.position();
             let message = match *e {
                 EvalAltResult::ErrorRuntime(ref d, _) => d.to_string(),
+                EvalAltResult::ErrorTerminated(..) => format!(
+                    "the expression ran longer than {} ms for this record",
+                    TIME_LIMIT.as_millis()
+                ),
+                EvalAltResult::ErrorTooManyOperations(..) => format!(
+                    "the expression took more than {MAX_OPERATIONS} steps for this record"
+                ),
+                EvalAltResult::ErrorDataTooLarge(ref what, _) => format!(
+                    "the expression made a value too large ({what}); at most {} MB of text and {} list items",
+                    limits::MAX_TEXT_BYTES / (1024 * 1024),
+                    limits::MAX_LIST_ITEMS
+                ),
                 ref other => other.to_string(),
             };
             at(strip_position(&message), position)

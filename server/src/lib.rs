@@ -5,7 +5,6 @@ pub mod auth_gate;
 pub mod client_address;
 pub mod config;
 pub mod database;
-pub mod emulators;
 pub mod health;
 pub mod package_export;
 pub mod run_errors_csv;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use server::emulators::salesforce::Salesforce;
+use emulators::salesforce::Salesforce;
 use support::TestApp;
 use support::packages::{connection, fresh_database, package, save_connection};
 

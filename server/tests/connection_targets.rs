@@ -8,9 +8,9 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use emulators::salesforce::Salesforce;
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::emulators::salesforce::Salesforce;
 use support::{Browser, TestApp, failure};
 
 /// A form post of `save_connection`.

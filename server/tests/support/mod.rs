@@ -10,7 +10,6 @@ use server::config::Settings;
 use server::startup::Application;
 use uuid::Uuid;
 
-pub mod cloud;
 pub mod packages;
 
 /// The PostgreSQL server tests create their databases on.

@@ -7,11 +7,11 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use emulators::Faults;
+use emulators::dynamics::Dynamics;
+use emulators::hubspot::HubSpot;
+use emulators::salesforce::Salesforce;
 use engine::package::Package;
-use server::emulators::Faults;
-use server::emulators::dynamics::Dynamics;
-use server::emulators::hubspot::HubSpot;
-use server::emulators::salesforce::Salesforce;
 use sqlx::Executor;
 use support::cloud::*;
 
@@ -118,7 +118,7 @@ fn faults(rate_limit_every: u64, unavailable_every: u64) -> Faults {
 }
 
 async fn postgres_accounts() -> sqlx::PgPool {
-    let (_, pool) = support::fresh_database("cloud").await;
+    let (_, pool) = support::fresh_pg("cloud").await;
     pool.execute(PG_TABLE).await.unwrap();
     pool
 }
@@ -128,7 +128,7 @@ fn pg_spec(pool: &sqlx::PgPool) -> engine::package::ConnectionSpec {
     engine::package::ConnectionSpec::Postgres {
         url: format!(
             "{}/{}",
-            support::admin_url(),
+            support::pg_server(),
             options.get_database().unwrap()
         ),
     }

@@ -12,7 +12,7 @@ use super::HubSpot;
 use super::errors::{
     ApiError, CORRELATION_HEADER, correlation_id, rate_limited_body, unavailable_body,
 };
-use crate::emulators::faults::Refusal;
+use crate::faults::Refusal;
 
 /// A private app's daily allowance (Professional) and burst window, as the headers say.
 const DAILY_LIMIT: u64 = 650_000;

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::HubSpot;
-use crate::emulators::{Faults, Running};
+use crate::{Faults, Running};
 
 struct Api {
     hubspot: HubSpot,

@@ -8,10 +8,10 @@
 use std::net::SocketAddr;
 
 use clap::{Parser, ValueEnum};
+use emulators::dynamics::Dynamics;
+use emulators::hubspot::HubSpot;
+use emulators::salesforce::Salesforce;
 use serde_json::{Map, json};
-use server::emulators::dynamics::Dynamics;
-use server::emulators::hubspot::HubSpot;
-use server::emulators::salesforce::Salesforce;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Vendor {
@@ -36,7 +36,13 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::telemetry::init("pretty");
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     let running;
     match args.vendor {

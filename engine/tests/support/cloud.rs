@@ -4,14 +4,13 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use emulators::dynamics::Dynamics;
+use emulators::hubspot::HubSpot;
+use emulators::salesforce::Salesforce;
 use engine::package::{ConnectionSpec, Mapping, Package, TableRef, TaskSpec};
 use engine::runner::{RunReport, RunRequest, run_package};
 use engine::sync::{CancelToken, SyncOptions};
-use secrecy::SecretString;
 use serde_json::{Map, Value as Json, json};
-use server::emulators::dynamics::Dynamics;
-use server::emulators::hubspot::HubSpot;
-use server::emulators::salesforce::Salesforce;
 use sqlx::{MySqlPool, PgPool};
 use uuid::Uuid;
 
@@ -482,14 +481,8 @@ pub struct Lockstep {
 
 impl Lockstep {
     pub async fn new() -> Lockstep {
-        let url = format!(
-            "{}/lockstep_test_cloud_{}",
-            super::admin_url(),
-            Uuid::new_v4().simple()
-        );
-        let pool = server::database::prepare(&SecretString::from(url))
-            .await
-            .unwrap();
+        let (_, pool) = super::fresh_pg("cloud").await;
+        engine::catalog::migrate(&pool).await.unwrap();
         let workspace = engine::catalog::workspaces::resolve_for_command(&pool, None)
             .await
             .unwrap()

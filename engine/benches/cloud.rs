@@ -3,20 +3,19 @@
 //! - a first run copying them from the emulator into another PostgreSQL table;
 //! - an incremental run after 1% of the emulator's records were edited.
 //!
-//! `cargo run --release -p server --bin lockstep-cloud-bench -- [--records 10000]`
+//! `cargo bench -p engine --bench cloud -- [--records 10000]`
 //! Databases `lockstep_cloudbench_*` on `BENCH_PG` (default postgres://postgres@127.0.0.1:5432)
 //! are created fresh and dropped at the end.
 
 use std::time::Instant;
 
+use emulators::dynamics::Dynamics;
+use emulators::hubspot::HubSpot;
+use emulators::salesforce::Salesforce;
 use engine::package::{ConnectionSpec, FieldSource, Mapping, Package, TableRef, TaskSpec};
 use engine::runner::{RunReport, RunRequest, run_package};
 use engine::sync::{CancelToken, SyncOptions};
-use secrecy::SecretString;
 use serde_json::{Map, json};
-use server::emulators::dynamics::Dynamics;
-use server::emulators::hubspot::HubSpot;
-use server::emulators::salesforce::Salesforce;
 use sqlx::{Connection, Executor, PgPool};
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -31,7 +30,7 @@ fn arg(name: &str, default: u64) -> u64 {
 const TABLE: &str = "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name text NOT NULL, note text, employees int, revenue numeric(18, 2))";
 
-async fn fresh(server: &str, name: &str) -> anyhow::Result<(String, PgPool)> {
+async fn fresh(server: &str, name: &str, ddl: Option<&str>) -> anyhow::Result<(String, PgPool)> {
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
     admin
         .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
@@ -41,7 +40,9 @@ async fn fresh(server: &str, name: &str) -> anyhow::Result<(String, PgPool)> {
         .await?;
     let url = format!("{server}/{name}");
     let pool = PgPool::connect(&url).await?;
-    pool.execute(TABLE).await?;
+    if let Some(ddl) = ddl {
+        pool.execute(ddl).await?;
+    }
     Ok((url, pool))
 }
 
@@ -127,15 +128,13 @@ async fn main() -> anyhow::Result<()> {
     let records = arg("--records", 10_000) as usize;
     let server =
         std::env::var("BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let meta = server::database::prepare(&SecretString::from(format!(
-        "{server}/lockstep_cloudbench_meta"
-    )))
-    .await?;
+    let (_, meta) = fresh(&server, "lockstep_cloudbench_meta", None).await?;
+    engine::catalog::migrate(&meta).await?;
     let workspace = engine::catalog::workspaces::resolve_for_command(&meta, None)
         .await?
         .id;
     let bench = Bench { meta, workspace };
-    let (src_url, src) = fresh(&server, "lockstep_cloudbench_src").await?;
+    let (src_url, src) = fresh(&server, "lockstep_cloudbench_src", Some(TABLE)).await?;
     src.execute(
         format!(
             "INSERT INTO accounts (name, note, employees, revenue)
@@ -185,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
             calls,
         )
         .await?;
-    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_sf").await?;
+    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_sf", Some(TABLE)).await?;
     let out = package(
         "bench sf→pg",
         sf.clone(),
@@ -256,7 +255,7 @@ async fn main() -> anyhow::Result<()> {
             calls,
         )
         .await?;
-    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_hs").await?;
+    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_hs", Some(TABLE)).await?;
     let out = package(
         "bench hs→pg",
         hs,
@@ -320,7 +319,7 @@ async fn main() -> anyhow::Result<()> {
             calls,
         )
         .await?;
-    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_dy").await?;
+    let (dst_url, _dst) = fresh(&server, "lockstep_cloudbench_dst_dy", Some(TABLE)).await?;
     let out = package(
         "bench dy→pg",
         dy,

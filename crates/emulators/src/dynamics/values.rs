@@ -245,7 +245,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::emulators::dynamics::schema::by_name;
+    use crate::dynamics::schema::by_name;
 
     fn body(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()

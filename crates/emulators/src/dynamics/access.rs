@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::Dynamics;
 use super::errors::ApiError;
 use super::reply::Reply;
-use crate::emulators::faults::Refusal;
+use crate::faults::Refusal;
 
 pub async fn gate(State(dynamics): State<Dynamics>, request: Request, next: Next) -> Response {
     let mut response = match dynamics.gate.admit() {

@@ -5,7 +5,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::Salesforce;
-use crate::emulators::{Faults, Running};
+use crate::{Faults, Running};
 
 fn fields(value: Value) -> Map<String, Value> {
     match value {

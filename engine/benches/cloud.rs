@@ -118,7 +118,11 @@ impl Bench {
             written as f64 / seconds,
             report.state
         );
-        anyhow::ensure!(report.state == "succeeded", "{label}: {:?}", report.error);
+        anyhow::ensure!(
+            report.state == wire::RunState::Succeeded,
+            "{label}: {:?}",
+            report.error
+        );
         Ok(report)
     }
 }

@@ -32,7 +32,7 @@ async fn converge(
         target.insert(&dice.rec(&format!("t{i}"))).await;
     }
     let first = lockstep.run(package, 50).await;
-    assert_eq!(first.state, "succeeded", "{:?}", first.error);
+    assert_eq!(first.state, wire::RunState::Succeeded, "{:?}", first.error);
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert_eq!(assert_converged(source, target, "first run").await, 40);
 
@@ -70,7 +70,8 @@ async fn converge(
 
         let report = lockstep.run(package, 50).await;
         assert_eq!(
-            report.state, "succeeded",
+            report.state,
+            wire::RunState::Succeeded,
             "round {round}: {:?}",
             report.error
         );
@@ -193,7 +194,12 @@ async fn salesforce_and_postgres_converge_through_rate_limits_and_outages() {
     fields.insert("AnnualRevenue".into(), serde_json::Value::Null);
     assert!(sf.user_update_late("Account", &id, fields, chrono::Duration::seconds(2)));
     let report = lockstep.run(&package, 50).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert!(target.all().await.values().any(|r| *r == late));
     assert_converged(&source, &target, "after the late update").await;
     let calls = report.api_calls.expect("a cloud side counts its calls");
@@ -390,7 +396,12 @@ async fn syncing_changed_records_costs_one_call_per_vendor_batch_plus_a_few_read
     let before = sf.gate().calls();
     let report = lockstep.run(&to_sf, 1000).await;
     let sf_calls = sf.gate().calls() - before;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert_eq!(sf.records("Account").len(), N);
     // sign-in, describe, changes query, deletions: 4 reads; 3 writes of 200.
     assert_eq!(sf_calls, 4 + N.div_ceil(200) as u64, "Salesforce calls");
@@ -399,7 +410,12 @@ async fn syncing_changed_records_costs_one_call_per_vendor_batch_plus_a_few_read
     let before = hs.gate().calls();
     let report = lockstep.run(&to_hs, 1000).await;
     let hs_calls = hs.gate().calls() - before;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert_eq!(hs.records("companies").len(), N);
     // describe, changes search, archived list: 3 reads; 5 writes of 100.
     assert_eq!(hs_calls, 3 + N.div_ceil(100) as u64, "HubSpot calls");
@@ -447,7 +463,12 @@ async fn dynamics_and_postgres_converge_through_rate_limits_and_outages() {
         })
         .await;
     let report = lockstep.run(&package, 50).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert_converged(&source, &target, "after the token expired").await;
     assert!(report.api_calls.unwrap().target > 0);
 }
@@ -557,7 +578,12 @@ async fn a_dynamics_entity_without_modifiedon_is_refused_and_writes_cost_one_bat
     }
     let before = dynamics.gate().calls();
     let report = lockstep.run(&into, 1000).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert_eq!(dynamics.records("account").len(), N);
     // sign-in, WhoAmI, describe, the changes query, the id list: 5 reads; one $batch.
     assert_eq!(
@@ -597,7 +623,10 @@ async fn a_record_edited_just_before_the_first_run_does_not_win_over_a_later_edi
     source.insert(&rec("Acme")).await;
     // Edited a while before the run (seconds here, minutes in life: within the overlap).
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(lockstep.run(&package, 50).await.state, "succeeded");
+    assert_eq!(
+        lockstep.run(&package, 50).await.state,
+        wire::RunState::Succeeded
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (copy, _) = target.all().await.into_iter().next().unwrap();
     assert!(
@@ -606,7 +635,12 @@ async fn a_record_edited_just_before_the_first_run_does_not_win_over_a_later_edi
             .await
     );
     let report = lockstep.run(&package, 50).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     assert_converged(&source, &target, "after the shop's edit").await;
     assert_eq!(
         source.all().await.into_values().next().unwrap().name,
@@ -640,7 +674,7 @@ async fn own_users_edits_right_after_a_run_are_synced(crm: &dyn OwnUser, target:
         db.insert(&rec(name, i as i64 + 1)).await;
     }
     let first = lockstep.run(&package, 50).await;
-    assert_eq!(first.state, "succeeded", "{:?}", first.error);
+    assert_eq!(first.state, wire::RunState::Succeeded, "{:?}", first.error);
     let copy_of = |recs: &BTreeMap<String, Rec>, name: &str| {
         recs.iter()
             .find(|(_, r)| r.name == name)
@@ -664,7 +698,12 @@ async fn own_users_edits_right_after_a_run_are_synced(crm: &dyn OwnUser, target:
             .await
     );
     let report = lockstep.run(&package, 50).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     let names: Vec<String> = db.all().await.into_values().map(|r| r.name).collect();
     assert!(
         names.contains(&"A by the integration user".to_owned()),
@@ -703,7 +742,12 @@ async fn own_users_edits_right_after_a_run_are_synced(crm: &dyn OwnUser, target:
             .await
     );
     let report = lockstep.run(&package, 50).await;
-    assert_eq!(report.state, "succeeded", "{:?}", report.error);
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?}",
+        report.error
+    );
     let names: Vec<String> = db.all().await.into_values().map(|r| r.name).collect();
     assert!(
         names.contains(&"C by the integration user".to_owned())

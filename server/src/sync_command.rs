@@ -11,6 +11,7 @@ use engine::catalog::workspaces;
 use engine::package::Package;
 use engine::runner::{ResetRequest, RunRequest, RunnerError, run_package};
 use engine::sync::{CancelToken, SyncOptions};
+use wire::RunState;
 
 use crate::config::Settings;
 use crate::database;
@@ -110,8 +111,8 @@ pub async fn run(settings: &Settings, args: SyncArgs) -> anyhow::Result<i32> {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report)?);
             Ok(match report.state {
-                "succeeded" => 0,
-                "succeeded_with_errors" => EXIT_WITH_ERRORS,
+                RunState::Succeeded => 0,
+                RunState::SucceededWithErrors => EXIT_WITH_ERRORS,
                 _ => EXIT_FAILED,
             })
         }

@@ -31,7 +31,7 @@ pub async fn load_members() -> Result<MembersData, AppError> {
                 .map(|m| MemberView {
                     user_id: m.user_id,
                     email: m.email,
-                    role: m.role.into(),
+                    role: m.role,
                     joined: format_time(m.joined_at),
                 })
                 .collect(),
@@ -40,7 +40,7 @@ pub async fn load_members() -> Result<MembersData, AppError> {
                 .map(|i| InvitationView {
                     id: i.id,
                     email: i.email,
-                    role: i.role.into(),
+                    role: i.role,
                     invited_by: i.invited_by,
                     expires: format_time(i.expires_at),
                 })
@@ -61,21 +61,16 @@ pub async fn invite_member(
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        let (invitation, token) = engine::catalog::invitations::create(
-            &pool()?,
-            user.id,
-            workspace_id,
-            &email,
-            role.into(),
-        )
-        .await?;
+        let (invitation, token) =
+            engine::catalog::invitations::create(&pool()?, user.id, workspace_id, &email, role)
+                .await?;
         let created = InvitationCreated {
             link: format!(
                 "{}/invite/{token}",
                 state()?.public_url.trim_end_matches('/')
             ),
             email: invitation.email,
-            role: invitation.role.into(),
+            role: invitation.role,
             expires: format_time(invitation.expires_at),
         };
         // Without WASM there is no page state to show the link in: carry it back in the URL
@@ -110,14 +105,8 @@ pub async fn change_member_role(
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::members::change_role(
-            &pool()?,
-            user.id,
-            workspace_id,
-            user_id,
-            role.into(),
-        )
-        .await?;
+        engine::catalog::members::change_role(&pool()?, user.id, workspace_id, user_id, role)
+            .await?;
         Ok(())
     })
     .await
@@ -146,7 +135,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
         Ok(InvitationPreview {
             workspace_name: preview.workspace_name,
             email: preview.email,
-            role: preview.role.into(),
+            role: preview.role,
             invited_by: preview.invited_by,
             expires: format_time(preview.expires_at),
             state: match preview.state {

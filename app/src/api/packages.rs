@@ -29,7 +29,7 @@ pub async fn load_packages() -> Result<PackagesData, AppError> {
                     target: side(p.target_connection, &p.target_kind),
                     name: p.name,
                     tasks: p.tasks,
-                    last_run_state: p.last_run.as_ref().map(|r| r.state.clone()),
+                    last_run_state: p.last_run.as_ref().map(|r| r.state),
                     last_run_at: p.last_run.as_ref().map(|r| format_time(r.at)),
                     last_run_by: p.last_run.map(|r| r.started_by),
                 })

@@ -54,14 +54,8 @@ pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppE
             ..Default::default()
         };
         let (runs, _) = history::list(&pool, user.id, workspace.id, &filter).await?;
-        let active = runs
-            .iter()
-            .find(|r| engine::catalog::runs::ACTIVE_STATES.contains(&r.state.as_str()))
-            .map(run_view);
-        let finished: Vec<_> = runs
-            .iter()
-            .filter(|r| !engine::catalog::runs::ACTIVE_STATES.contains(&r.state.as_str()))
-            .collect();
+        let active = runs.iter().find(|r| r.state.is_active()).map(run_view);
+        let finished: Vec<_> = runs.iter().filter(|r| !r.state.is_active()).collect();
         let history = finished
             .iter()
             .rev()
@@ -72,7 +66,7 @@ pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppE
             .collect();
         Ok(PackageRunsData {
             workspace_id: workspace.id,
-            can_run: crate::model::Role::from(workspace.role).can_edit(),
+            can_run: workspace.role.can_edit(),
             active,
             recent: finished.into_iter().take(RECENT).map(run_view).collect(),
             history,
@@ -105,15 +99,18 @@ pub async fn load_runs(
             })?),
             None => None,
         };
-        let state = filled(state);
-        if let Some(s) = &state
-            && !crate::model::RUN_STATES.contains(&s.as_str())
-        {
-            return Err(AppError::Validation {
-                field: "state".into(),
-                message: "choose a state from the list".into(),
-            });
-        }
+        let state = match filled(state) {
+            Some(s) => {
+                Some(
+                    s.parse::<crate::model::RunState>()
+                        .map_err(|_| AppError::Validation {
+                            field: "state".into(),
+                            message: "choose a state from the list".into(),
+                        })?,
+                )
+            }
+            None => None,
+        };
         let date = |field: &'static str, v: Option<String>, end: bool| match filled(v) {
             Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                 .map(|d| {
@@ -187,19 +184,13 @@ pub async fn load_run(id: Uuid) -> Result<RunDetailView, AppError> {
 #[cfg(feature = "ssr")]
 fn run_view(r: &engine::catalog::runs::history::RunRow) -> crate::model::RunView {
     use super::ssr::format_time;
-    use crate::model::{CountsView, RunView, TaskCountsView};
-    let counts = |c: engine::sync::Counts| CountsView {
-        inserted: c.inserted,
-        updated: c.updated,
-        deleted: c.deleted,
-        failed: c.failed,
-    };
+    use crate::model::{RunView, TaskCountsView};
     let end = r.finished_at.unwrap_or_else(chrono::Utc::now);
     RunView {
         id: r.id,
         package_id: r.package_id,
         package_name: r.package_name.clone(),
-        state: r.state.clone(),
+        state: r.state,
         started_by: match (r.started_by.as_str(), &r.started_by_email) {
             (_, Some(email)) => email.clone(),
             ("cli", _) => "command line".to_owned(),
@@ -209,15 +200,15 @@ fn run_view(r: &engine::catalog::runs::history::RunRow) -> crate::model::RunView
         started_at: r.started_at.map(format_time),
         finished_at: r.finished_at.map(format_time),
         duration: r.started_at.map(|s| duration_text(end - s)),
-        totals: counts(r.totals()),
+        totals: r.totals(),
         error: r.error.clone(),
         tasks: r
             .tasks
             .iter()
             .map(|t| TaskCountsView {
                 task: t.task.clone(),
-                source_to_target: counts(t.source_to_target),
-                target_to_source: counts(t.target_to_source),
+                source_to_target: t.source_to_target,
+                target_to_source: t.target_to_source,
             })
             .collect(),
     }

@@ -30,7 +30,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let can_edit = crate::model::Role::from(workspace.role).can_edit();
+        let can_edit = workspace.role.can_edit();
         let today = chrono::Utc::now().date_naive();
         let stored =
             engine::catalog::schedules::get(&pool, user.id, workspace.id, package_id).await?;

@@ -3,20 +3,15 @@
 
 use leptos::prelude::*;
 
-use crate::model::{CountsView, TaskCountsView};
+use crate::model::{Counts, RunState as State, TaskCountsView};
 
 #[component]
-pub fn RunState(state: String) -> impl IntoView {
-    view! { <span class=format!("run-state run-{state}") data-testid="run-state">{state_label(&state)}</span> }
-}
-
-/// A run state as people read it: `succeeded_with_errors` → "succeeded with errors".
-pub fn state_label(state: &str) -> String {
-    state.replace('_', " ")
+pub fn RunState(state: State) -> impl IntoView {
+    view! { <span class=format!("run-state run-{}", state.as_str()) data-testid="run-state">{state.label()}</span> }
 }
 
 /// Inserted / updated / deleted / failed, as four cells.
-pub fn count_cells(c: CountsView) -> impl IntoView {
+pub fn count_cells(c: Counts) -> impl IntoView {
     let failed_class = if c.failed > 0 { "num failed" } else { "num" };
     view! {
         <td class="num">{c.inserted}</td>

@@ -4,74 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A member's role in a workspace, ordered by power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Developer,
-    Admin,
-}
-
-impl std::str::FromStr for Role {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
-    }
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Developer, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Developer => "developer",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Viewer => "Viewer",
-            Role::Developer => "Developer",
-            Role::Admin => "Admin",
-        }
-    }
-
-    /// Create, edit, delete and run connections and packages.
-    pub fn can_edit(self) -> bool {
-        self >= Role::Developer
-    }
-
-    /// Manage members and workspace settings.
-    pub fn can_admin(self) -> bool {
-        self == Role::Admin
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<engine::catalog::Role> for Role {
-    fn from(role: engine::catalog::Role) -> Self {
-        match role {
-            engine::catalog::Role::Viewer => Role::Viewer,
-            engine::catalog::Role::Developer => Role::Developer,
-            engine::catalog::Role::Admin => Role::Admin,
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<Role> for engine::catalog::Role {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Viewer => engine::catalog::Role::Viewer,
-            Role::Developer => engine::catalog::Role::Developer,
-            Role::Admin => engine::catalog::Role::Admin,
-        }
-    }
-}
+pub use wire::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceView {
@@ -86,7 +19,7 @@ impl From<engine::catalog::workspaces::WorkspaceSummary> for WorkspaceView {
         WorkspaceView {
             id: w.id,
             name: w.name,
-            role: w.role.into(),
+            role: w.role,
         }
     }
 }
@@ -164,15 +97,6 @@ mod tests {
     #[test]
     fn the_form_hint_matches_the_enforced_password_rule() {
         assert_eq!(super::MIN_PASSWORD_LEN, engine::catalog::MIN_PASSWORD_LEN);
-    }
-
-    #[test]
-    fn roles_match_the_engine_one_for_one() {
-        for role in super::Role::ALL {
-            let engine_role: engine::catalog::Role = role.into();
-            assert_eq!(engine_role.as_str(), role.as_str());
-            assert_eq!(super::Role::from(engine_role), role);
-        }
     }
 }
 
@@ -315,7 +239,7 @@ pub struct PackageView {
     pub target: String,
     pub tasks: i64,
     /// "succeeded", "failed", … and when; `None` before the first run.
-    pub last_run_state: Option<String>,
+    pub last_run_state: Option<wire::RunState>,
     pub last_run_at: Option<String>,
     pub last_run_by: Option<String>,
 }

@@ -5,25 +5,13 @@ use uuid::Uuid;
 
 use super::WorkspaceView;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CountsView {
-    pub inserted: u64,
-    pub updated: u64,
-    pub deleted: u64,
-    pub failed: u64,
-}
-
-impl CountsView {
-    pub fn written(&self) -> u64 {
-        self.inserted + self.updated + self.deleted
-    }
-}
+pub use wire::{Counts, RunState};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskCountsView {
     pub task: String,
-    pub source_to_target: CountsView,
-    pub target_to_source: CountsView,
+    pub source_to_target: Counts,
+    pub target_to_source: Counts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +19,7 @@ pub struct RunView {
     pub id: Uuid,
     pub package_id: Uuid,
     pub package_name: String,
-    /// queued, running, canceling, succeeded, succeeded_with_errors, failed, canceled, skipped.
-    pub state: String,
+    pub state: RunState,
     /// The person's email, "schedule" or "command line".
     pub started_by: String,
     pub queued_at: String,
@@ -40,14 +27,14 @@ pub struct RunView {
     pub finished_at: Option<String>,
     /// "2 min 5 s"; so far while running.
     pub duration: Option<String>,
-    pub totals: CountsView,
+    pub totals: Counts,
     pub error: Option<String>,
     pub tasks: Vec<TaskCountsView>,
 }
 
 impl RunView {
     pub fn is_active(&self) -> bool {
-        matches!(self.state.as_str(), "queued" | "running" | "canceling")
+        self.state.is_active()
     }
 }
 
@@ -98,18 +85,6 @@ pub struct RunDetailView {
     /// API calls made to cloud sides: (source, target).
     pub api_calls: Option<(u64, u64)>,
 }
-
-/// The run states a filter offers.
-pub const RUN_STATES: [&str; 8] = [
-    "queued",
-    "running",
-    "canceling",
-    "succeeded",
-    "succeeded_with_errors",
-    "failed",
-    "canceled",
-    "skipped",
-];
 
 /// The schedule editor's fields, as typed (strings, so a refused form comes back intact).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -68,7 +68,7 @@ fn RunsPanel(
         </ActionForm>
     });
     let active = page.active.map(|r| {
-        let cancel_button = (page.can_run && r.state != "canceling").then(|| view! {
+        let cancel_button = (page.can_run && r.state != crate::model::RunState::Canceling).then(|| view! {
             <ActionForm action=cancel attr:class="inline-form">
                 <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
                 <input type="hidden" name="run_id" value=r.id.to_string() />
@@ -81,7 +81,7 @@ fn RunsPanel(
         );
         view! {
             <div class="current-run" data-testid="current-run">
-                <p><RunState state=r.state.clone() /> " " <span class="muted">{when} " · by " {r.started_by.clone()}</span> " " {cancel_button}</p>
+                <p><RunState state=r.state /> " " <span class="muted">{when} " · by " {r.started_by.clone()}</span> " " {cancel_button}</p>
                 <TaskCounts tasks=r.tasks.clone() />
             </div>
         }
@@ -112,7 +112,7 @@ pub fn run_row(r: RunView) -> impl IntoView {
     let href = format!("/runs/{}", r.id);
     view! {
         <tr data-testid="run-row">
-            <td><RunState state=r.state.clone() /></td>
+            <td><RunState state=r.state /></td>
             <td>{r.queued_at.clone()}</td>
             <td>{r.duration.clone().unwrap_or_default()}</td>
             <td>{r.started_by.clone()}</td>

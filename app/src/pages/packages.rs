@@ -10,7 +10,6 @@ use crate::api::packages::{ClonePackage, DeletePackage, load_packages};
 use crate::api::runs::RunPackage;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{FormError, PageError, last_error, loading};
-use crate::components::run_bits::state_label;
 use crate::model::PackageView;
 
 #[component]
@@ -124,7 +123,7 @@ fn PackageRow(
                 .map(|b| format!(" · by {b}"))
                 .unwrap_or_default();
             view! {
-                <span class=format!("run-state run-{state}") data-testid="last-run-state">{state_label(&state)}</span>
+                <span class=format!("run-state run-{}", state.as_str()) data-testid="last-run-state">{state.label()}</span>
                 <span class="muted small">" " {at} {by}</span>
             }
             .into_any()

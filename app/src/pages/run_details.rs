@@ -57,7 +57,9 @@ pub fn RunDetailsPage() -> impl IntoView {
 #[component]
 fn Details(detail: RunDetailView, cancel: ServerAction<CancelRun>) -> impl IntoView {
     let r = detail.run;
-    let can_cancel = r.is_active() && r.state != "canceling" && detail.workspace.role.can_edit();
+    let can_cancel = r.is_active()
+        && r.state != crate::model::RunState::Canceling
+        && detail.workspace.role.can_edit();
     let cancel_button = can_cancel.then(|| view! {
         <ActionForm action=cancel attr:class="inline-form">
             <input type="hidden" name="workspace_id" value=detail.workspace.id.to_string() />
@@ -88,7 +90,7 @@ fn Details(detail: RunDetailView, cancel: ServerAction<CancelRun>) -> impl IntoV
             {cancel_button}
         </div>
         <section class="card">
-            <p><RunState state=r.state.clone() /></p>
+            <p><RunState state=r.state /></p>
             {error}
             <dl class="facts">
                 {fact("Queued", r.queued_at.clone())}

@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::runs::load_runs;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{PageError, loading};
-use crate::components::run_bits::{RunState, count_cells, state_label};
-use crate::model::{RUN_STATES, RunView, RunsData};
+use crate::components::run_bits::{RunState, count_cells};
+use crate::model::{RunView, RunsData};
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -62,9 +62,9 @@ fn Filters(
     until: Option<String>,
 ) -> impl IntoView {
     let chosen = state.unwrap_or_default();
-    let options = RUN_STATES
+    let options = crate::model::RunState::ALL
         .iter()
-        .map(|s| view! { <option value=*s selected=chosen == *s>{state_label(s)}</option> })
+        .map(|s| view! { <option value=s.as_str() selected=chosen == s.as_str()>{s.label()}</option> })
         .collect_view();
     view! {
         <form method="get" action="/runs" class="filter-form card" role="search" data-testid="run-filters">
@@ -130,7 +130,7 @@ fn row(r: RunView) -> impl IntoView {
     view! {
         <tr data-testid="run-row">
             <td><a href=format!("/packages/{}", r.package_id)>{r.package_name.clone()}</a></td>
-            <td><RunState state=r.state.clone() /></td>
+            <td><RunState state=r.state /></td>
             <td>{r.queued_at.clone()}</td>
             <td>{r.duration.clone().unwrap_or_default()}</td>
             <td>{r.started_by.clone()}</td>

@@ -14,7 +14,6 @@ pub mod package_editor;
 pub mod packages;
 pub mod parameters;
 mod password;
-mod role;
 pub mod runs;
 pub mod schedules;
 pub mod sign_in_limits;
@@ -26,7 +25,7 @@ pub mod workspaces;
 pub use email::normalize_email;
 pub use error::CatalogError;
 pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
-pub use role::Role;
+pub use wire::Role;
 
 /// Every migration of our metadata database, from the top-level `migrations/` folder.
 ///

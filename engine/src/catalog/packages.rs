@@ -229,7 +229,7 @@ pub struct PackageSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastRun {
-    pub state: String,
+    pub state: wire::RunState,
     pub at: chrono::DateTime<chrono::Utc>,
     pub started_by: String,
 }
@@ -248,7 +248,7 @@ pub async fn list(
         Option<String>,
         Option<String>,
         i64,
-        Option<String>,
+        Option<wire::RunState>,
         Option<chrono::DateTime<chrono::Utc>>,
         Option<String>,
     );

@@ -2,6 +2,7 @@
 
 use sqlx::PgPool;
 use uuid::Uuid;
+use wire::RunState;
 
 use super::lease::Lease;
 use super::{ResetRequest, RunReport, RunnerError};
@@ -278,8 +279,8 @@ pub(super) async fn finish(
     }
     let (state, error) = match &attempt.failure {
         None => outcome_of(&tasks),
-        Some(Failure::Canceled) => ("canceled", None),
-        Some(Failure::Failed { message, .. }) => ("failed", Some(message.clone())),
+        Some(Failure::Canceled) => (RunState::Canceled, None),
+        Some(Failure::Failed { message, .. }) => (RunState::Failed, Some(message.clone())),
     };
     let summary = serde_json::to_value(&tasks).expect("summaries serialize");
     let api_calls = attempt
@@ -296,7 +297,7 @@ pub(super) async fn finish(
     )
     .await?;
     if !recorded {
-        tracing::warn!(run = %run_id, state, "the run was failed meanwhile (its lease lapsed); its outcome is not recorded");
+        tracing::warn!(run = %run_id, %state, "the run was failed meanwhile (its lease lapsed); its outcome is not recorded");
     }
     Ok(RunReport {
         run_id,
@@ -312,21 +313,21 @@ pub(super) async fn finish(
 /// `succeeded_with_errors` when some did (they are retried by the next run), and `failed`
 /// when records failed and none was written — a run that changed nothing it was asked to is
 /// not a success.
-fn outcome_of(tasks: &[TaskSummary]) -> (&'static str, Option<String>) {
+fn outcome_of(tasks: &[TaskSummary]) -> (RunState, Option<String>) {
     let mut total = crate::sync::Counts::default();
     for t in tasks {
         total.add(t.source_to_target);
         total.add(t.target_to_source);
     }
     match (total.failed, total.written()) {
-        (0, _) => ("succeeded", None),
+        (0, _) => (RunState::Succeeded, None),
         (failed, 0) => (
-            "failed",
+            RunState::Failed,
             Some(format!(
                 "every record failed ({failed}); the run's errors say why for each"
             )),
         ),
-        _ => ("succeeded_with_errors", None),
+        _ => (RunState::SucceededWithErrors, None),
     }
 }
 

@@ -34,7 +34,7 @@ pub struct ResetRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub run_id: Uuid,
-    pub state: &'static str,
+    pub state: wire::RunState,
     pub tasks: Vec<TaskSummary>,
     pub errors: Vec<RecordError>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,13 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::package::Direction;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub inserted: u64,
-    pub updated: u64,
-    pub deleted: u64,
-    pub failed: u64,
-}
+pub use wire::Counts;
 
 /// One record that could not be written. It is retried on the next run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,20 +26,6 @@ pub struct TaskSummary {
     pub target_to_source: Counts,
     #[serde(skip)]
     pub errors: Vec<RecordError>,
-}
-
-impl Counts {
-    pub fn add(&mut self, other: Counts) {
-        self.inserted += other.inserted;
-        self.updated += other.updated;
-        self.deleted += other.deleted;
-        self.failed += other.failed;
-    }
-
-    /// Records written (inserted, updated or deleted).
-    pub fn written(&self) -> u64 {
-        self.inserted + self.updated + self.deleted
-    }
 }
 
 impl TaskSummary {

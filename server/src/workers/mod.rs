@@ -56,7 +56,7 @@ struct Shared {
 async fn run_job(job: RunJob, shared: Data<Shared>) -> Result<(), Error> {
     match runner::run_queued(&shared.pool, &shared.secrets, job.run_id, &shared.settings).await {
         Ok(Some(report)) => {
-            tracing::info!(run = %report.run_id, state = report.state, "run finished");
+            tracing::info!(run = %report.run_id, state = report.state.as_str(), "run finished");
         }
         Ok(None) => {}
         // Our metadata database failed: the run keeps no lease and is failed by the reaper.

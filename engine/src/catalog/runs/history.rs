@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::catalog::workspaces::require_role;
 use crate::catalog::{CatalogError, Role};
 use crate::sync::{Counts, TaskSummary};
+use wire::RunState;
 
 /// One run in a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +16,7 @@ pub struct RunRow {
     pub id: Uuid,
     pub package_id: Uuid,
     pub package_name: String,
-    pub state: String,
+    pub state: RunState,
     /// "user", "schedule" or "cli".
     pub started_by: String,
     /// The person's email when a person started it.
@@ -44,7 +45,7 @@ impl RunRow {
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub package: Option<Uuid>,
-    pub state: Option<String>,
+    pub state: Option<RunState>,
     /// Runs that failed or had failed records.
     pub failed_only: bool,
     pub from: Option<DateTime<Utc>>,
@@ -101,7 +102,7 @@ fn bind_filter<'q, O>(
     query
         .bind(workspace)
         .bind(filter.package)
-        .bind(filter.state.as_deref())
+        .bind(filter.state)
         .bind(filter.failed_only)
         .bind(filter.from)
         .bind(filter.until)
@@ -119,7 +120,7 @@ struct Row {
     id: Uuid,
     package_id: Uuid,
     name: String,
-    state: String,
+    state: RunState,
     started_by: String,
     email: Option<String>,
     queued_at: DateTime<Utc>,

@@ -15,9 +15,7 @@ use uuid::Uuid;
 use super::CatalogError;
 use super::error::is_unique_violation;
 use crate::sync::RecordError;
-
-/// The run states, as stored.
-pub const ACTIVE_STATES: [&str; 3] = ["queued", "running", "canceling"];
+use wire::RunState;
 
 pub(crate) fn already_active(e: sqlx::Error) -> CatalogError {
     if is_unique_violation(&e, "runs_one_active_per_package") {
@@ -60,7 +58,7 @@ pub async fn start(
 pub async fn finish(
     pool: &PgPool,
     run_id: Uuid,
-    state: &str,
+    state: RunState,
     error: Option<&str>,
     summary: &serde_json::Value,
     errors: &[RecordError],

@@ -36,6 +36,16 @@ impl Role {
             Role::Admin => "Admin",
         }
     }
+
+    /// Create, edit, delete and run connections and packages.
+    pub fn can_edit(self) -> bool {
+        self >= Role::Developer
+    }
+
+    /// Manage members and workspace settings.
+    pub fn can_admin(self) -> bool {
+        self == Role::Admin
+    }
 }
 
 impl fmt::Display for Role {

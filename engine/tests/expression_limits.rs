@@ -378,6 +378,17 @@ fn the_attacks_are_refused_with_a_message_naming_the_limit() {
         message("add_days(at, 9223372036854775807)")
     );
     assert!(message("format(at, \"%z\")").starts_with("evaluate:"));
+    // Values held while others are computed add up against one budget per evaluation.
+    // Nine texts of 4 MB each, all held at once as arguments: none is too long by itself.
+    let four_mb = "replace_all(big, \"a\", \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\")";
+    let many = (0..9).fold("\"\"".to_owned(), |inner, _| {
+        format!("coalesce({four_mb}, {inner})")
+    });
+    assert!(
+        message(&many).contains("more than 32 MB of text"),
+        "{}",
+        message(&many)
+    );
     // What people write keeps working.
     assert_eq!(
         message("upper(trim(name)) + \" (\" + n + \")\""),

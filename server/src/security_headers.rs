@@ -38,18 +38,30 @@ impl BrowserPolicy {
         }
     }
 
-    /// Same origin as the public URL, or as the host the request was sent to.
-    fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
-        if !self.public_origin.is_empty() && origin.eq_ignore_ascii_case(&self.public_origin) {
-            return true;
-        }
-        let Some(host) = host.filter(|h| !h.is_empty()) else {
+    /// Same origin as the public URL, or as a host the request was sent to: its `Host`, or
+    /// the `X-Forwarded-Host` a reverse proxy set (a browser cannot add that header to a
+    /// cross-site request without a CORS preflight we never grant). Default ports are
+    /// equal to none (`https://a` is `https://a:443`).
+    fn origin_allowed(&self, origin: &str, hosts: &[&str]) -> bool {
+        let Some(origin) = origin_of(origin) else {
             return false;
         };
-        ["http", "https"]
-            .iter()
-            .any(|scheme| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+        if !self.public_origin.is_empty() && origin == self.public_origin {
+            return true;
+        }
+        hosts.iter().filter(|h| !h.is_empty()).any(|host| {
+            ["http", "https"]
+                .iter()
+                .any(|scheme| origin_of(&format!("{scheme}://{host}")).as_ref() == Some(&origin))
+        })
     }
+}
+
+/// `scheme://host[:port]` with a default port left out, lower-cased; `None` for anything
+/// that is not an http(s) origin (`null`, garbage).
+fn origin_of(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.origin().ascii_serialization())
 }
 
 /// The Content-Security-Policy of a response whose inline scripts carry `nonce`.
@@ -124,14 +136,16 @@ pub async fn refuse_cross_site_writes(
     }
     let headers = request.headers();
     let refused = if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| request.uri().authority().map(|a| a.to_string()));
+        let authority = request.uri().authority().map(|a| a.to_string());
+        let mut hosts: Vec<&str> = [header::HOST.as_str(), "x-forwarded-host"]
+            .iter()
+            .filter_map(|name| headers.get(*name)?.to_str().ok())
+            .map(|value| value.split(',').next().unwrap_or_default().trim())
+            .collect();
+        hosts.extend(authority.as_deref());
         !origin
             .to_str()
-            .is_ok_and(|o| policy.origin_allowed(o, host.as_deref()))
+            .is_ok_and(|o| policy.origin_allowed(o, &hosts))
     } else {
         headers
             .get("sec-fetch-site")
@@ -161,12 +175,25 @@ mod tests {
     fn the_public_origin_and_the_requested_host_are_ours() {
         let policy = BrowserPolicy::new("https://sync.example.com/");
         assert!(policy.hsts);
-        assert!(policy.origin_allowed("https://sync.example.com", None));
-        assert!(policy.origin_allowed("http://127.0.0.1:3000", Some("127.0.0.1:3000")));
-        assert!(!policy.origin_allowed("https://evil.example", Some("127.0.0.1:3000")));
-        assert!(!policy.origin_allowed("null", Some("127.0.0.1:3000")));
-        assert!(!policy.origin_allowed("http://sync.example.com.evil.example", None));
+        assert!(policy.origin_allowed("https://sync.example.com", &[]));
+        assert!(policy.origin_allowed("https://SYNC.example.com:443", &[]));
+        assert!(policy.origin_allowed("http://127.0.0.1:3000", &["127.0.0.1:3000"]));
+        assert!(!policy.origin_allowed("https://evil.example", &["127.0.0.1:3000"]));
+        assert!(!policy.origin_allowed("null", &["127.0.0.1:3000"]));
+        assert!(!policy.origin_allowed("http://sync.example.com.evil.example", &[]));
         assert!(!BrowserPolicy::new("http://127.0.0.1:3000").hsts);
+        // Behind a reverse proxy that passes `Host: 127.0.0.1:3000` and names the public host
+        // in X-Forwarded-Host, without LOCKSTEP_PUBLIC_URL set.
+        let unset = BrowserPolicy::new("http://0.0.0.0:3000");
+        assert!(unset.origin_allowed(
+            "https://sync.example.com",
+            &["127.0.0.1:3000", "sync.example.com"]
+        ));
+        assert!(unset.origin_allowed("https://sync.example.com", &["sync.example.com:443"]));
+        assert!(!unset.origin_allowed(
+            "https://evil.example",
+            &["127.0.0.1:3000", "sync.example.com"]
+        ));
     }
 
     #[test]

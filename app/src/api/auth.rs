@@ -125,7 +125,7 @@ pub async fn get_shell() -> Result<Option<Shell>, AppError> {
 }
 
 /// The client's address for rate limiting: what the server's client-address layer found,
-/// else the socket's peer.
+/// else the socket's peer. (See [`rate_limit_key`].)
 #[cfg(feature = "ssr")]
 fn client_address() -> String {
     use axum::extract::ConnectInfo;
@@ -133,13 +133,26 @@ fn client_address() -> String {
         return "unknown".to_owned();
     };
     if let Some(ClientAddr(ip)) = parts.extensions.get::<ClientAddr>() {
-        return ip.to_string();
+        return rate_limit_key(*ip);
     }
     parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|ConnectInfo(addr)| rate_limit_key(addr.ip()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Who a per-client limit counts: an IPv4 address, or an IPv6 address's /64 network (one
+/// client usually holds a whole /64 and could otherwise take a new address per attempt).
+#[cfg(feature = "ssr")]
+fn rate_limit_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+        v4 => v4.to_string(),
+    }
 }
 
 /// The invitation token in a `next` of the form `/invite/<token>`.
@@ -158,15 +171,19 @@ fn invitation_token(next: &str) -> Option<&str> {
 /// backslash, `//` at the start, whitespace, control characters or non-ASCII bytes.
 pub fn safe_next(next: Option<&str>) -> String {
     const MAX_LEN: usize = 2048;
-    fn plain(path: &str) -> bool {
+    /// A path on this site: one leading `/`, no backslash (browsers read it as `/`), no
+    /// control character (browsers drop tabs and newlines, joining `/` and `/`).
+    fn on_site(path: &str) -> bool {
         path.starts_with('/')
             && !path.starts_with("//")
             && !path.contains('\\')
-            && path
-                .chars()
-                .all(|c| c.is_ascii() && !c.is_ascii_control() && !c.is_whitespace())
+            && !path.chars().any(char::is_control)
     }
-    let Some(raw) = next.filter(|n| n.len() <= MAX_LEN && plain(n)) else {
+    // What goes into the Location header is the text as given: visible ASCII only (an
+    // encoded space or letter like `%20` or `%C3%A9` is fine).
+    let Some(raw) = next
+        .filter(|n| n.len() <= MAX_LEN && on_site(n) && n.bytes().all(|b| b.is_ascii_graphic()))
+    else {
         return "/".to_owned();
     };
     // Decoding can reveal more encoding (`%2509`): check every layer.
@@ -174,7 +191,7 @@ pub fn safe_next(next: Option<&str>) -> String {
     for _ in 0..4 {
         match percent_decode(&layer) {
             Some(decoded) if decoded == layer => return raw.to_owned(),
-            Some(decoded) if plain(&decoded) => layer = decoded,
+            Some(decoded) if on_site(&decoded) => layer = decoded,
             _ => return "/".to_owned(),
         }
     }
@@ -203,11 +220,27 @@ fn percent_decode(text: &str) -> Option<String> {
 mod tests {
     use super::safe_next;
 
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn ipv6_clients_are_counted_by_their_network() {
+        let key = |text: &str| super::rate_limit_key(text.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+    }
+
     #[test]
     fn local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/invite/abc")), "/invite/abc");
         assert_eq!(safe_next(Some("/members?tab=all")), "/members?tab=all");
         assert_eq!(safe_next(Some("/packages/%41")), "/packages/%41");
+        // Encoded spaces and letters stay on the site.
+        assert_eq!(safe_next(Some("/runs?q=a%20b")), "/runs?q=a%20b");
+        assert_eq!(
+            safe_next(Some("/packages/caf%C3%A9")),
+            "/packages/caf%C3%A9"
+        );
     }
 
     #[test]
@@ -224,7 +257,6 @@ mod tests {
             "/%5Cevil.example",
             "/\n/evil.example",
             "/ /evil.example",
-            "/%20/evil.example",
             "/\u{0}x",
             "/%00",
             "/%zz",

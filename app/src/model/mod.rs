@@ -98,6 +98,14 @@ mod tests {
     fn the_form_hint_matches_the_enforced_password_rule() {
         assert_eq!(super::MIN_PASSWORD_LEN, engine::catalog::MIN_PASSWORD_LEN);
     }
+
+    #[test]
+    fn the_closed_sign_up_page_says_what_the_server_answers() {
+        assert_eq!(
+            crate::pages::auth::SIGN_UP_CLOSED,
+            engine::catalog::users::SIGN_UP_CLOSED
+        );
+    }
 }
 
 /// A connection as the pages show it: never its password, only whether one is set.

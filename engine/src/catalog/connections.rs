@@ -138,10 +138,10 @@ impl ConnectionForm {
             return self.validate_cloud(name, kind);
         }
         let host = required("host", &self.host, "host name or IP address")?;
-        if host.contains(char::is_whitespace) || host.contains('/') || host.contains('@') {
+        if host.contains(char::is_whitespace) || host.contains(['/', '\\', '@', '%', '?', '#']) {
             return Err(CatalogError::validation(
                 "host",
-                "enter only the host name or IP address (no spaces, slashes, user or port)",
+                "enter only the host name or IP address (no spaces, slashes, %, user or port)",
             ));
         }
         let port = match self.port.trim() {
@@ -245,10 +245,20 @@ struct Destination {
     database: String,
     /// A database's user; Salesforce's user; Dynamics 365's client id.
     username: String,
+    /// A database's SSL mode: a password sent with weaker protection than it was saved with
+    /// is sent somewhere else too (a listener on the path can ask for it in clear text).
+    ssl_mode: String,
 }
 
 impl Destination {
-    fn new(kind: &str, host: &str, port: u16, database: &str, username: &str) -> Self {
+    fn new(
+        kind: &str,
+        host: &str,
+        port: u16,
+        database: &str,
+        username: &str,
+        ssl_mode: &str,
+    ) -> Self {
         Destination {
             kind: kind.to_owned(),
             host: if is_cloud(kind) {
@@ -259,6 +269,7 @@ impl Destination {
             port,
             database: database.to_owned(),
             username: username.to_owned(),
+            ssl_mode: ssl_mode.to_owned(),
         }
     }
 }
@@ -276,9 +287,19 @@ async fn stored(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<Stored>, CatalogError> {
-    type Row = (Uuid, String, String, i32, String, String, bool, bool);
+    type Row = (
+        Uuid,
+        String,
+        String,
+        i32,
+        String,
+        String,
+        bool,
+        bool,
+        String,
+    );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT workspace_id, kind, host, port, database, username, password IS NOT NULL, extra_secret IS NOT NULL
+        "SELECT workspace_id, kind, host, port, database, username, password IS NOT NULL, extra_secret IS NOT NULL, ssl_mode
            FROM connections WHERE id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     ))
@@ -293,6 +314,7 @@ async fn stored(
             u16::try_from(r.3).unwrap_or_default(),
             &r.4,
             &r.5,
+            &r.8,
         ),
         has_password: r.6,
         has_extra: r.7,
@@ -312,7 +334,7 @@ fn reusable(valid: &ValidForm, stored: &Stored) -> Result<bool, CatalogError> {
             if is_cloud(valid.kind) {
                 "Enter the secret again: the connection now points at another address or account"
             } else {
-                "Enter the password again: the connection now points at another server"
+                "Enter the password again: the connection now points at another server or uses another SSL mode"
             },
         ));
     }
@@ -337,6 +359,7 @@ impl ValidForm {
             self.port,
             &self.database,
             &self.username,
+            self.ssl_mode,
         )
     }
 
@@ -521,10 +544,18 @@ pub async fn save(
     let valid = form.validate()?;
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
-    // Never our metadata database, never a refused address (checked again at each connect).
-    crate::connectors::destination::admit(&valid.spec(None, None), Some(pool))
-        .await
-        .map_err(|refusal| CatalogError::validation(refusal.field(), refusal.to_string()))?;
+    // Never our metadata database, never a refused address (checked again at each connect,
+    // where a host that does not resolve is refused too; saving one is fine: it may resolve
+    // only where the runs execute).
+    match crate::connectors::destination::admit(&valid.spec(None, None), Some(pool)).await {
+        Ok(()) | Err(crate::connectors::destination::Refusal::Unresolved { .. }) => {}
+        Err(refusal) => {
+            return Err(CatalogError::validation(
+                refusal.field(),
+                refusal.to_string(),
+            ));
+        }
+    }
     let id = id.unwrap_or_else(Uuid::new_v4);
     // An id of another workspace's connection is NotFound, never overwritten.
     let existing = stored(&mut tx, id, true).await?;

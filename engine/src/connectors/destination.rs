@@ -117,7 +117,17 @@ fn operator() -> Ranges {
 }
 
 /// Always refused, whatever the operator says, and why.
-const BUILT_IN: [(&str, &str); 9] = [
+const BUILT_IN: [(&str, &str); 11] = [
+    // Connecting to 0.0.0.0 or :: reaches this machine's listeners while matching no
+    // loopback range an operator may deny: refused, 127.0.0.1 or ::1 say it plainly.
+    (
+        "0.0.0.0/32",
+        "the unspecified address (write 127.0.0.1 for this machine)",
+    ),
+    (
+        "::/128",
+        "the unspecified address (write ::1 for this machine)",
+    ),
     (
         "169.254.0.0/16",
         "a link-local address, where cloud instance metadata lives",
@@ -172,6 +182,10 @@ pub enum Refusal {
         "{host} is {address}, outside the address ranges this installation allows (LOCKSTEP_CONNECTION_ALLOW); ask its operator, or choose another server"
     )]
     NotAllowed { host: String, address: IpAddr },
+    #[error(
+        "the host name “{host}” does not resolve to an address: check its spelling and this server's DNS"
+    )]
+    Unresolved { host: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -215,17 +229,37 @@ pub fn check_address(host: &str, address: IpAddr) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The addresses `host` resolves to (an IP address as itself). A name that does not resolve
-/// gives none: the driver then reports that in its own words.
-async fn resolve(host: &str, port: u16) -> Vec<IpAddr> {
+/// The addresses `host` resolves to (an IP address as itself). A name that does not
+/// resolve is refused: the driver would look it up again, and a second answer is not one
+/// this check has seen.
+async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, Refusal> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return vec![ip];
+        return Ok(vec![ip]);
     }
+    let unresolved = || Refusal::Unresolved {
+        host: host.to_owned(),
+    };
     match tokio::net::lookup_host((bare, port)).await {
-        Ok(found) => found.map(|a| a.ip()).collect(),
-        Err(_) => Vec::new(),
+        Ok(found) => {
+            let found: Vec<IpAddr> = found.map(|a| a.ip()).collect();
+            if found.is_empty() {
+                Err(unresolved())
+            } else {
+                Ok(found)
+            }
+        }
+        Err(_) => Err(unresolved()),
     }
+}
+
+/// Unix sockets reach this machine's servers with its own operating-system user (which
+/// `pg_hba.conf` and MariaDB often trust without a password): never a connection's way in.
+fn refuse_socket() -> Refusal {
+    Refusal::Invalid(
+        "connections through a Unix socket are not allowed: enter a host name or address (127.0.0.1 for this machine)"
+            .into(),
+    )
 }
 
 /// One machine as seen from here: this one (any loopback, unspecified or own interface's
@@ -259,6 +293,7 @@ async fn pg_place(options: &sqlx::postgres::PgConnectOptions) -> PgPlace {
     } else {
         resolve(options.get_host(), options.get_port())
             .await
+            .unwrap_or_default()
             .into_iter()
             .map(machine)
             .collect()
@@ -274,7 +309,7 @@ async fn pg_place(options: &sqlx::postgres::PgConnectOptions) -> PgPlace {
 }
 
 async fn check_host(host: &str, port: u16) -> Result<(), Refusal> {
-    for address in resolve(host, port).await {
+    for address in resolve(host, port).await? {
         check_address(host, address)?;
     }
     Ok(())
@@ -299,9 +334,10 @@ pub async fn admit(spec: &ConnectionSpec, metadata: Option<&PgPool>) -> Result<(
             let Ok(options) = sqlx::postgres::PgConnectOptions::from_str(url) else {
                 return Ok(());
             };
-            if options.get_socket().is_none() && !options.get_host().starts_with('/') {
-                check_host(options.get_host(), options.get_port()).await?;
+            if options.get_socket().is_some() || options.get_host().starts_with('/') {
+                return Err(refuse_socket());
             }
+            check_host(options.get_host(), options.get_port()).await?;
             if let Some(pool) = metadata {
                 let ours = pg_place(&pool.connect_options()).await;
                 let theirs = pg_place(&options).await;
@@ -316,10 +352,10 @@ pub async fn admit(spec: &ConnectionSpec, metadata: Option<&PgPool>) -> Result<(
             let Ok(options) = sqlx::mysql::MySqlConnectOptions::from_str(url) else {
                 return Ok(());
             };
-            if options.get_socket().is_none() {
-                check_host(options.get_host(), options.get_port()).await?;
+            if options.get_socket().is_some() || options.get_host().starts_with('/') {
+                return Err(refuse_socket());
             }
-            Ok(())
+            check_host(options.get_host(), options.get_port()).await
         }
         ConnectionSpec::Salesforce { login_url, .. } => check_url(login_url, "login URL").await,
         ConnectionSpec::Hubspot { base_url, .. } => check_url(base_url, "API base URL").await,
@@ -352,6 +388,9 @@ mod tests {
             "fd00:ec2::254",
             "100.100.100.200",
             "168.63.129.16",
+            "0.0.0.0",
+            "::",
+            "::ffff:0.0.0.0",
         ] {
             assert!(
                 matches!(
@@ -387,5 +426,31 @@ mod tests {
         assert_eq!(machine(ip("0.0.0.0")), Machine::This);
         assert_eq!(machine(IpAddr::V6(Ipv6Addr::LOCALHOST)), Machine::This);
         assert_eq!(machine(ip("192.0.2.1")), Machine::Other(ip("192.0.2.1")));
+    }
+
+    #[tokio::test]
+    async fn unix_sockets_and_names_that_do_not_resolve_are_refused() {
+        for url in [
+            "postgres://postgres@%2Fvar%2Frun%2Fpostgresql/app",
+            "postgres:///app?host=/var/run/postgresql",
+            "mysql://root@localhost/app?socket=/run/mysqld/mysqld.sock",
+        ] {
+            let spec = if url.starts_with("mysql") {
+                ConnectionSpec::Mysql { url: url.into() }
+            } else {
+                ConnectionSpec::Postgres { url: url.into() }
+            };
+            assert!(
+                matches!(admit(&spec, None).await, Err(Refusal::Invalid(m)) if m.contains("Unix socket")),
+                "{url}"
+            );
+        }
+        let spec = ConnectionSpec::Postgres {
+            url: "postgres://u@no-such-host.invalid/app".into(),
+        };
+        assert!(matches!(
+            admit(&spec, None).await,
+            Err(Refusal::Unresolved { .. })
+        ));
     }
 }

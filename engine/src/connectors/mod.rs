@@ -171,8 +171,10 @@ impl ConnectorError {
 impl From<destination::Refusal> for ConnectorError {
     fn from(refusal: destination::Refusal) -> Self {
         ConnectorError::Connection {
+            // A name that did not resolve may resolve a moment later (a resolver hiccup);
+            // every other refusal stands.
+            retryable: matches!(refusal, destination::Refusal::Unresolved { .. }),
             message: refusal.to_string(),
-            retryable: false,
         }
     }
 }

@@ -57,9 +57,15 @@ pub async fn probe(
     options: &super::ConnectOptions,
 ) -> Result<String, ProbeError> {
     if let Err(refusal) = super::destination::admit(spec, options.metadata.as_ref()).await {
-        return Err(ProbeError {
-            failure: ProbeFailure::NotAllowed,
-            message: refusal.to_string(),
+        return Err(match refusal {
+            super::destination::Refusal::Unresolved { .. } => ProbeError {
+                failure: ProbeFailure::Dns,
+                message: "the host name cannot be resolved: check its spelling".to_owned(),
+            },
+            refusal => ProbeError {
+                failure: ProbeFailure::NotAllowed,
+                message: refusal.to_string(),
+            },
         });
     }
     if spec.is_cloud() {

@@ -160,8 +160,14 @@ impl CompiledMapping {
         if !self.has_expressions() {
             return rows.iter().map(|row| self.apply(row)).collect();
         }
+        static EVALUATING: tokio::sync::Semaphore =
+            tokio::sync::Semaphore::const_new(expression::limits::CONCURRENT_EVALUATIONS);
         let mapping = self.clone();
         let count = rows.len();
+        let _turn = EVALUATING
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || rows.iter().map(|row| mapping.apply(row)).collect())
             .await
             .unwrap_or_else(|e| {

@@ -138,6 +138,8 @@ pub(super) fn engine() -> &'static Engine {
             .set_max_map_size(MAX_LIST_ITEMS)
             .set_max_expr_depths(64)
             .set_fail_on_invalid_map_property(true);
+        // Operators resolve through the functions below first, so `+` on text is counted.
+        e.set_fast_operators(false);
         e.disable_symbol("eval");
         e.on_print(|_| {});
         e.on_debug(|_, _, _| {});
@@ -184,7 +186,14 @@ fn preview(s: &str) -> String {
 }
 
 fn register_text(e: &mut Engine) {
-    // `text + anything` and `anything + text` (text + text is Rhai's own operator).
+    // `text + text`, `text + anything` and `anything + text`.
+    e.register_fn(
+        "+",
+        |a: ImmutableString, b: ImmutableString| -> Fallible<String> {
+            sized("+", a.len().saturating_add(b.len()))?;
+            Ok(format!("{a}{b}"))
+        },
+    );
     e.register_fn("+", |s: ImmutableString, x: Dynamic| -> Fallible<String> {
         let tail = plain_text(&x);
         sized("+", s.len().saturating_add(tail.len()))?;

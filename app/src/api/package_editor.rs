@@ -37,8 +37,8 @@ pub(super) mod ssr_only {
         })
     }
 
-    /// A task checked against the live tables: both described (the engine's requirements)
-    /// and both mappings compiled.
+    /// A task checked against the live tables ([`engine::sync::check_task`]), with the
+    /// tables as typed in the form.
     pub struct CheckedTask {
         pub source: TableRef,
         pub target: TableRef,
@@ -48,7 +48,8 @@ pub(super) mod ssr_only {
         pub backward: engine::mapping::CompiledMapping,
     }
 
-    /// Checks a task; Err names the form field at fault and what is wrong.
+    /// Checks a task as the form gives it; Err names the form field at fault and what is
+    /// wrong.
     pub async fn check_task(
         source_conn: &dyn Connector,
         target_conn: &dyn Connector,
@@ -56,28 +57,24 @@ pub(super) mod ssr_only {
         (s2t, t2s): (&Mapping, &Mapping),
         locale: engine::mapping::locale::Locale,
     ) -> Result<CheckedTask, (&'static str, String)> {
-        use engine::mapping::CompiledMapping;
         let source = TableRef::parse(source_table.trim()).map_err(|m| ("source_table", m))?;
         let target = TableRef::parse(target_table.trim()).map_err(|m| ("target_table", m))?;
-        let source_schema = source_conn
-            .describe(&source)
-            .await
-            .map_err(|e| ("source_table", e.to_string()))?;
-        let target_schema = target_conn
-            .describe(&target)
-            .await
-            .map_err(|e| ("target_table", e.to_string()))?;
-        let forward = CompiledMapping::compile(s2t, &source_schema, &target_schema, locale)
-            .map_err(|e| ("source_to_target", e.to_string()))?;
-        let backward = CompiledMapping::compile(t2s, &target_schema, &source_schema, locale)
-            .map_err(|e| ("target_to_source", e.to_string()))?;
+        let checked = engine::sync::check_task(
+            source_conn,
+            target_conn,
+            (&source, &target),
+            (s2t, t2s),
+            locale,
+        )
+        .await
+        .map_err(|e| (e.field(), e.message()))?;
         Ok(CheckedTask {
             source,
             target,
-            source_schema,
-            target_schema,
-            forward,
-            backward,
+            source_schema: checked.source_schema,
+            target_schema: checked.target_schema,
+            forward: checked.source_to_target,
+            backward: checked.target_to_source,
         })
     }
 

@@ -27,7 +27,11 @@ impl PgStateStore {
 }
 
 fn state_error(e: sqlx::Error) -> StateError {
-    StateError(e.to_string())
+    StateError {
+        message: e.to_string(),
+        retryable: crate::connectors::sql_error::is_transient(&e),
+        source: Some(Box::new(e)),
+    }
 }
 
 fn texts(keys: &[Key]) -> Vec<&str> {

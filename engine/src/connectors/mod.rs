@@ -25,7 +25,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod probe;
 pub mod salesforce;
-mod sql_error;
+pub(crate) mod sql_error;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,49 +3,54 @@
 
 use super::ConnectorError;
 
+/// Whether a database error is transient: the same statement may well succeed a moment
+/// later (the connection dropped, the server is restarting or full, a deadlock or
+/// serialization failure chose this transaction). The one place this is decided, for the
+/// connectors' databases and for our metadata database alike.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            // PostgreSQL: admin/crash shutdown, cannot connect now, too many connections,
+            // connection exceptions, serialization failure, deadlock.
+            Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "40001" | "40P01")
+            // MySQL/MariaDB: deadlock, lock wait timeout, too many connections, server gone
+            // away, connection lost.
+            | Some("1213" | "1205" | "1040" | "2006" | "2013")
+        ),
+        _ => false,
+    }
+}
+
 /// A failure of a whole statement or connection.
 pub fn classify(err: sqlx::Error) -> ConnectorError {
+    let retryable = is_transient(&err);
     match err {
         sqlx::Error::Io(e) => ConnectorError::Connection {
             message: format!("connection lost: {e}"),
-            retryable: true,
+            retryable,
         },
         sqlx::Error::PoolTimedOut => ConnectorError::Connection {
             message: "timed out waiting for a database connection".into(),
-            retryable: true,
+            retryable,
         },
         sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => ConnectorError::Connection {
             message: "the database connection pool closed".into(),
-            retryable: true,
+            retryable,
         },
         sqlx::Error::Tls(e) => ConnectorError::Connection {
             message: format!("TLS failed: {e}"),
-            retryable: false,
+            retryable,
         },
-        sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            // Server shutting down or restarting, too many connections, deadlock/serialization.
-            let retryable = matches!(
-                code.as_str(),
-                "57P01"
-                    | "57P02"
-                    | "57P03"
-                    | "53300"
-                    | "40001"
-                    | "40P01"
-                    | "1213"
-                    | "1205"
-                    | "1040"
-            );
-            if retryable {
-                ConnectorError::Connection {
-                    message: db.message().to_owned(),
-                    retryable: true,
-                }
-            } else {
-                ConnectorError::Other(db.message().to_owned())
-            }
-        }
+        sqlx::Error::Database(db) if retryable => ConnectorError::Connection {
+            message: db.message().to_owned(),
+            retryable,
+        },
+        sqlx::Error::Database(db) => ConnectorError::Other(db.message().to_owned()),
         other => ConnectorError::Other(other.to_string()),
     }
 }
@@ -54,11 +59,8 @@ pub fn classify(err: sqlx::Error) -> ConnectorError {
 /// `None` when the error concerns the connection and must fail the run.
 pub fn record_failure(err: &sqlx::Error) -> Option<String> {
     match err {
+        sqlx::Error::Database(_) if is_transient(err) => None,
         sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            if classify_code_is_connection(&code) {
-                return None;
-            }
             let mut message = db.message().to_owned();
             if let Some(constraint) = db.constraint() {
                 message.push_str(&format!(" (constraint {constraint})"));
@@ -67,20 +69,4 @@ pub fn record_failure(err: &sqlx::Error) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn classify_code_is_connection(code: &str) -> bool {
-    matches!(
-        code,
-        "57P01"
-            | "57P02"
-            | "57P03"
-            | "53300"
-            | "08000"
-            | "08003"
-            | "08006"
-            | "1040"
-            | "2006"
-            | "2013"
-    )
 }

@@ -9,12 +9,12 @@ use super::{ResetRequest, RunReport, RunnerError};
 use crate::catalog::packages::SavedPackage;
 use crate::catalog::{self, CatalogError};
 use crate::connectors::{self, ConnectorError};
-use crate::mapping::CompiledMapping;
 use crate::mapping::locale::Locale;
 use crate::package::{Package, TableRef};
 use crate::sync::{
     CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
 };
+use crate::sync::{TaskCheckError, check_task};
 
 /// Everything one run of a package needs.
 pub(super) struct Run<'a> {
@@ -155,50 +155,39 @@ impl Run<'_> {
             let at = |what: &str, e: &dyn std::fmt::Display| {
                 format!("tasks[{i}] ({}): {what}{e}", spec.label())
             };
-            let schemas = async {
-                let s = source
-                    .describe(&spec.source)
-                    .await
-                    .map_err(|e| ("source", e))?;
-                let t = target
-                    .describe(&spec.target)
-                    .await
-                    .map_err(|e| ("target", e))?;
-                Ok::<_, (&str, ConnectorError)>((s, t))
-            }
+            let checked = check_task(
+                source.as_ref(),
+                target.as_ref(),
+                (&spec.source, &spec.target),
+                (&spec.source_to_target, &spec.target_to_source),
+                locale,
+            )
             .await;
-            let (source_schema, target_schema) = match schemas {
-                Ok(schemas) => schemas,
-                Err((side, ConnectorError::Requirement(m))) => {
-                    return Err(RunnerError::Invalid(at(&format!("{side}: "), &m)));
-                }
-                Err((side, e)) => {
-                    return Ok(Attempt::failed(at(&format!("{side}: "), &e), &e));
+            let checked = match checked {
+                Ok(checked) => checked,
+                Err(e) => {
+                    let message = at("", &e);
+                    return match e {
+                        // The side could not be reached: a failed (maybe retried) attempt.
+                        TaskCheckError::Table { source, .. }
+                            if !matches!(source, ConnectorError::Requirement(_)) =>
+                        {
+                            Ok(Attempt::failed(message, &source))
+                        }
+                        // The package does not fit the tables: nothing runs.
+                        _ => Err(RunnerError::Invalid(message)),
+                    };
                 }
             };
-            let s2t = CompiledMapping::compile(
-                &spec.source_to_target,
-                &source_schema,
-                &target_schema,
-                locale,
-            )
-            .map_err(|e| RunnerError::Invalid(at("source_to_target.", &e)))?;
-            let t2s = CompiledMapping::compile(
-                &spec.target_to_source,
-                &target_schema,
-                &source_schema,
-                locale,
-            )
-            .map_err(|e| RunnerError::Invalid(at("target_to_source.", &e)))?;
             plans.push(TaskPlan {
                 id: *task_id,
                 label: spec.label(),
                 source: source.as_ref(),
                 target: target.as_ref(),
-                source_schema,
-                target_schema,
-                source_to_target: s2t,
-                target_to_source: t2s,
+                source_schema: checked.source_schema,
+                target_schema: checked.target_schema,
+                source_to_target: checked.source_to_target,
+                target_to_source: checked.target_to_source,
             });
         }
 

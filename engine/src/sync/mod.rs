@@ -49,6 +49,7 @@
 //! a pass resumed after a crash did not re-read the rows before its cursor, and those may
 //! have changed since they were copied.
 
+mod check;
 mod state;
 mod summary;
 mod task;
@@ -56,6 +57,7 @@ mod task;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+pub use check::{CheckedTask, TaskCheckError, check_task};
 pub use state::{FullPass, MemoryState, Side, StateError, StateStore, TaskState};
 pub use summary::{Counts, RecordError, TaskSummary};
 pub use task::{TaskPlan, run_task};
@@ -135,11 +137,12 @@ impl CancelToken {
 }
 
 /// Why a task run stopped before finishing. Nothing unfinished was consumed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("{side}: {source}")]
     Connector {
         side: &'static str,
+        #[source]
         source: ConnectorError,
     },
     #[error(transparent)]
@@ -150,6 +153,10 @@ pub enum SyncError {
 
 impl SyncError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SyncError::Connector { source, .. } if source.is_retryable())
+        match self {
+            SyncError::Connector { source, .. } => source.is_retryable(),
+            SyncError::State(e) => e.retryable,
+            _ => false,
+        }
     }
 }

@@ -66,9 +66,16 @@ impl Default for TaskState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("state store: {0}")]
-pub struct StateError(pub String);
+/// The ID map or a task's state could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("state store: {message}")]
+pub struct StateError {
+    pub message: String,
+    /// The same call may succeed a moment later (the store's connection dropped, …).
+    pub retryable: bool,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
 
 pub type Result<T> = std::result::Result<T, StateError>;
 

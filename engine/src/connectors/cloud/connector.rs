@@ -1,7 +1,8 @@
 //! The one [`Connector`] every cloud application gets. A vendor module says how to talk to
-//! its API ([`CloudApi`]: discovery, reads, a poll for changes, batched writes); change
+//! its API ([`CloudApi`]: discovery, reads, a poll for changes, one batch write call); change
 //! tracking, the change log, echoes and the insert journal are the same for all and live
-//! here, in our metadata database.
+//! here, in our metadata database, as does the loop around the vendor's write calls
+//! ([`super::writes`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::super::{
     Connector, Key, Result, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome,
 };
-use super::changes::{Echo, Rules};
+use super::changes::Rules;
+use super::writes::{self, Applied, Batch, Batching};
 use super::{CloudContext, CloudStore, OVERLAP, Polled, http::Api, record_poll};
 use crate::package::TableRef;
 
@@ -47,29 +49,15 @@ pub trait CloudApi: Send + Sync {
     ) -> Result<Vec<Key>>;
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>>;
     async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>>;
-    /// Applies `ops` in the vendor's batches, recording after each call what it created and
-    /// wrote (`journal`), and answers one outcome per op, in order.
-    async fn write(
-        &self,
-        table: &TableSchema,
-        journal: &Journal<'_>,
-        ops: Vec<WriteOp>,
-    ) -> Result<Vec<WriteOutcome>>;
-}
-
-/// Where a write records, right after each vendor call, the records it created (origin →
-/// new id) and what its writes sent and the stamps they gave (so they do not come back as
-/// changes).
-pub struct Journal<'a> {
-    store: &'a CloudStore,
-    name: &'a str,
-    log: &'a str,
-}
-
-impl Journal<'_> {
-    pub async fn record(&self, created: &[(&str, &str)], echoes: &[Echo]) -> Result<()> {
-        self.store.journal(self.name, created).await?;
-        self.store.record_echoes(self.log, echoes).await
+    /// How [`CloudApi::write_batch`] takes the engine's writes.
+    const BATCHING: Batching;
+    /// One vendor call for `batch`: per operation, in order, what became of it (and, for a
+    /// record written, its echo). The write loop ([`writes::write`]) records them right after.
+    async fn write_batch(&self, table: &TableSchema, batch: Batch<'_>) -> Result<Vec<Applied>>;
+    /// Called after each batch is recorded with the ids it created (even none), for vendors
+    /// that keep more about them.
+    async fn created(&self, _table: &TableSchema, _ids: &[&str]) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -197,12 +185,7 @@ impl<A: CloudApi> Connector for CloudConnector<A> {
         journal: &str,
         ops: Vec<WriteOp>,
     ) -> Result<Vec<WriteOutcome>> {
-        let journal = Journal {
-            store: self.store(),
-            name: journal,
-            log: &table.log_name,
-        };
-        self.0.write(table, &journal, ops).await
+        writes::write(&self.0, table, journal, ops).await
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {

@@ -1,5 +1,6 @@
 //! What cloud connectors share. A vendor module implements [`connector::CloudApi`] (how to
-//! talk to its API); [`connector::CloudConnector`] makes it the engine's `Connector`. A CRM
+//! talk to its API); [`connector::CloudConnector`] makes it the engine's `Connector`, and
+//! [`writes`] applies the engine's writes in the vendor's batches. A CRM
 //! has no triggers, so change tracking works from the vendor's stamps instead, kept to the
 //! same contract as the databases' change logs:
 //!
@@ -41,9 +42,9 @@
 pub mod changes;
 pub mod connector;
 pub mod http;
-pub mod ops;
 pub mod store;
 pub mod values;
+pub mod writes;
 
 use chrono::{DateTime, Utc};
 

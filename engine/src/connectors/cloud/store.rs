@@ -28,10 +28,7 @@ struct Growth {
 }
 
 fn store_error(e: sqlx::Error) -> ConnectorError {
-    let retryable = matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-    );
+    let retryable = crate::connectors::sql_error::is_transient(&e);
     ConnectorError::Connection {
         message: format!("Lockstep's metadata database: {e}"),
         retryable,

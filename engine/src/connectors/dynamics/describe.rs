@@ -1,11 +1,84 @@
 //! Entities and attributes through `EntityDefinitions`, as table schemas. Syncing needs
 //! `createdon` and `modifiedon`; an entity without both is refused, naming what is missing.
 
+use reqwest::Method;
 use serde::Deserialize;
 
+use super::super::cloud::http::failure;
 use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use super::{API, DynamicsConnector};
 use crate::package::TableRef;
 use crate::value::ColumnType;
+
+impl DynamicsConnector {
+    pub(super) async fn list_entities(&self) -> Result<Vec<TableRef>, ConnectorError> {
+        let list: EntityList = self
+            .json(
+                "list entities",
+                Method::GET,
+                &format!("{API}/EntityDefinitions"),
+                &[(
+                    "$select",
+                    "LogicalName,EntitySetName,PrimaryIdAttribute".into(),
+                )],
+            )
+            .await?;
+        Ok(list
+            .value
+            .into_iter()
+            .filter(|e| e.entity_set_name.is_some() && is_name(&e.logical_name))
+            .map(|e| TableRef::new(None, &e.logical_name))
+            .collect())
+    }
+
+    pub(super) async fn describe_entity(
+        &self,
+        table: &TableRef,
+    ) -> Result<TableSchema, ConnectorError> {
+        if table.schema.is_some() || !is_name(&table.name) {
+            return Err(ConnectorError::Requirement(format!(
+                "“{table}” is not a Dynamics 365 entity's logical name (such as account or contact)"
+            )));
+        }
+        let path = format!("{API}/EntityDefinitions(LogicalName='{}')", table.name);
+        let query = [
+            ("$select", "LogicalName,EntitySetName,PrimaryIdAttribute".to_owned()),
+            (
+                "$expand",
+                "Attributes($select=LogicalName,AttributeType,IsValidForCreate,IsValidForUpdate,IsValidForRead,RequiredLevel)".to_owned(),
+            ),
+        ];
+        let Ok(response) = self
+            .send("describe", Method::GET, &path, &query, &[], None)
+            .await?
+        else {
+            return Err(ConnectorError::Requirement(format!(
+                "Dynamics 365 has no entity {table} (or the application user cannot read it)"
+            )));
+        };
+        let entity: Entity = response.json().await.map_err(|e| {
+            failure(
+                format!("Dynamics 365: describe {table}: unexpected answer: {e}"),
+                true,
+            )
+        })?;
+        let (schema, set) = schema(entity)?;
+        // The names the environment answers with go into URL paths and filters.
+        if !is_name(&set) || !is_name(&schema.key) {
+            return Err(failure(
+                format!(
+                    "Dynamics 365: describe {table}: the entity set or key name in the answer is not a plain name"
+                ),
+                false,
+            ));
+        }
+        self.sets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(table.name.clone(), set);
+        Ok(schema)
+    }
+}
 
 #[derive(Deserialize)]
 pub struct EntityList {

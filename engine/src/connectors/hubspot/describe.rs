@@ -2,9 +2,12 @@
 //! Syncing needs `createdate` and `hs_lastmodifieddate`; an object type without both is
 //! refused, naming what is missing.
 
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::super::cloud::http::{failure, unexpected};
 use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use super::HubSpotConnector;
 use crate::package::TableRef;
 use crate::value::ColumnType;
 
@@ -13,6 +16,69 @@ pub const OBJECT_TYPES: [&str; 4] = ["contacts", "companies", "deals", "tickets"
 pub const KEY: &str = "hs_object_id";
 pub const CREATED: &str = "createdate";
 pub const MODIFIED: &str = "hs_lastmodifieddate";
+
+impl HubSpotConnector {
+    pub(super) async fn list_object_types(&self) -> Result<Vec<TableRef>, ConnectorError> {
+        let mut tables = Vec::new();
+        for object_type in OBJECT_TYPES {
+            let response = self
+                .send(
+                    "list properties",
+                    Method::GET,
+                    &format!("/crm/v3/properties/{object_type}"),
+                    &[],
+                    None,
+                )
+                .await?;
+            if response.status().is_success() {
+                tables.push(TableRef::new(None, object_type));
+            }
+        }
+        Ok(tables)
+    }
+
+    pub(super) async fn describe_object_type(
+        &self,
+        table: &TableRef,
+    ) -> Result<TableSchema, ConnectorError> {
+        let name = &table.name;
+        if table.schema.is_some()
+            || name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConnectorError::Requirement(format!(
+                "“{table}” is not a HubSpot object type (contacts, companies, deals, tickets, or a custom object's id such as 2-123456)"
+            )));
+        }
+        let response = self
+            .send(
+                "describe",
+                Method::GET,
+                &format!("/crm/v3/properties/{name}"),
+                &[],
+                None,
+            )
+            .await?;
+        if matches!(
+            response.status(),
+            StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
+        ) {
+            return Err(ConnectorError::Requirement(format!(
+                "HubSpot has no object type {table} (or the private app has no scope for it)"
+            )));
+        }
+        if !response.status().is_success() {
+            return Err(unexpected("HubSpot", "describe", response).await);
+        }
+        let properties: Properties = response.json().await.map_err(|e| {
+            failure(
+                format!("HubSpot: describe {table}: unexpected answer: {e}"),
+                true,
+            )
+        })?;
+        schema(name, properties)
+    }
+}
 
 #[derive(Deserialize)]
 pub struct Properties {

@@ -2,12 +2,72 @@
 //! Syncing needs a created and a modified timestamp: an object without `CreatedDate` and
 //! `SystemModstamp`/`LastModifiedDate` is refused, naming what is missing.
 
+use reqwest::Method;
 use serde::Deserialize;
 
+use super::super::cloud::http::failure;
 use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
-use super::soql::is_api_name;
+use super::SalesforceConnector;
+use super::soql::{self, is_api_name};
 use crate::package::TableRef;
 use crate::value::ColumnType;
+
+impl SalesforceConnector {
+    pub(super) async fn list_objects(&self) -> Result<Vec<TableRef>, ConnectorError> {
+        let list: ObjectList = self
+            .json(
+                "list objects",
+                Method::GET,
+                &Self::data_path("sobjects"),
+                &[],
+                None,
+            )
+            .await?;
+        Ok(list
+            .sobjects
+            .into_iter()
+            .filter(|o| o.queryable && soql::is_api_name(&o.name))
+            .map(|o| TableRef::new(None, &o.name))
+            .collect())
+    }
+
+    pub(super) async fn describe_object(
+        &self,
+        table: &TableRef,
+    ) -> Result<TableSchema, ConnectorError> {
+        if table.schema.is_some() || !soql::is_api_name(&table.name) {
+            return Err(ConnectorError::Requirement(format!(
+                "“{table}” is not a Salesforce object name (API names such as Account or Region__c)"
+            )));
+        }
+        let path = Self::data_path(&format!("sobjects/{}/describe", table.name));
+        let Ok(response) = self
+            .request_found("describe", Method::GET, &path, &[], None)
+            .await?
+        else {
+            return Err(ConnectorError::Requirement(format!(
+                "Salesforce has no object {table} (or the connection's user cannot see it)"
+            )));
+        };
+        let description: Description = response.json().await.map_err(|e| {
+            failure(
+                format!("Salesforce: describe {table}: unexpected answer: {e}"),
+                true,
+            )
+        })?;
+        let schema = schema(description)?;
+        // The name the org answers with goes into URL paths and SOQL.
+        if !soql::is_api_name(&schema.table.name) {
+            return Err(failure(
+                format!(
+                    "Salesforce: describe {table}: the object's name in the answer is not an API name"
+                ),
+                false,
+            ));
+        }
+        Ok(schema)
+    }
+}
 
 #[derive(Deserialize)]
 pub struct ObjectList {

@@ -1,0 +1,112 @@
+//! A task checked against the live tables before anything is written: both tables described
+//! by their connectors (the requirements each connector enforces: a generated key, created
+//! and modified stamps, …) and both mappings compiled against the two schemas. The task
+//! editor (Check tables, Validate, Save), package import and every run use this one check.
+
+use crate::connectors::{Connector, ConnectorError, TableSchema};
+use crate::mapping::locale::Locale;
+use crate::mapping::{CompiledMapping, MappingError};
+use crate::package::{Direction, Mapping, TableRef};
+
+use super::Side;
+
+/// Both schemas and both compiled mappings of a task.
+pub struct CheckedTask {
+    pub source_schema: TableSchema,
+    pub target_schema: TableSchema,
+    pub source_to_target: CompiledMapping,
+    pub target_to_source: CompiledMapping,
+}
+
+/// Why a task cannot run as it stands.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskCheckError {
+    /// A table could not be described: missing, unfit for sync (a requirement), or its side
+    /// could not be reached.
+    #[error("{}: {source}", side.as_str())]
+    Table {
+        side: Side,
+        #[source]
+        source: ConnectorError,
+    },
+    /// A mapping does not fit the tables.
+    #[error("{}.{source}", direction.as_str())]
+    Mapping {
+        direction: Direction,
+        #[source]
+        source: MappingError,
+    },
+}
+
+impl TaskCheckError {
+    /// The task editor's field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            TaskCheckError::Table {
+                side: Side::Source, ..
+            } => "source_table",
+            TaskCheckError::Table {
+                side: Side::Target, ..
+            } => "target_table",
+            TaskCheckError::Mapping { direction, .. } => direction.as_str(),
+        }
+    }
+
+    /// The problem without the field's name (the editor shows it beside the field).
+    pub fn message(&self) -> String {
+        match self {
+            TaskCheckError::Table { source, .. } => source.to_string(),
+            TaskCheckError::Mapping { source, .. } => source.to_string(),
+        }
+    }
+}
+
+/// Describes both tables and compiles both mappings of one task.
+pub async fn check_task(
+    source: &dyn Connector,
+    target: &dyn Connector,
+    (source_table, target_table): (&TableRef, &TableRef),
+    (source_to_target, target_to_source): (&Mapping, &Mapping),
+    locale: Locale,
+) -> Result<CheckedTask, TaskCheckError> {
+    let source_schema = source
+        .describe(source_table)
+        .await
+        .map_err(|e| TaskCheckError::Table {
+            side: Side::Source,
+            source: e,
+        })?;
+    let target_schema = target
+        .describe(target_table)
+        .await
+        .map_err(|e| TaskCheckError::Table {
+            side: Side::Target,
+            source: e,
+        })?;
+    let compile = |direction, mapping, read, write| {
+        CompiledMapping::compile(mapping, read, write, locale).map_err(|e| {
+            TaskCheckError::Mapping {
+                direction,
+                source: e,
+            }
+        })
+    };
+    let forward = compile(
+        Direction::SourceToTarget,
+        source_to_target,
+        &source_schema,
+        &target_schema,
+    )?;
+    let backward = compile(
+        Direction::TargetToSource,
+        target_to_source,
+        &target_schema,
+        &source_schema,
+    )?;
+    Ok(CheckedTask {
+        source_schema,
+        target_schema,
+        source_to_target: forward,
+        target_to_source: backward,
+    })
+}

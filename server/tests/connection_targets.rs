@@ -139,7 +139,7 @@ async fn the_metadata_database_is_never_a_connection_however_it_is_reached() {
     };
     let refused = engine::connectors::connect(
         &spec,
-        &engine::connectors::ConnectOptions::new(app.pool.clone(), false),
+        &engine::catalog::cloud_tracking::connect_options(&app.pool, false),
     )
     .await
     .err()

@@ -120,7 +120,7 @@ pub async fn save_connection(
             let spec = valid.spec(valid.password.as_ref(), valid.extra_secret.as_ref());
             let outcome = engine::connectors::probe::probe(
                 &spec,
-                &engine::connectors::ConnectOptions::new(pool.clone(), false),
+                &engine::catalog::cloud_tracking::connect_options(&pool, false),
             )
             .await;
             return Ok(Some(match outcome {

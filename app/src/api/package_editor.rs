@@ -28,7 +28,7 @@ pub(super) mod ssr_only {
         let spec = connections::open(pool, secrets, workspace, id).await?;
         engine::connectors::connect(
             &spec,
-            &engine::connectors::ConnectOptions::new(pool.clone(), false),
+            &engine::catalog::cloud_tracking::connect_options(pool, false),
         )
         .await
         .map_err(|e| AppError::Validation {

@@ -89,8 +89,8 @@ pub async fn delete_package(
                 let text = |e: engine::catalog::CatalogError| AppError::from(e).to_string();
                 let s = open(source.id).await.map_err(text)?;
                 let t = open(target.id).await.map_err(text)?;
-                let s = engine::connectors::connect(&s, &engine::connectors::ConnectOptions::new(pool.clone(), false)).await.map_err(|e| e.to_string())?;
-                let t = engine::connectors::connect(&t, &engine::connectors::ConnectOptions::new(pool.clone(), false)).await.map_err(|e| e.to_string())?;
+                let s = engine::connectors::connect(&s, &engine::catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
+                let t = engine::connectors::connect(&t, &engine::catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
                 for task in &tracked {
                     engine::runner::remove_tracking(task, s.as_ref(), t.as_ref())
                         .await

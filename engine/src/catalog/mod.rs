@@ -5,6 +5,7 @@
 //! cannot forget the check. Headless ones (packages, runs, the sync state) take a workspace
 //! resolved by the command or job that calls them.
 
+pub mod cloud_tracking;
 pub mod connections;
 mod email;
 mod error;

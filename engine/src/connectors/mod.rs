@@ -268,28 +268,23 @@ pub(crate) fn inserted_pairs<'a>(
 /// What connecting needs besides the connection itself.
 #[derive(Clone, Default)]
 pub struct ConnectOptions {
-    /// Our metadata database: cloud connectors keep their change tracking there.
+    /// Our metadata database, which no connection may point at (`destination::admit`).
     pub metadata: Option<sqlx::PgPool>,
+    /// Where cloud connectors keep their change tracking (the catalog gives its own).
+    pub tracking: Option<cloud::CloudStore>,
     /// The package's "dedicated account for synchronization".
     pub dedicated_account: bool,
 }
 
 impl ConnectOptions {
-    pub fn new(metadata: sqlx::PgPool, dedicated_account: bool) -> Self {
-        ConnectOptions {
-            metadata: Some(metadata),
-            dedicated_account,
-        }
-    }
-
     fn cloud(&self, kind: &str) -> Result<cloud::CloudContext> {
-        let pool = self.metadata.clone().ok_or_else(|| {
+        let store = self.tracking.clone().ok_or_else(|| {
             ConnectorError::Other(format!(
                 "a {kind} connection keeps its change tracking in Lockstep's metadata database, and none was given"
             ))
         })?;
         Ok(cloud::CloudContext {
-            store: cloud::CloudStore::new(pool),
+            store,
             dedicated_account: self.dedicated_account,
         })
     }

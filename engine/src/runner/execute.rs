@@ -128,7 +128,7 @@ impl Attempt {
 
 impl Run<'_> {
     fn connect_options(&self) -> connectors::ConnectOptions {
-        connectors::ConnectOptions::new(self.pool.clone(), self.package.dedicated_account)
+        catalog::cloud_tracking::connect_options(self.pool, self.package.dedicated_account)
     }
 
     /// Connects, checks every task before anything is written, applies the reset, then runs

@@ -42,13 +42,13 @@
 pub mod changes;
 pub mod connector;
 pub mod http;
-pub mod store;
+pub mod tracking;
 pub mod values;
 pub mod writes;
 
 use chrono::{DateTime, Utc};
 
-pub use store::{Checkpoints, CloudStore};
+pub use tracking::{Checkpoints, CloudStore, CloudTracking};
 
 use super::{Key, Result, TableSchema};
 use changes::{Observed, Rules, Written};

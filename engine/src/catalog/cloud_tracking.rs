@@ -1,19 +1,20 @@
-//! What a cloud connector remembers between runs, in our metadata database: per task side,
-//! the change log, the polling checkpoints, the stamps already logged and the echoes of the
-//! engine's own writes; per task direction, the journal of records it created.
+//! The cloud connectors' memory between runs ([`CloudTracking`]) in our metadata database:
+//! per task side, the change log, the polling checkpoints, the stamps already logged and the
+//! echoes of the engine's own writes; per task direction, the journal of records it created.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::catalog::table_statistics::GrowthWatch;
-
-use super::super::{ConnectorError, Key, Result, TrackedChange};
-use super::changes::{Echo, Found, Seen, Written};
+use super::table_statistics::GrowthWatch;
+use crate::connectors::cloud::changes::{Echo, Found, Seen, Written};
+use crate::connectors::cloud::{Checkpoints, CloudTracking};
+use crate::connectors::{ConnectorError, Key, Result, TrackedChange};
 
 #[derive(Clone)]
-pub struct CloudStore {
+pub struct PgCloudTracking {
     pool: PgPool,
     growth: Arc<Growth>,
 }
@@ -35,18 +36,9 @@ fn store_error(e: sqlx::Error) -> ConnectorError {
     }
 }
 
-/// Where polling stands for one task side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoints {
-    pub modified_after: DateTime<Utc>,
-    pub deleted_after: DateTime<Utc>,
-    /// A poll happened since tracking was installed.
-    pub polled: bool,
-}
-
-impl CloudStore {
+impl PgCloudTracking {
     pub fn new(pool: PgPool) -> Self {
-        CloudStore {
+        PgCloudTracking {
             pool,
             growth: Arc::new(Growth {
                 changes: GrowthWatch::new("cloud_changes"),
@@ -56,8 +48,11 @@ impl CloudStore {
             }),
         }
     }
+}
 
-    pub async fn checkpoints(&self, log: &str) -> Result<Option<Checkpoints>> {
+#[async_trait]
+impl CloudTracking for PgCloudTracking {
+    async fn checkpoints(&self, log: &str) -> Result<Option<Checkpoints>> {
         let row: Option<(DateTime<Utc>, DateTime<Utc>, bool)> = sqlx::query_as(
             "SELECT modified_after, deleted_after, polled FROM cloud_tracking WHERE log_name = $1",
         )
@@ -76,7 +71,7 @@ impl CloudStore {
 
     /// Starts tracking at `from` (the vendor's clock): changes stamped from then on are logged.
     /// Idempotent: an installed log keeps its checkpoints.
-    pub async fn install(&self, log: &str, object: &str, from: DateTime<Utc>) -> Result<()> {
+    async fn install(&self, log: &str, object: &str, from: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "INSERT INTO cloud_tracking (log_name, object, modified_after, deleted_after)
              VALUES ($1, $2, $3, $3) ON CONFLICT (log_name) DO NOTHING",
@@ -90,7 +85,7 @@ impl CloudStore {
         Ok(())
     }
 
-    pub async fn remove(&self, log: &str) -> Result<()> {
+    async fn remove(&self, log: &str) -> Result<()> {
         sqlx::query("DELETE FROM cloud_tracking WHERE log_name = $1")
             .bind(log)
             .execute(&self.pool)
@@ -100,7 +95,7 @@ impl CloudStore {
     }
 
     /// What the poll needs to know about these keys: their logged stamps and echoes.
-    pub async fn seen_and_echoes(&self, log: &str, keys: &[&str]) -> Result<(Seen, Vec<Echo>)> {
+    async fn seen_and_echoes(&self, log: &str, keys: &[&str]) -> Result<(Seen, Vec<Echo>)> {
         let seen: Vec<(String, DateTime<Utc>, bool, Option<i64>)> = sqlx::query_as(
             "SELECT key, stamp, deleted, digest FROM cloud_seen WHERE log_name = $1 AND key = ANY($2)",
         )
@@ -152,7 +147,7 @@ impl CloudStore {
     /// Records one poll's result at once: the new log entries, their stamps and digests,
     /// and the moved checkpoints. Stamps and echoes older than the overlap window are
     /// forgotten.
-    pub async fn record_poll(
+    async fn record_poll(
         &self,
         log: &str,
         found: &[Found],
@@ -222,7 +217,7 @@ impl CloudStore {
         Ok(())
     }
 
-    pub async fn read_changes(
+    async fn read_changes(
         &self,
         log: &str,
         after: i64,
@@ -243,7 +238,7 @@ impl CloudStore {
             .collect())
     }
 
-    pub async fn consume(&self, log: &str, seqs: &[i64]) -> Result<()> {
+    async fn consume(&self, log: &str, seqs: &[i64]) -> Result<()> {
         sqlx::query("DELETE FROM cloud_changes WHERE log_name = $1 AND seq = ANY($2)")
             .bind(log)
             .bind(seqs)
@@ -253,7 +248,7 @@ impl CloudStore {
         Ok(())
     }
 
-    pub async fn requeue(&self, log: &str, keys: &[Key]) -> Result<()> {
+    async fn requeue(&self, log: &str, keys: &[Key]) -> Result<()> {
         let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
         sqlx::query(
             "INSERT INTO cloud_changes (log_name, key)
@@ -270,7 +265,7 @@ impl CloudStore {
 
     /// Remembers the engine's writes so the next poll does not take them for changes. A
     /// record written again is expected to hold what the last write sent.
-    pub async fn record_echoes(&self, log: &str, echoes: &[Echo]) -> Result<()> {
+    async fn record_echoes(&self, log: &str, echoes: &[Echo]) -> Result<()> {
         if echoes.is_empty() {
             return Ok(());
         }
@@ -313,7 +308,7 @@ impl CloudStore {
 
     /// Compares the ids the object holds now with those it held at the last poll: returns
     /// the ones gone, and remembers `current` for the next comparison.
-    pub async fn known_ids_gone(&self, log: &str, current: &[&str]) -> Result<Vec<Key>> {
+    async fn known_ids_gone(&self, log: &str, current: &[&str]) -> Result<Vec<Key>> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let gone: Vec<String> = sqlx::query_scalar(
             "DELETE FROM cloud_known WHERE log_name = $1 AND NOT (key = ANY($2)) RETURNING key",
@@ -343,7 +338,7 @@ impl CloudStore {
 
     /// Adds records Lockstep just created to the known ids, so that their deletion before
     /// the next poll is still seen.
-    pub async fn add_known(&self, log: &str, keys: &[&str]) -> Result<()> {
+    async fn add_known(&self, log: &str, keys: &[&str]) -> Result<()> {
         sqlx::query(
             "INSERT INTO cloud_known (log_name, key) SELECT $1, k FROM unnest($2::text[]) AS k
              WHERE EXISTS (SELECT 1 FROM cloud_tracking WHERE log_name = $1)
@@ -358,7 +353,7 @@ impl CloudStore {
         Ok(())
     }
 
-    pub async fn journal(&self, journal: &str, pairs: &[(&str, &str)]) -> Result<()> {
+    async fn journal(&self, journal: &str, pairs: &[(&str, &str)]) -> Result<()> {
         if pairs.is_empty() {
             return Ok(());
         }
@@ -381,7 +376,7 @@ impl CloudStore {
         Ok(())
     }
 
-    pub async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
+    async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT origin, key FROM cloud_journal WHERE journal = $1")
                 .bind(journal)
@@ -391,12 +386,25 @@ impl CloudStore {
         Ok(rows.into_iter().map(|(o, k)| (Key(o), Key(k))).collect())
     }
 
-    pub async fn clear_journal(&self, journal: &str) -> Result<()> {
+    async fn clear_journal(&self, journal: &str) -> Result<()> {
         sqlx::query("DELETE FROM cloud_journal WHERE journal = $1")
             .bind(journal)
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+}
+
+/// How the catalog's connections are opened: never onto the metadata database itself, with
+/// cloud change tracking kept there.
+pub fn connect_options(
+    pool: &PgPool,
+    dedicated_account: bool,
+) -> crate::connectors::ConnectOptions {
+    crate::connectors::ConnectOptions {
+        metadata: Some(pool.clone()),
+        tracking: Some(Arc::new(PgCloudTracking::new(pool.clone()))),
+        dedicated_account,
     }
 }

@@ -27,10 +27,10 @@ drop_mysql_test_databases
 
 echo "==> formatting and lints"
 cargo fmt --all -- --check
-cargo clippy -p engine -p app -p server -p emulators -p wire --all-targets -- -D warnings
+cargo clippy -p engine -p catalog -p app -p server -p emulators -p wire --all-targets -- -D warnings
 
 echo "==> unit and integration tests"
-cargo test -p engine -p app -p server -p emulators -p wire 2>&1 | tee target/cargo-test.log
+cargo test -p engine -p catalog -p app -p server -p emulators -p wire 2>&1 | tee target/cargo-test.log
 
 echo "==> end-to-end tests"
 ./scripts/build-frontend.sh

@@ -66,9 +66,9 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<engine::catalog::CatalogError> for AppError {
-    fn from(err: engine::catalog::CatalogError) -> Self {
-        use engine::catalog::CatalogError as E;
+impl From<catalog::CatalogError> for AppError {
+    fn from(err: catalog::CatalogError) -> Self {
+        use catalog::CatalogError as E;
         match err {
             E::NotFound => AppError::NotFound,
             E::Forbidden(message) => AppError::Forbidden(message),

@@ -12,7 +12,7 @@ pub struct AppState {
     /// The address people reach this server at, for links we hand out (invitations).
     pub public_url: String,
     /// Seals and opens connection passwords.
-    pub secrets: std::sync::Arc<engine::secrets::SecretBox>,
+    pub secrets: std::sync::Arc<catalog::secrets::SecretBox>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

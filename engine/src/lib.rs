@@ -1,17 +1,15 @@
-//! Lockstep's server-side core, free of any UI code.
-//!
-//! `catalog` owns our own metadata database (accounts, workspaces, connections, packages,
-//! runs, the sync state); `secrets` encrypts what it must not store in clear. The sync engine
-//! is `connectors` (databases behind one trait), `mapping`, `sync` (the algorithm) and
-//! `runner` (one package run).
+//! Lockstep's sync core, free of any UI code and of our metadata database: the package model
+//! (`package`), values and conversions (`value`), mappings and expressions (`mapping`), the
+//! connectors (databases and cloud APIs behind one trait, `connectors`), the algorithm
+//! (`sync`) and schedule computation (`schedule`). What the core must remember between runs
+//! it asks for through interfaces (`sync::StateStore`, `connectors::cloud::CloudTracking`);
+//! the `catalog` crate implements them in our metadata database, and the in-memory ones
+//! (`sync::MemoryState`, `connectors::memory`) serve the algorithm's tests.
 #![forbid(unsafe_code)]
 
-pub mod catalog;
 pub mod connectors;
 pub mod mapping;
 pub mod package;
-pub mod runner;
 pub mod schedule;
-pub mod secrets;
 pub mod sync;
 pub mod value;

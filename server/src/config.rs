@@ -50,10 +50,10 @@ pub enum SecretKey {
 }
 
 impl SecretKey {
-    pub fn load(&self) -> Result<engine::secrets::SecretBox, engine::secrets::SecretError> {
+    pub fn load(&self) -> Result<catalog::secrets::SecretBox, catalog::secrets::SecretError> {
         match self {
-            SecretKey::Hex(hex) => engine::secrets::SecretBox::from_hex(hex.expose_secret()),
-            SecretKey::File(path) => engine::secrets::SecretBox::load_or_create(path),
+            SecretKey::Hex(hex) => catalog::secrets::SecretBox::from_hex(hex.expose_secret()),
+            SecretKey::File(path) => catalog::secrets::SecretBox::load_or_create(path),
         }
     }
 }

@@ -56,7 +56,7 @@ pub async fn prepare(url: &SecretString) -> Result<PgPool, DatabaseError> {
             url: shown.clone(),
             source,
         })?;
-    engine::catalog::migrate(&pool)
+    catalog::migrate(&pool)
         .await
         .map_err(|source| DatabaseError::Migrate {
             url: shown.clone(),

@@ -5,7 +5,7 @@ use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engine::catalog::CatalogError;
+use catalog::CatalogError;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ pub async fn download(
         Ok(who) => who,
         Err(response) => return response,
     };
-    match engine::catalog::package_editor::export(&state.pool, user, workspace, id).await {
+    match catalog::package_editor::export(&state.pool, user, workspace, id).await {
         Ok(file) => {
             let name: String = file
                 .name

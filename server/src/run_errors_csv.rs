@@ -4,8 +4,8 @@ use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engine::catalog::CatalogError;
-use engine::catalog::runs::history::{self, RunErrorRow};
+use catalog::CatalogError;
+use catalog::runs::history::{self, RunErrorRow};
 use tower_sessions::Session;
 use uuid::Uuid;
 

@@ -16,7 +16,7 @@ pub async fn user_and_workspace(
     let Ok(Some(user)) = session.get::<Uuid>(USER_ID_KEY).await else {
         return Err(StatusCode::UNAUTHORIZED.into_response());
     };
-    match engine::catalog::workspaces::current_for_user(pool, user).await {
+    match catalog::workspaces::current_for_user(pool, user).await {
         Ok(Some(w)) => Ok((user, w.id)),
         Ok(None) => Err(StatusCode::NOT_FOUND.into_response()),
         Err(e) => {

@@ -39,7 +39,7 @@ impl Application {
     pub async fn build(
         settings: Settings,
         pool: PgPool,
-        secrets: std::sync::Arc<engine::secrets::SecretBox>,
+        secrets: std::sync::Arc<catalog::secrets::SecretBox>,
     ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(settings.addr).await?;
         let addr = listener.local_addr()?;

@@ -6,10 +6,10 @@
 
 use std::path::PathBuf;
 
-use engine::catalog::parameters::Reset;
-use engine::catalog::workspaces;
+use catalog::parameters::Reset;
+use catalog::runner::{ResetRequest, RunRequest, RunnerError, run_package};
+use catalog::workspaces;
 use engine::package::Package;
-use engine::runner::{ResetRequest, RunRequest, RunnerError, run_package};
 use engine::sync::{CancelToken, SyncOptions};
 use wire::RunState;
 

@@ -139,7 +139,7 @@ async fn the_metadata_database_is_never_a_connection_however_it_is_reached() {
     };
     let refused = engine::connectors::connect(
         &spec,
-        &engine::catalog::cloud_tracking::connect_options(&app.pool, false),
+        &catalog::cloud_tracking::connect_options(&app.pool, false),
     )
     .await
     .err()
@@ -477,7 +477,7 @@ async fn cloud_clients_follow_no_redirect_and_show_no_raw_error_body() {
 
 #[test]
 fn secrets_print_redacted() {
-    use engine::catalog::connections::ConnectionForm;
+    use catalog::connections::ConnectionForm;
     use engine::connectors::dynamics::DynamicsAuth;
     use engine::connectors::salesforce::SalesforceAuth;
     use engine::package::{ConnectionSpec, Package};

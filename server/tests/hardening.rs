@@ -5,9 +5,7 @@
 
 mod support;
 
-use engine::catalog::sign_in_limits::{
-    MAX_FAILURES_PER_EMAIL, MAX_FAILURES_PER_IP, MAX_SIGN_UPS_PER_IP,
-};
+use catalog::sign_in_limits::{MAX_FAILURES_PER_EMAIL, MAX_FAILURES_PER_IP, MAX_SIGN_UPS_PER_IP};
 use reqwest::StatusCode;
 use support::{Browser, PASSWORD, TestApp, failure};
 

@@ -383,13 +383,13 @@ async fn a_run_whose_worker_machine_is_lost_is_failed_after_its_lease() {
     let run_id: uuid::Uuid = run.parse().unwrap();
     // A worker on another machine claims it and beats once, then its machine is lost.
     let worker = "worker@lost-machine:4242";
-    let claim = engine::catalog::runs::queue::claim(&s.app.pool, run_id, worker)
+    let claim = catalog::runs::queue::claim(&s.app.pool, run_id, worker)
         .await
         .unwrap();
     assert!(claim.is_some());
     let mut conn = s.app.pool.acquire().await.unwrap();
     let lease = Duration::from_secs(2);
-    let early = engine::catalog::runs::queue::reap(&mut conn, lease, None)
+    let early = catalog::runs::queue::reap(&mut conn, lease, None)
         .await
         .unwrap();
     assert!(early.is_empty(), "within its lease the run stays");
@@ -397,7 +397,7 @@ async fn a_run_whose_worker_machine_is_lost_is_failed_after_its_lease() {
     let (status, _) = s.run_refused().await;
     assert_eq!(status, StatusCode::CONFLICT);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let reaped = engine::catalog::runs::queue::reap(&mut conn, lease, None)
+    let reaped = catalog::runs::queue::reap(&mut conn, lease, None)
         .await
         .unwrap();
     assert_eq!(reaped, vec![run_id]);
@@ -411,15 +411,10 @@ async fn a_run_whose_worker_machine_is_lost_is_failed_after_its_lease() {
         "{detail}"
     );
     // Its late heartbeat learns it lost the run; the package runs again.
-    let beat = engine::catalog::runs::queue::heartbeat(
-        &s.app.pool,
-        run_id,
-        worker,
-        &serde_json::json!([]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(beat, engine::catalog::runs::queue::Beat::Lost);
+    let beat = catalog::runs::queue::heartbeat(&s.app.pool, run_id, worker, &serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(beat, catalog::runs::queue::Beat::Lost);
     let _worker = s.worker(fast_worker());
     let next = s.run().await;
     s.wait_for_state(&next, "succeeded").await;
@@ -442,9 +437,9 @@ async fn two_workers_share_the_queue_and_run_each_run_once() {
         packages.push(copy.as_str().unwrap().to_owned());
     }
     let mut a = fast_worker();
-    a.run.name = engine::catalog::runs::queue::this_process("worker-a");
+    a.run.name = catalog::runs::queue::this_process("worker-a");
     let mut b = fast_worker();
-    b.run.name = engine::catalog::runs::queue::this_process("worker-b");
+    b.run.name = catalog::runs::queue::this_process("worker-b");
     let _a = s.worker(a);
     let _b = s.worker(b);
     let mut runs = Vec::new();

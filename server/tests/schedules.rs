@@ -5,8 +5,8 @@
 
 mod support;
 
+use catalog::schedules::{self, ScheduleForm};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use engine::catalog::schedules::{self, ScheduleForm};
 use engine::schedule::{Repeat, Schedule, TimeOfDay};
 use support::TestApp;
 use uuid::Uuid;

@@ -29,7 +29,7 @@ pub async fn sign_up(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use engine::catalog::{CatalogError, users};
+    use catalog::{CatalogError, users};
     respond(async move {
         let policy = use_context::<SignUpPolicy>().unwrap_or_default();
         let ip = client_address();
@@ -65,7 +65,7 @@ pub async fn sign_up_open() -> Result<bool, AppError> {
     use super::ssr::*;
     respond(async move {
         let policy = use_context::<SignUpPolicy>().unwrap_or_default();
-        Ok(engine::catalog::users::sign_up_open_to_all(&pool()?, policy.open_to_all).await?)
+        Ok(catalog::users::sign_up_open_to_all(&pool()?, policy.open_to_all).await?)
     })
     .await
 }
@@ -83,7 +83,7 @@ pub async fn sign_in(
         let ip = client_address();
         let pool = pool()?;
         let session = session().await?;
-        let user = engine::catalog::users::sign_in(&pool, &email, &password, &ip).await?;
+        let user = catalog::users::sign_in(&pool, &email, &password, &ip).await?;
         start_session(&session, user.id).await?;
         leptos_axum::redirect(&safe_next(next.as_deref()));
         Ok(())
@@ -106,7 +106,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "shell")]
 pub async fn get_shell() -> Result<Option<Shell>, AppError> {
     use super::ssr::*;
-    use engine::catalog::workspaces;
+    use catalog::workspaces;
     respond(async move {
         let Some(user) = current_user().await? else {
             return Ok(None);

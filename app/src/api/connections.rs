@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::{ConnectionEditData, ConnectionTest, ConnectionsData};
 
 #[cfg(feature = "ssr")]
-fn view_of(c: engine::catalog::connections::Connection) -> crate::model::ConnectionView {
+fn view_of(c: catalog::connections::Connection) -> crate::model::ConnectionView {
     crate::model::ConnectionView {
         id: c.id,
         name: c.name,
@@ -32,7 +32,7 @@ pub async fn load_connections() -> Result<ConnectionsData, AppError> {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let list = engine::catalog::connections::list(&pool, user.id, workspace.id).await?;
+        let list = catalog::connections::list(&pool, user.id, workspace.id).await?;
         Ok(ConnectionsData {
             workspace: workspace.into(),
             connections: list.into_iter().map(view_of).collect(),
@@ -53,7 +53,7 @@ pub async fn load_connection(id: Option<Uuid>) -> Result<ConnectionEditData, App
         require_editor(&pool, user.id, workspace.id).await?;
         let connection = match id {
             Some(id) => Some(view_of(
-                engine::catalog::connections::get(&pool, user.id, workspace.id, id).await?,
+                catalog::connections::get(&pool, user.id, workspace.id, id).await?,
             )),
             None => None,
         };
@@ -86,7 +86,7 @@ pub async fn save_connection(
     ssl_mode: String,
 ) -> Result<Option<ConnectionTest>, AppError> {
     use super::ssr::*;
-    use engine::catalog::connections::{self, ConnectionForm};
+    use catalog::connections::{self, ConnectionForm};
     // Contexts are read before the first await (see `load_task`).
     let state = state();
     respond(async move {
@@ -120,7 +120,7 @@ pub async fn save_connection(
             let spec = valid.spec(valid.password.as_ref(), valid.extra_secret.as_ref());
             let outcome = engine::connectors::probe::probe(
                 &spec,
-                &engine::catalog::cloud_tracking::connect_options(&pool, false),
+                &catalog::cloud_tracking::connect_options(&pool, false),
             )
             .await;
             return Ok(Some(match outcome {
@@ -149,7 +149,7 @@ pub async fn delete_connection(workspace_id: Uuid, id: Uuid) -> Result<(), AppEr
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::connections::delete(&pool()?, user.id, workspace_id, id).await?;
+        catalog::connections::delete(&pool()?, user.id, workspace_id, id).await?;
         Ok(())
     })
     .await

@@ -11,7 +11,7 @@ use crate::model::{InvitationCreated, InvitationPreview, MembersData, Role};
 pub async fn load_members() -> Result<MembersData, AppError> {
     use super::ssr::*;
     use crate::model::{InvitationView, MemberView};
-    use engine::catalog::{invitations, members, workspaces};
+    use catalog::{invitations, members, workspaces};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
@@ -19,7 +19,7 @@ pub async fn load_members() -> Result<MembersData, AppError> {
             .await?
             .ok_or(AppError::NotFound)?;
         let list = members::list(&pool, user.id, workspace.id).await?;
-        let pending = if workspace.role == engine::catalog::Role::Admin {
+        let pending = if workspace.role == catalog::Role::Admin {
             invitations::list_pending(&pool, user.id, workspace.id).await?
         } else {
             Vec::new()
@@ -62,8 +62,7 @@ pub async fn invite_member(
     respond(async move {
         let user = require_user().await?;
         let (invitation, token) =
-            engine::catalog::invitations::create(&pool()?, user.id, workspace_id, &email, role)
-                .await?;
+            catalog::invitations::create(&pool()?, user.id, workspace_id, &email, role).await?;
         let created = InvitationCreated {
             link: format!(
                 "{}/invite/{token}",
@@ -89,8 +88,7 @@ pub async fn revoke_invitation(workspace_id: Uuid, invitation_id: Uuid) -> Resul
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::invitations::revoke(&pool()?, user.id, workspace_id, invitation_id)
-            .await?;
+        catalog::invitations::revoke(&pool()?, user.id, workspace_id, invitation_id).await?;
         Ok(())
     })
     .await
@@ -105,8 +103,7 @@ pub async fn change_member_role(
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::members::change_role(&pool()?, user.id, workspace_id, user_id, role)
-            .await?;
+        catalog::members::change_role(&pool()?, user.id, workspace_id, user_id, role).await?;
         Ok(())
     })
     .await
@@ -117,7 +114,7 @@ pub async fn remove_member(workspace_id: Uuid, user_id: Uuid) -> Result<(), AppE
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::members::remove(&pool()?, user.id, workspace_id, user_id).await?;
+        catalog::members::remove(&pool()?, user.id, workspace_id, user_id).await?;
         Ok(())
     })
     .await
@@ -128,7 +125,7 @@ pub async fn remove_member(workspace_id: Uuid, user_id: Uuid) -> Result<(), AppE
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
     use super::ssr::*;
     use crate::model::InvitationState;
-    use engine::catalog::invitations::{self, InvitationState as S};
+    use catalog::invitations::{self, InvitationState as S};
     respond(async move {
         let preview = invitations::preview(&pool()?, &token).await?;
         let signed_in_as = current_user().await?.map(|u| u.email);
@@ -156,7 +153,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::invitations::accept(&pool()?, &user, &token).await?;
+        catalog::invitations::accept(&pool()?, &user, &token).await?;
         leptos_axum::redirect("/packages");
         Ok(())
     })

@@ -9,7 +9,7 @@ use crate::model::{PackageEditData, TaskEditData, TaskPreview};
 
 #[cfg(feature = "ssr")]
 pub(super) mod ssr_only {
-    use engine::catalog::connections;
+    use catalog::connections;
     use engine::connectors::{Connector, TableSchema};
     use engine::package::{FieldSource, Mapping, TableRef};
     use uuid::Uuid;
@@ -20,7 +20,7 @@ pub(super) mod ssr_only {
     /// Connects to a saved connection of the workspace; a failure is a message for the page.
     pub async fn connect(
         pool: &sqlx::PgPool,
-        secrets: &engine::secrets::SecretBox,
+        secrets: &catalog::secrets::SecretBox,
         workspace: Uuid,
         id: Uuid,
         side: &str,
@@ -28,7 +28,7 @@ pub(super) mod ssr_only {
         let spec = connections::open(pool, secrets, workspace, id).await?;
         engine::connectors::connect(
             &spec,
-            &engine::catalog::cloud_tracking::connect_options(pool, false),
+            &catalog::cloud_tracking::connect_options(pool, false),
         )
         .await
         .map_err(|e| AppError::Validation {
@@ -214,7 +214,7 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
         require_editor(&pool, user.id, workspace.id).await?;
-        let connections = engine::catalog::connections::list(&pool, user.id, workspace.id)
+        let connections = catalog::connections::list(&pool, user.id, workspace.id)
             .await?
             .into_iter()
             .map(|c| ConnectionOption {
@@ -225,8 +225,7 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
             .collect();
         let package = match id {
             Some(id) => {
-                let p =
-                    engine::catalog::package_editor::get(&pool, user.id, workspace.id, id).await?;
+                let p = catalog::package_editor::get(&pool, user.id, workspace.id, id).await?;
                 Some(PackageDetailView {
                     id: p.id,
                     name: p.name,
@@ -276,7 +275,7 @@ pub async fn save_package(
     #[server(default)] confirm_connection_change: Option<String>,
 ) -> Result<Uuid, AppError> {
     use super::ssr::*;
-    use engine::catalog::package_editor::{PackageForm, save};
+    use catalog::package_editor::{PackageForm, save};
     respond(async move {
         let user = require_user().await?;
         let form = PackageForm {
@@ -316,7 +315,7 @@ pub async fn load_task(
         let workspace = current_workspace(&pool, user.id).await?;
         require_editor(&pool, user.id, workspace.id).await?;
         let package =
-            engine::catalog::package_editor::get(&pool, user.id, workspace.id, package_id).await?;
+            catalog::package_editor::get(&pool, user.id, workspace.id, package_id).await?;
         let (Some(source), Some(target)) = (package.source.clone(), package.target.clone()) else {
             return Err(AppError::Validation {
                 field: "connection".into(),
@@ -420,7 +419,7 @@ pub async fn save_task(
     #[server(default)] intent: String,
 ) -> Result<Option<TaskPreview>, AppError> {
     use super::ssr::*;
-    use engine::catalog::package_editor::{self, TaskForm};
+    use catalog::package_editor::{self, TaskForm};
     use engine::mapping::locale::Locale;
     use ssr_only::*;
     let state = state();
@@ -509,7 +508,7 @@ pub async fn reset_parameter(
     task_id: Option<Uuid>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use engine::catalog::parameters::{Reset, reset};
+    use catalog::parameters::{Reset, reset};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
@@ -540,14 +539,8 @@ pub async fn delete_task(
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::package_editor::delete_task(
-            &pool()?,
-            user.id,
-            workspace_id,
-            package_id,
-            task_id,
-        )
-        .await?;
+        catalog::package_editor::delete_task(&pool()?, user.id, workspace_id, package_id, task_id)
+            .await?;
         Ok(())
     })
     .await

@@ -19,7 +19,7 @@ pub async fn import_package(
     use super::package_editor::ssr_only::{check_task, connect};
     use super::ssr::*;
     use crate::state::AppState;
-    use engine::catalog::package_editor::{self, PackageForm, TaskForm};
+    use catalog::package_editor::{self, PackageForm, TaskForm};
     use engine::package::Package;
     let state = state();
     respond(async move {

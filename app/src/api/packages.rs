@@ -14,7 +14,7 @@ pub async fn load_packages() -> Result<PackagesData, AppError> {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let list = engine::catalog::packages::list(&pool, user.id, workspace.id).await?;
+        let list = catalog::packages::list(&pool, user.id, workspace.id).await?;
         let side = |connection: Option<String>, kind: &str| match connection {
             Some(name) => format!("{name} ({})", connector_label(kind)),
             None => connector_label(kind).to_owned(),
@@ -48,8 +48,7 @@ pub async fn clone_package(
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        let copy =
-            engine::catalog::package_editor::clone(&pool()?, user.id, workspace_id, id).await?;
+        let copy = catalog::package_editor::clone(&pool()?, user.id, workspace_id, id).await?;
         Ok(copy)
     })
     .await
@@ -65,7 +64,7 @@ pub async fn delete_package(
     #[server(default)] leave_tracking: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use engine::catalog::{connections, package_editor};
+    use catalog::{connections, package_editor};
     let state = state();
     respond(async move {
         let crate::state::AppState { pool, secrets, .. } = state?;
@@ -86,13 +85,13 @@ pub async fn delete_package(
         if let (false, Some(source), Some(target)) = (tracked.is_empty(), &package.source, &package.target) {
             let removal = async {
                 let open = |id| connections::open(&pool, &secrets, workspace_id, id);
-                let text = |e: engine::catalog::CatalogError| AppError::from(e).to_string();
+                let text = |e: catalog::CatalogError| AppError::from(e).to_string();
                 let s = open(source.id).await.map_err(text)?;
                 let t = open(target.id).await.map_err(text)?;
-                let s = engine::connectors::connect(&s, &engine::catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
-                let t = engine::connectors::connect(&t, &engine::catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
+                let s = engine::connectors::connect(&s, &catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
+                let t = engine::connectors::connect(&t, &catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
                 for task in &tracked {
-                    engine::runner::remove_tracking(task, s.as_ref(), t.as_ref())
+                    catalog::runner::remove_tracking(task, s.as_ref(), t.as_ref())
                         .await
                         .map_err(|e| e.to_string())?;
                 }

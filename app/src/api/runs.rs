@@ -14,8 +14,7 @@ pub async fn run_package(workspace_id: Uuid, package_id: Uuid) -> Result<Uuid, A
     respond(async move {
         let user = require_user().await?;
         let run =
-            engine::catalog::runs::queue::run_now(&pool()?, user.id, workspace_id, package_id)
-                .await?;
+            catalog::runs::queue::run_now(&pool()?, user.id, workspace_id, package_id).await?;
         Ok(run)
     })
     .await
@@ -27,7 +26,7 @@ pub async fn cancel_run(workspace_id: Uuid, run_id: Uuid) -> Result<(), AppError
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::runs::queue::cancel(&pool()?, user.id, workspace_id, run_id).await?;
+        catalog::runs::queue::cancel(&pool()?, user.id, workspace_id, run_id).await?;
         Ok(())
     })
     .await
@@ -43,7 +42,7 @@ const CHARTED: u32 = 20;
 #[server(endpoint = "load_package_runs")]
 pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppError> {
     use super::ssr::*;
-    use engine::catalog::runs::history::{self, RunFilter};
+    use catalog::runs::history::{self, RunFilter};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
@@ -86,7 +85,7 @@ pub async fn load_runs(
     page: Option<u32>,
 ) -> Result<RunsData, AppError> {
     use super::ssr::{current_workspace, pool, require_user, respond};
-    use engine::catalog::runs::history::{self, RunFilter};
+    use catalog::runs::history::{self, RunFilter};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
@@ -154,7 +153,7 @@ pub async fn load_run(id: Uuid) -> Result<RunDetailView, AppError> {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let d = engine::catalog::runs::history::get(&pool, user.id, workspace.id, id).await?;
+        let d = catalog::runs::history::get(&pool, user.id, workspace.id, id).await?;
         Ok(RunDetailView {
             workspace: workspace.into(),
             run: run_view(&d.run),
@@ -182,7 +181,7 @@ pub async fn load_run(id: Uuid) -> Result<RunDetailView, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn run_view(r: &engine::catalog::runs::history::RunRow) -> crate::model::RunView {
+fn run_view(r: &catalog::runs::history::RunRow) -> crate::model::RunView {
     use super::ssr::format_time;
     use crate::model::{RunView, TaskCountsView};
     let end = r.finished_at.unwrap_or_else(chrono::Utc::now);

@@ -32,8 +32,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
         let workspace = current_workspace(&pool, user.id).await?;
         let can_edit = workspace.role.can_edit();
         let today = chrono::Utc::now().date_naive();
-        let stored =
-            engine::catalog::schedules::get(&pool, user.id, workspace.id, package_id).await?;
+        let stored = catalog::schedules::get(&pool, user.id, workspace.id, package_id).await?;
         Ok(match stored {
             Some(s) => {
                 let tz =
@@ -105,7 +104,7 @@ pub async fn save_schedule(
         let user = require_user().await?;
         let pool = pool()?;
         if intent == "delete" {
-            engine::catalog::schedules::delete(&pool, user.id, workspace_id, package_id).await?;
+            catalog::schedules::delete(&pool, user.id, workspace_id, package_id).await?;
             return Ok(ScheduleData {
                 workspace_id,
                 can_edit: true,
@@ -145,12 +144,12 @@ pub async fn save_schedule(
             })?;
         let saved = intent == "save";
         if saved {
-            let form = engine::catalog::schedules::ScheduleForm {
+            let form = catalog::schedules::ScheduleForm {
                 schedule: schedule.clone(),
                 time_zone: tz.name().to_owned(),
                 enabled: fields.enabled,
             };
-            engine::catalog::schedules::save(
+            catalog::schedules::save(
                 &pool,
                 user.id,
                 workspace_id,

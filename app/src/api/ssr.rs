@@ -1,7 +1,7 @@
 //! The server-only half shared by every server function: state, session, the signed-in
 //! person, and turning errors into HTTP answers.
 
-use engine::catalog::{CatalogError, users::User};
+use catalog::{CatalogError, users::User};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use sqlx::PgPool;
@@ -66,7 +66,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     else {
         return Ok(None);
     };
-    match engine::catalog::users::find(&pool, user_id).await {
+    match catalog::users::find(&pool, user_id).await {
         Ok(user) => Ok(Some(user)),
         Err(CatalogError::NotFound) => {
             end_session(&session).await?;
@@ -85,8 +85,8 @@ pub async fn require_user() -> Result<User, AppError> {
 pub async fn current_workspace(
     pool: &PgPool,
     user_id: Uuid,
-) -> Result<engine::catalog::workspaces::WorkspaceSummary, AppError> {
-    engine::catalog::workspaces::current_for_user(pool, user_id)
+) -> Result<catalog::workspaces::WorkspaceSummary, AppError> {
+    catalog::workspaces::current_for_user(pool, user_id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -97,17 +97,9 @@ pub async fn require_editor(
     user_id: Uuid,
     workspace_id: Uuid,
 ) -> Result<(), AppError> {
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(engine::catalog::CatalogError::from)?;
-    engine::catalog::workspaces::require_role(
-        &mut conn,
-        workspace_id,
-        user_id,
-        engine::catalog::Role::Developer,
-    )
-    .await?;
+    let mut conn = pool.acquire().await.map_err(catalog::CatalogError::from)?;
+    catalog::workspaces::require_role(&mut conn, workspace_id, user_id, catalog::Role::Developer)
+        .await?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ pub async fn switch_workspace(workspace_id: Uuid) -> Result<(), AppError> {
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::workspaces::switch(&pool()?, user.id, workspace_id).await?;
+        catalog::workspaces::switch(&pool()?, user.id, workspace_id).await?;
         leptos_axum::redirect("/packages");
         Ok(())
     })
@@ -25,7 +25,7 @@ pub async fn create_workspace(name: String) -> Result<WorkspaceView, AppError> {
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        let created = engine::catalog::workspaces::create(&pool()?, user.id, &name).await?;
+        let created = catalog::workspaces::create(&pool()?, user.id, &name).await?;
         Ok(created.into())
     })
     .await
@@ -37,7 +37,7 @@ pub async fn rename_workspace(workspace_id: Uuid, name: String) -> Result<(), Ap
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
-        engine::catalog::workspaces::rename(&pool()?, user.id, workspace_id, &name).await?;
+        catalog::workspaces::rename(&pool()?, user.id, workspace_id, &name).await?;
         Ok(())
     })
     .await

@@ -14,8 +14,8 @@ pub struct WorkspaceView {
 }
 
 #[cfg(feature = "ssr")]
-impl From<engine::catalog::workspaces::WorkspaceSummary> for WorkspaceView {
-    fn from(w: engine::catalog::workspaces::WorkspaceSummary) -> Self {
+impl From<catalog::workspaces::WorkspaceSummary> for WorkspaceView {
+    fn from(w: catalog::workspaces::WorkspaceSummary) -> Self {
         WorkspaceView {
             id: w.id,
             name: w.name,
@@ -96,14 +96,14 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 mod tests {
     #[test]
     fn the_form_hint_matches_the_enforced_password_rule() {
-        assert_eq!(super::MIN_PASSWORD_LEN, engine::catalog::MIN_PASSWORD_LEN);
+        assert_eq!(super::MIN_PASSWORD_LEN, catalog::MIN_PASSWORD_LEN);
     }
 
     #[test]
     fn the_closed_sign_up_page_says_what_the_server_answers() {
         assert_eq!(
             crate::pages::auth::SIGN_UP_CLOSED,
-            engine::catalog::users::SIGN_UP_CLOSED
+            catalog::users::SIGN_UP_CLOSED
         );
     }
 }

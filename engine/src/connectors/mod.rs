@@ -25,7 +25,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod probe;
 pub mod salesforce;
-pub(crate) mod sql_error;
+pub mod sql_error;
 
 use std::collections::BTreeMap;
 use std::fmt;

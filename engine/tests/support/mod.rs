@@ -3,8 +3,6 @@
 
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 
-pub mod cloud;
-
 pub fn pg_server() -> String {
     if let Ok(server) = std::env::var("TEST_DATABASE_SERVER") {
         return server;

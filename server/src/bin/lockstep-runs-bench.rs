@@ -10,13 +10,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use catalog::connections::{self, ConnectionForm};
+use catalog::package_editor::{self, PackageForm, TaskForm};
+use catalog::schedules::{self, ScheduleForm};
+use catalog::secrets::SecretBox;
 use chrono::Utc;
-use engine::catalog::connections::{self, ConnectionForm};
-use engine::catalog::package_editor::{self, PackageForm, TaskForm};
-use engine::catalog::schedules::{self, ScheduleForm};
 use engine::package::FieldSource;
 use engine::schedule::Schedule;
-use engine::secrets::SecretBox;
 use sqlx::{Connection, Executor, PgPool};
 use uuid::Uuid;
 
@@ -78,10 +78,10 @@ async fn main() -> anyhow::Result<()> {
     let _target = fresh(&server, "lockstep_runsbench_dst", table).await?;
 
     let secrets = std::sync::Arc::new(SecretBox::from_hex(&SecretBox::generate_hex())?);
-    let user = engine::catalog::users::sign_up(&meta, "bench@example.com", "bench password 1")
+    let user = catalog::users::sign_up(&meta, "bench@example.com", "bench password 1")
         .await
         .context("sign up")?;
-    let ws = engine::catalog::workspaces::current_for_user(&meta, user.id)
+    let ws = catalog::workspaces::current_for_user(&meta, user.id)
         .await?
         .context("workspace")?
         .id;
@@ -161,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     // One worker's throughput: a first run, then 1% changed rows.
-    let first = engine::catalog::runs::queue::run_now(&meta, user.id, ws, package).await?;
+    let first = catalog::runs::queue::run_now(&meta, user.id, ws, package).await?;
     let t = Instant::now();
     let state = wait_state(&meta, first, &["succeeded", "failed"]).await?;
     let first_secs = t.elapsed().as_secs_f64();
@@ -170,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
     source
         .execute(format!("UPDATE customers SET score = score + 1 WHERE id <= {changed}").as_str())
         .await?;
-    let next = engine::catalog::runs::queue::run_now(&meta, user.id, ws, package).await?;
+    let next = catalog::runs::queue::run_now(&meta, user.id, ws, package).await?;
     let t = Instant::now();
     wait_state(&meta, next, &["succeeded", "failed"]).await?;
     let incremental_secs = t.elapsed().as_secs_f64();

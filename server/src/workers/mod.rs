@@ -11,9 +11,9 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_sql::Config;
 use apalis_sql::postgres::PostgresStorage;
-use engine::catalog::runs::queue::{JOB_NAMESPACE, RunJob};
-use engine::runner::{self, WorkerSettings};
-use engine::secrets::SecretBox;
+use catalog::runner::{self, WorkerSettings};
+use catalog::runs::queue::{JOB_NAMESPACE, RunJob};
+use catalog::secrets::SecretBox;
 use sqlx::PgPool;
 
 pub use scheduler::{SchedulerSettings, run_scheduler};

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use engine::catalog::runs::queue;
-use engine::catalog::schedules;
+use catalog::runs::queue;
+use catalog::schedules;
 use sqlx::PgPool;
 
 #[derive(Debug, Clone)]

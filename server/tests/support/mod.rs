@@ -32,7 +32,7 @@ pub struct TestApp {
     pub database_url: String,
     pub pool: sqlx::PgPool,
     /// The key connection passwords are sealed with (workers need it too).
-    pub secrets: std::sync::Arc<engine::secrets::SecretBox>,
+    pub secrets: std::sync::Arc<catalog::secrets::SecretBox>,
     pub secret_hex: String,
 }
 
@@ -46,7 +46,7 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         init_logs();
         let database_url = format!("{}/lockstep_test_{}", admin_url(), Uuid::new_v4().simple());
-        let secret_hex = engine::secrets::SecretBox::generate_hex();
+        let secret_hex = catalog::secrets::SecretBox::generate_hex();
         let mut settings = Settings {
             database_url: SecretString::from(database_url.clone()),
             addr: "127.0.0.1:0".parse().unwrap(),

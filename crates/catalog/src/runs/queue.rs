@@ -13,9 +13,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::already_active;
-use crate::catalog::error::is_unique_violation;
-use crate::catalog::workspaces::require_role;
-use crate::catalog::{CatalogError, Role};
+use crate::error::is_unique_violation;
+use crate::workspaces::require_role;
+use crate::{CatalogError, Role};
 
 /// The apalis job namespace (`job_type`) of package runs; the workers poll it.
 pub const JOB_NAMESPACE: &str = "lockstep::run";

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::catalog::workspaces::require_role;
-use crate::catalog::{CatalogError, Role};
-use crate::sync::{Counts, TaskSummary};
+use crate::workspaces::require_role;
+use crate::{CatalogError, Role};
+use engine::sync::{Counts, TaskSummary};
 use wire::RunState;
 
 /// One run in a list.

@@ -5,10 +5,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::RunnerError;
-use crate::catalog;
-use crate::connectors::{Connector, ConnectorError, KeyGeneration, TableSchema};
-use crate::package::TableRef;
-use crate::sync::{Side, log_name};
+use crate as catalog;
+use engine::connectors::{Connector, ConnectorError, KeyGeneration, TableSchema};
+use engine::package::TableRef;
+use engine::sync::{Side, log_name};
 
 /// Removes the change tracking of tasks taken out of the package. A failure is logged and
 /// retried by the next run; it does not stop this one.

@@ -1,9 +1,7 @@
 //! The catalog's rules on a real PostgreSQL, a fresh database per test.
 //! Needs DATABASE_URL pointing at a server where the user may create databases.
 
-use engine::catalog::{
-    CatalogError, Role, invitations, members, sign_in_limits, users, workspaces,
-};
+use catalog::{CatalogError, Role, invitations, members, sign_in_limits, users, workspaces};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -29,7 +27,7 @@ async fn invite(pool: &PgPool, admin: &users::User, email: &str, role: Role) -> 
     (ws, token)
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_new_account_gets_its_own_workspace_as_admin(pool: PgPool) {
     let ann = account(&pool, "  Ann@Example.com ").await;
     assert_eq!(ann.email, "ann@example.com");
@@ -42,7 +40,7 @@ async fn a_new_account_gets_its_own_workspace_as_admin(pool: PgPool) {
     assert_eq!(Some(current.id), ann.default_workspace_id);
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn the_same_email_cannot_sign_up_twice_whatever_its_case(pool: PgPool) {
     account(&pool, "ann@example.com").await;
     let err = users::sign_up(&pool, "ANN@example.com", PASSWORD)
@@ -54,7 +52,7 @@ async fn the_same_email_cannot_sign_up_twice_whatever_its_case(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn bad_sign_up_input_names_the_field(pool: PgPool) {
     let err = users::sign_up(&pool, "not-an-email", PASSWORD)
         .await
@@ -83,7 +81,7 @@ async fn bad_sign_up_input_names_the_field(pool: PgPool) {
     assert_eq!(count, 0, "a refused sign-up leaves nothing behind");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn unknown_email_and_wrong_password_answer_the_same(pool: PgPool) {
     account(&pool, "ann@example.com").await;
     let unknown = users::sign_in(&pool, "bob@example.com", PASSWORD, "10.0.0.1")
@@ -100,7 +98,7 @@ async fn unknown_email_and_wrong_password_answer_the_same(pool: PgPool) {
     assert_eq!(ok.email, "ann@example.com");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn repeated_failures_lock_the_email_even_for_the_right_password(pool: PgPool) {
     account(&pool, "ann@example.com").await;
     for _ in 0..sign_in_limits::MAX_FAILURES_PER_EMAIL {
@@ -125,7 +123,7 @@ async fn repeated_failures_lock_the_email_even_for_the_right_password(pool: PgPo
         .unwrap();
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn repeated_failures_from_one_address_are_limited_across_emails(pool: PgPool) {
     account(&pool, "ann@example.com").await;
     for i in 0..sign_in_limits::MAX_FAILURES_PER_IP {
@@ -137,7 +135,7 @@ async fn repeated_failures_from_one_address_are_limited_across_emails(pool: PgPo
     assert!(matches!(err, CatalogError::RateLimited { .. }), "{err:?}");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_workspace_of_someone_else_is_not_found_not_forbidden(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let bob = account(&pool, "bob@example.com").await;
@@ -156,7 +154,7 @@ async fn a_workspace_of_someone_else_is_not_found_not_forbidden(pool: PgPool) {
     assert!(matches!(err, CatalogError::NotFound), "{err:?}");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn create_switch_and_rename_workspaces(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let second = workspaces::create(&pool, ann.id, "  Sales ops ")
@@ -201,7 +199,7 @@ async fn create_switch_and_rename_workspaces(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn an_invited_viewer_joins_and_can_read_but_not_administer(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let (ws, token) = invite(&pool, &ann, "Vic@Example.com", Role::Viewer).await;
@@ -240,7 +238,7 @@ async fn an_invited_viewer_joins_and_can_read_but_not_administer(pool: PgPool) {
     assert!(err.to_string().contains("already used"), "{err}");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn only_the_invited_email_can_accept(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let (ws, token) = invite(&pool, &ann, "vic@example.com", Role::Developer).await;
@@ -256,7 +254,7 @@ async fn only_the_invited_email_can_accept(pool: PgPool) {
     ));
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn revoked_expired_and_unknown_links_do_not_work(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let vic = account(&pool, "vic@example.com").await;
@@ -303,7 +301,7 @@ async fn revoked_expired_and_unknown_links_do_not_work(pool: PgPool) {
     ));
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_new_link_for_the_same_email_replaces_the_old_one(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let (ws, first) = invite(&pool, &ann, "vic@example.com", Role::Viewer).await;
@@ -328,7 +326,7 @@ async fn a_new_link_for_the_same_email_replaces_the_old_one(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn the_last_admin_can_be_neither_demoted_nor_removed(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let ws = ann.default_workspace_id.unwrap();
@@ -359,7 +357,7 @@ async fn the_last_admin_can_be_neither_demoted_nor_removed(pool: PgPool) {
     assert!(err.to_string().contains("at least one Admin"), "{err}");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn ids_from_another_workspace_are_not_found_in_member_operations(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let bob = account(&pool, "bob@example.com").await;
@@ -392,7 +390,7 @@ async fn ids_from_another_workspace_are_not_found_in_member_operations(pool: PgP
     );
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_removed_member_falls_back_to_a_workspace_they_still_belong_to(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let (ws, token) = invite(&pool, &ann, "vic@example.com", Role::Viewer).await;

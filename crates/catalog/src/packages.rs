@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::CatalogError;
-use crate::package::{ConnectionSpec, Package};
+use engine::package::{ConnectionSpec, Package};
 
 /// A saved package: its id and its tasks' ids in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,8 +308,8 @@ pub struct StoredTask {
     pub id: Uuid,
     pub source_table: String,
     pub target_table: String,
-    pub source_to_target: crate::package::Mapping,
-    pub target_to_source: crate::package::Mapping,
+    pub source_to_target: engine::package::Mapping,
+    pub target_to_source: engine::package::Mapping,
 }
 
 /// Reads a package for a run (the worker that claimed the run resolved the workspace).

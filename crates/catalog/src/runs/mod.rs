@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::CatalogError;
 use super::error::is_unique_violation;
-use crate::sync::RecordError;
+use engine::sync::RecordError;
 use wire::RunState;
 
 pub(crate) fn already_active(e: sqlx::Error) -> CatalogError {

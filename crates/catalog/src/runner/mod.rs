@@ -12,10 +12,11 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::catalog::parameters::Reset;
-use crate::catalog::{self, CatalogError};
-use crate::package::Package;
-use crate::sync::{CancelToken, RecordError, SyncOptions, TaskSummary};
+use crate as catalog;
+use crate::CatalogError;
+use crate::parameters::Reset;
+use engine::package::Package;
+use engine::sync::{CancelToken, RecordError, SyncOptions, TaskSummary};
 
 pub use execute::tasks_named;
 pub use lease::Lease;

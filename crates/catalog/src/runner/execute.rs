@@ -6,15 +6,16 @@ use wire::RunState;
 
 use super::lease::Lease;
 use super::{ResetRequest, RunReport, RunnerError};
-use crate::catalog::packages::SavedPackage;
-use crate::catalog::{self, CatalogError};
-use crate::connectors::{self, ConnectorError};
-use crate::mapping::locale::Locale;
-use crate::package::{Package, TableRef};
-use crate::sync::{
+use crate as catalog;
+use crate::CatalogError;
+use crate::packages::SavedPackage;
+use engine::connectors::{self, ConnectorError};
+use engine::mapping::locale::Locale;
+use engine::package::{Package, TableRef};
+use engine::sync::{
     CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
 };
-use crate::sync::{TaskCheckError, check_task};
+use engine::sync::{TaskCheckError, check_task};
 
 /// Everything one run of a package needs.
 pub(super) struct Run<'a> {
@@ -303,7 +304,7 @@ pub(super) async fn finish(
 /// when records failed and none was written — a run that changed nothing it was asked to is
 /// not a success.
 fn outcome_of(tasks: &[TaskSummary]) -> (RunState, Option<String>) {
-    let mut total = crate::sync::Counts::default();
+    let mut total = engine::sync::Counts::default();
     for t in tasks {
         total.add(t.source_to_target);
         total.add(t.target_to_source);

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::packages::fingerprint;
 use super::workspaces::require_role;
 use super::{CatalogError, Role};
-use crate::mapping::locale::Locale;
-use crate::package::Mapping;
+use engine::mapping::locale::Locale;
+use engine::package::Mapping;
 
 /// The package settings form, as typed.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +90,7 @@ async fn connection_ref(
 
 /// A stable identity of a saved connection for the "connection changed" rule.
 fn connection_fingerprint(c: &ConnectionRef) -> String {
-    fingerprint(&crate::package::ConnectionSpec::Postgres {
+    fingerprint(&engine::package::ConnectionSpec::Postgres {
         url: format!("lockstep-connection://{}/{}", c.kind, c.id),
     })
 }
@@ -548,8 +548,8 @@ pub async fn export(
     user: Uuid,
     workspace: Uuid,
     id: Uuid,
-) -> Result<crate::package::Package, CatalogError> {
-    use crate::package::{Package, TableRef, TaskSpec};
+) -> Result<engine::package::Package, CatalogError> {
+    use engine::package::{Package, TableRef, TaskSpec};
     let p = get(pool, user, workspace, id).await?;
     let (Some(source), Some(target)) = (&p.source, &p.target) else {
         return Err(CatalogError::validation(

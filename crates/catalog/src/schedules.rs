@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::runs::queue::{self, DEFAULT_LEASE, StartedBy};
 use super::workspaces::require_role;
 use super::{CatalogError, Role};
-use crate::schedule::{self, Schedule};
+use engine::schedule::{self, Schedule};
 
 /// A package's schedule as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //! must not keep reading every pair of the task for each batch.
 //! Needs DATABASE_URL pointing at a server where the user may create databases.
 
-use engine::catalog::sync_state::PgStateStore;
+use catalog::sync_state::PgStateStore;
 use engine::connectors::Key;
 use engine::sync::{Side, StateStore};
 use sqlx::{Executor, PgPool};
@@ -20,7 +20,7 @@ fn keys(from: u32, to: u32) -> String {
     format!("{{{}}}", inner.join(","))
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrations = "../../migrations")]
 async fn lookups_prepared_on_a_small_map_use_the_key_index_once_it_is_large(pool: PgPool) {
     pool.execute("ALTER TABLE id_map SET (autovacuum_enabled = false)")
         .await

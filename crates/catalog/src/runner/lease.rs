@@ -7,9 +7,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use crate::catalog::runs::queue::this_process;
-use crate::catalog::runs::queue::{self, Beat};
-use crate::sync::{CancelToken, Progress};
+pub use crate::runs::queue::this_process;
+use crate::runs::queue::{self, Beat};
+use engine::sync::{CancelToken, Progress};
 
 /// How often a running run renews its lease (well inside `queue::DEFAULT_LEASE`).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);

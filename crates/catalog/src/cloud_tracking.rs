@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::table_statistics::GrowthWatch;
-use crate::connectors::cloud::changes::{Echo, Found, Seen, Written};
-use crate::connectors::cloud::{Checkpoints, CloudTracking};
-use crate::connectors::{ConnectorError, Key, Result, TrackedChange};
+use engine::connectors::cloud::changes::{Echo, Found, Seen, Written};
+use engine::connectors::cloud::{Checkpoints, CloudTracking};
+use engine::connectors::{ConnectorError, Key, Result, TrackedChange};
 
 #[derive(Clone)]
 pub struct PgCloudTracking {
@@ -29,7 +29,7 @@ struct Growth {
 }
 
 fn store_error(e: sqlx::Error) -> ConnectorError {
-    let retryable = crate::connectors::sql_error::is_transient(&e);
+    let retryable = engine::connectors::sql_error::is_transient(&e);
     ConnectorError::Connection {
         message: format!("Lockstep's metadata database: {e}"),
         retryable,
@@ -401,8 +401,8 @@ impl CloudTracking for PgCloudTracking {
 pub fn connect_options(
     pool: &PgPool,
     dedicated_account: bool,
-) -> crate::connectors::ConnectOptions {
-    crate::connectors::ConnectOptions {
+) -> engine::connectors::ConnectOptions {
+    engine::connectors::ConnectOptions {
         metadata: Some(pool.clone()),
         tracking: Some(Arc::new(PgCloudTracking::new(pool.clone()))),
         dedicated_account,

@@ -7,9 +7,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::table_statistics::GrowthWatch;
-use crate::connectors::Key;
-use crate::package::Direction;
-use crate::sync::{FullPass, Side, StateError, StateStore, TaskState};
+use engine::connectors::Key;
+use engine::package::Direction;
+use engine::sync::{FullPass, Side, StateError, StateStore, TaskState};
 
 pub struct PgStateStore {
     pool: PgPool,
@@ -29,7 +29,7 @@ impl PgStateStore {
 fn state_error(e: sqlx::Error) -> StateError {
     StateError {
         message: e.to_string(),
-        retryable: crate::connectors::sql_error::is_transient(&e),
+        retryable: engine::connectors::sql_error::is_transient(&e),
         source: Some(Box::new(e)),
     }
 }

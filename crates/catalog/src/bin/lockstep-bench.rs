@@ -1,6 +1,6 @@
 //! Sync engine benchmark. Builds its own data and prints figures; asserts nothing.
 //!
-//!     cargo run --release -p engine --bin lockstep-bench -- [--rows N] [--seconds S]
+//!     cargo run --release -p catalog --bin lockstep-bench -- [--rows N] [--seconds S]
 //!
 //! Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432) and MySQL/MariaDB
 //! (BENCH_MYSQL, default mysql://root@127.0.0.1:3306), where it creates `lockstep_bench_*`
@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use engine::catalog;
 use engine::connectors::{self, Connector};
 use engine::mapping::CompiledMapping;
 use engine::mapping::locale::Locale;

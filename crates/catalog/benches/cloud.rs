@@ -3,17 +3,17 @@
 //! - a first run copying them from the emulator into another PostgreSQL table;
 //! - an incremental run after 1% of the emulator's records were edited.
 //!
-//! `cargo bench -p engine --bench cloud -- [--records 10000]`
+//! `cargo bench -p catalog --bench cloud -- [--records 10000]`
 //! Databases `lockstep_cloudbench_*` on `BENCH_PG` (default postgres://postgres@127.0.0.1:5432)
 //! are created fresh and dropped at the end.
 
 use std::time::Instant;
 
+use catalog::runner::{RunReport, RunRequest, run_package};
 use emulators::dynamics::Dynamics;
 use emulators::hubspot::HubSpot;
 use emulators::salesforce::Salesforce;
 use engine::package::{ConnectionSpec, FieldSource, Mapping, Package, TableRef, TaskSpec};
-use engine::runner::{RunReport, RunRequest, run_package};
 use engine::sync::{CancelToken, SyncOptions};
 use serde_json::{Map, json};
 use sqlx::{Connection, Executor, PgPool};
@@ -133,8 +133,8 @@ async fn main() -> anyhow::Result<()> {
     let server =
         std::env::var("BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let (_, meta) = fresh(&server, "lockstep_cloudbench_meta", None).await?;
-    engine::catalog::migrate(&meta).await?;
-    let workspace = engine::catalog::workspaces::resolve_for_command(&meta, None)
+    catalog::migrate(&meta).await?;
+    let workspace = catalog::workspaces::resolve_for_command(&meta, None)
         .await?
         .id;
     let bench = Bench { meta, workspace };

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use catalog::runner::{RunReport, RunRequest, run_package};
 use emulators::dynamics::Dynamics;
 use emulators::hubspot::HubSpot;
 use emulators::salesforce::Salesforce;
 use engine::package::{ConnectionSpec, Mapping, Package, TableRef, TaskSpec};
-use engine::runner::{RunReport, RunRequest, run_package};
 use engine::sync::{CancelToken, SyncOptions};
 use serde_json::{Map, Value as Json, json};
 use sqlx::{MySqlPool, PgPool};
@@ -482,8 +482,8 @@ pub struct Lockstep {
 impl Lockstep {
     pub async fn new() -> Lockstep {
         let (_, pool) = super::fresh_pg("cloud").await;
-        engine::catalog::migrate(&pool).await.unwrap();
-        let workspace = engine::catalog::workspaces::resolve_for_command(&pool, None)
+        catalog::migrate(&pool).await.unwrap();
+        let workspace = catalog::workspaces::resolve_for_command(&pool, None)
             .await
             .unwrap()
             .id;
@@ -506,7 +506,7 @@ impl Lockstep {
         )
         .await;
         match outcome {
-            Err(engine::runner::RunnerError::Invalid(message)) => message,
+            Err(catalog::runner::RunnerError::Invalid(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
         }
     }

@@ -10,12 +10,13 @@ use uuid::Uuid;
 use super::execute::{Attempt, Run, Slot, finish};
 use super::lease::{DEFAULT_HEARTBEAT, Lease};
 use super::{RunReport, RunnerError};
-use crate::catalog::packages::{SavedPackage, StoredPackage};
-use crate::catalog::runs::queue;
-use crate::catalog::{self, CatalogError};
-use crate::package::{Package, TableRef, TaskSpec};
+use crate as catalog;
+use crate::CatalogError;
+use crate::packages::{SavedPackage, StoredPackage};
+use crate::runs::queue;
 use crate::secrets::SecretBox;
-use crate::sync::{CancelToken, SyncOptions, TaskSummary};
+use engine::package::{Package, TableRef, TaskSpec};
+use engine::sync::{CancelToken, SyncOptions, TaskSummary};
 
 /// Retries of a run that failed on a retryable connection error (network drop, database
 /// restart): up to `attempts` in all, waiting `first_delay`, then twice as long each time.

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::workspaces::require_role;
 use super::{CatalogError, Role};
-use crate::package::ConnectionSpec;
 use crate::secrets::SecretBox;
+use engine::package::ConnectionSpec;
 
 /// The connectors a connection can use today.
 pub const KINDS: [&str; 5] = ["postgres", "mysql", "salesforce", "hubspot", "dynamics"];
@@ -201,7 +201,7 @@ impl ConnectionForm {
             ),
             "dynamics" => {
                 let tenant = required("database", &self.database, "directory (tenant) id")?;
-                if !crate::connectors::dynamics::is_tenant_id(&tenant) {
+                if !engine::connectors::dynamics::is_tenant_id(&tenant) {
                     return Err(CatalogError::validation(
                         "database",
                         "enter the directory (tenant) id: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47 (Microsoft Entra ID → Overview), or the directory's domain such as contoso.onmicrosoft.com",
@@ -547,8 +547,8 @@ pub async fn save(
     // Never our metadata database, never a refused address (checked again at each connect,
     // where a host that does not resolve is refused too; saving one is fine: it may resolve
     // only where the runs execute).
-    match crate::connectors::destination::admit(&valid.spec(None, None), Some(pool)).await {
-        Ok(()) | Err(crate::connectors::destination::Refusal::Unresolved { .. }) => {}
+    match engine::connectors::destination::admit(&valid.spec(None, None), Some(pool)).await {
+        Ok(()) | Err(engine::connectors::destination::Refusal::Unresolved { .. }) => {}
         Err(refusal) => {
             return Err(CatalogError::validation(
                 refusal.field(),

@@ -1,5 +1,5 @@
 -- Sign-up attempts per client address: each costs a password hash, so they are rate-limited
--- (engine/src/catalog/sign_in_limits.rs). Rows older than the window are deleted as new ones
+-- (crates/catalog/src/sign_in_limits.rs). Rows older than the window are deleted as new ones
 -- arrive.
 CREATE TABLE sign_up_attempts (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -33,6 +33,9 @@ echo "==> unit and integration tests"
 cargo test -p engine -p catalog -p app -p server -p emulators -p wire 2>&1 | tee target/cargo-test.log
 
 echo "==> end-to-end tests"
+# The server and the Salesforce emulator the browser tests talk to (cargo test builds only
+# the binaries a crate's own integration tests need).
+cargo build -p server --bin lockstep -p emulators --bin lockstep-emulator
 ./scripts/build-frontend.sh
 if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing Debian's Chromium"

@@ -321,6 +321,37 @@ async fn a_connection_failure_is_retried_with_a_backoff() {
 }
 
 #[tokio::test]
+async fn a_connection_that_never_comes_back_fails_the_run_after_its_attempts() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let s = setup(10, Some(port)).await;
+    let mut config = fast_worker();
+    config.run.retry.attempts = 2;
+    config.run.retry.first_delay = Duration::from_millis(300);
+    let _worker = s.worker(config);
+    let run = s.run().await;
+    let failed = s.wait_for_state(&run, "failed").await;
+    assert_eq!(failed["attempts"], 2, "{failed}");
+    assert_eq!(
+        failed["retried_after"].as_array().map(Vec::len),
+        Some(1),
+        "{failed}"
+    );
+    assert!(
+        failed["run"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("source:"),
+        "{failed}"
+    );
+    // The package is free again: nothing stays queued or running.
+    let next = s.run().await;
+    assert_ne!(next, run);
+}
+
+#[tokio::test]
 async fn a_killed_worker_process_fails_its_run_and_the_next_run_repairs_everything() {
     let s = setup(60_000, None).await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))

@@ -30,10 +30,7 @@ struct Growth {
 
 fn store_error(e: sqlx::Error) -> ConnectorError {
     let retryable = engine::connectors::sql_error::is_transient(&e);
-    ConnectorError::Connection {
-        message: format!("Lockstep's metadata database: {e}"),
-        retryable,
-    }
+    ConnectorError::connection(format!("Lockstep's metadata database: {e}"), retryable).caused_by(e)
 }
 
 impl PgCloudTracking {

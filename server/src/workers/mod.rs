@@ -1,17 +1,21 @@
 //! The job workers and the scheduler: in `serve` beside the web app, or alone in `worker`.
 //! Any number of processes may run them against one metadata database: apalis hands each
-//! job to one worker, the run's row is claimed once (a job delivered twice does nothing),
-//! and the scheduler claims due schedules with `SKIP LOCKED`.
+//! job to one worker and delivers it again after a backoff when the run failed on a
+//! retryable error (`RetryPolicy`); the run's row is claimed once per delivery (a stale
+//! delivery finds it taken and does nothing), and the scheduler claims due schedules with
+//! `SKIP LOCKED`.
 
 mod scheduler;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::{BackoffRetryPolicy, HasherRng, RetryPolicy as JobRetry};
 use apalis::prelude::*;
 use apalis_sql::Config;
 use apalis_sql::postgres::PostgresStorage;
-use catalog::runner::{self, WorkerSettings};
+use catalog::runner::{self, Delivery, RetryPolicy, WorkerSettings};
 use catalog::runs::queue::{JOB_NAMESPACE, RunJob};
 use catalog::secrets::SecretBox;
 use sqlx::PgPool;
@@ -53,17 +57,39 @@ struct Shared {
     settings: WorkerSettings,
 }
 
+/// The reason a delivery asks for another, as apalis sees it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RetryLater(String);
+
 async fn run_job(job: RunJob, shared: Data<Shared>) -> Result<(), Error> {
     match runner::run_queued(&shared.pool, &shared.secrets, job.run_id, &shared.settings).await {
-        Ok(Some(report)) => {
+        Ok(Delivery::Finished(report)) => {
             tracing::info!(run = %report.run_id, state = report.state.as_str(), "run finished");
         }
-        Ok(None) => {}
+        Ok(Delivery::RetryLater { reason }) => {
+            return Err(Error::Failed(Arc::new(Box::new(RetryLater(reason)))));
+        }
+        Ok(Delivery::NotQueued) => {}
         // Our metadata database failed: the run keeps no lease and is failed by the reaper.
         Err(e) => tracing::error!(run = %job.run_id, error = %e, "run could not be recorded"),
     }
-    // The runs table holds the outcome; the job itself never fails (retries are ours).
     Ok(())
+}
+
+/// apalis's retry of a failed delivery: as many as the policy allows after the first, with
+/// its exponential backoff. The run's row counts the attempts and has the last word (a
+/// delivery after the last attempt records the failure instead of asking again).
+fn job_retry(policy: &RetryPolicy) -> BackoffRetryPolicy<ExponentialBackoff> {
+    let backoff = ExponentialBackoffMaker::new(
+        policy.first_delay,
+        policy.max_delay.max(policy.first_delay),
+        0.0,
+        HasherRng::default(),
+    )
+    .expect("the delays are ordered and the jitter is valid")
+    .make_backoff();
+    JobRetry::retries(policy.attempts.saturating_sub(1) as usize).with_backoff(backoff)
 }
 
 /// Applies apalis's own migrations (its jobs table) beside ours.
@@ -97,6 +123,9 @@ pub async fn run(
         .data(shared)
         .enable_tracing()
         .concurrency(config.concurrency)
+        // Inside the concurrency limit: a delivery waiting out its backoff keeps its slot
+        // (a retry outside it would wait for a permit the worker holds for its next job).
+        .retry(job_retry(&config.run.retry))
         .backend(storage)
         .build_fn(run_job);
     let (stop_scheduler, scheduler_stopped) = tokio::sync::watch::channel(false);

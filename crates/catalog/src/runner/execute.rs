@@ -4,11 +4,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 use wire::RunState;
 
-use super::lease::Lease;
 use super::{ResetRequest, RunReport, RunnerError};
 use crate as catalog;
 use crate::CatalogError;
 use crate::packages::SavedPackage;
+use crate::runs::record::{DEFAULT_HEARTBEAT, Outcome, RunRecord, Watch};
 use engine::connectors::{self, ConnectorError};
 use engine::mapping::locale::Locale;
 use engine::package::{Package, TableRef};
@@ -31,11 +31,11 @@ pub(super) struct Run<'a> {
 /// The run's row in the history: claimed by a worker already, or created (by the `sync`
 /// command) once the package is known to be valid.
 pub(super) enum Slot<'a> {
-    Claimed(Uuid),
+    Held(RunRecord),
     New {
         started_by: &'a str,
         worker: &'a str,
-        lease: Option<(Uuid, Lease)>,
+        record: Option<RunRecord>,
     },
 }
 
@@ -43,48 +43,46 @@ impl Slot<'_> {
     /// The run's id, creating its row (and lease) if needed.
     pub(super) async fn begin(&mut self, run: &Run<'_>) -> Result<Uuid, RunnerError> {
         match self {
-            Slot::Claimed(id) => Ok(*id),
-            Slot::New {
-                lease: Some((id, _)),
+            Slot::Held(record)
+            | Slot::New {
+                record: Some(record),
                 ..
-            } => Ok(*id),
+            } => Ok(record.id()),
             Slot::New {
                 started_by,
                 worker,
-                lease,
+                record,
             } => {
-                // A run of this package left by a killed process is failed first.
-                let mut conn = run.pool.acquire().await.map_err(CatalogError::from)?;
-                catalog::runs::queue::reap(
-                    &mut conn,
-                    catalog::runs::queue::DEFAULT_LEASE,
-                    Some(run.saved.id),
-                )
-                .await?;
-                drop(conn);
-                let id = catalog::runs::start(
+                let watch = Watch {
+                    cancel: run.cancel.clone(),
+                    progress: run.options.progress.clone(),
+                    heartbeat: DEFAULT_HEARTBEAT,
+                };
+                let started = RunRecord::start(
                     run.pool,
                     run.workspace_id,
                     run.saved.id,
                     started_by,
                     worker,
+                    watch,
                 )
                 .await
                 .map_err(|e| match e {
                     CatalogError::Conflict { message, .. } => RunnerError::Invalid(message),
                     other => RunnerError::Catalog(other),
                 })?;
-                let keeper = Lease::start(
-                    run.pool.clone(),
-                    id,
-                    worker.to_string(),
-                    run.cancel.clone(),
-                    run.options.progress.clone(),
-                    super::lease::DEFAULT_HEARTBEAT,
-                );
-                *lease = Some((id, keeper));
+                let id = started.id();
+                *record = Some(started);
                 Ok(id)
             }
+        }
+    }
+
+    /// The run's record once it began.
+    pub(super) fn into_record(self) -> Option<RunRecord> {
+        match self {
+            Slot::Held(record) => Some(record),
+            Slot::New { record, .. } => record,
         }
     }
 }
@@ -252,40 +250,28 @@ impl Run<'_> {
 /// Records how the run ended. `earlier` holds the counts of failed attempts before this one
 /// (their writes happened).
 pub(super) async fn finish(
-    pool: &PgPool,
-    run_id: Uuid,
+    record: RunRecord,
     attempt: Attempt,
     earlier: Vec<TaskSummary>,
 ) -> Result<RunReport, CatalogError> {
-    let mut tasks = attempt.tasks;
-    for old in earlier {
-        match tasks.iter_mut().find(|t| t.task == old.task) {
-            Some(t) => {
-                t.source_to_target.add(old.source_to_target);
-                t.target_to_source.add(old.target_to_source);
-            }
-            None => tasks.push(old),
-        }
-    }
+    let run_id = record.id();
+    let tasks = merged(attempt.tasks, earlier);
     let (state, error) = match &attempt.failure {
         None => outcome_of(&tasks),
         Some(Failure::Canceled) => (RunState::Canceled, None),
         Some(Failure::Failed { message, .. }) => (RunState::Failed, Some(message.clone())),
     };
-    let summary = serde_json::to_value(&tasks).expect("summaries serialize");
-    let api_calls = attempt
-        .api_calls
-        .map(|c| serde_json::to_value(c).expect("counts serialize"));
-    let recorded = catalog::runs::finish(
-        pool,
-        run_id,
-        state,
-        error.as_deref(),
-        &summary,
-        &attempt.errors,
-        api_calls.as_ref(),
-    )
-    .await?;
+    let recorded = record
+        .finish(Outcome {
+            state,
+            error: error.as_deref(),
+            tasks: &tasks,
+            errors: &attempt.errors,
+            api_calls: attempt
+                .api_calls
+                .map(|c| serde_json::to_value(c).expect("counts serialize")),
+        })
+        .await?;
     if !recorded {
         tracing::warn!(run = %run_id, %state, "the run was failed meanwhile (its lease lapsed); its outcome is not recorded");
     }
@@ -297,6 +283,20 @@ pub(super) async fn finish(
         error,
         api_calls: attempt.api_calls,
     })
+}
+
+/// The counts of this attempt with those of the attempts before it added in.
+pub(super) fn merged(mut tasks: Vec<TaskSummary>, earlier: Vec<TaskSummary>) -> Vec<TaskSummary> {
+    for old in earlier {
+        match tasks.iter_mut().find(|t| t.task == old.task) {
+            Some(t) => {
+                t.source_to_target.add(old.source_to_target);
+                t.target_to_source.add(old.target_to_source);
+            }
+            None => tasks.push(old),
+        }
+    }
+    tasks
 }
 
 /// The state of a run that went through every task: `succeeded` when no record failed,

@@ -1,10 +1,11 @@
 //! Runs a whole package once: connects both sides, checks every task before anything is
 //! written, runs the tasks, and records the run. `run_package` is the `sync` command's
 //! (a package file, saved first); `run_queued` is the job workers' (a package saved in the
-//! app, claimed from the queue, with a lease, retries and cancel requests).
+//! app, claimed from the queue, with a lease and cancel requests; a retryable failure goes
+//! back to the queue for the job worker's next delivery). Everything written about a run
+//! goes through `catalog::runs::record::RunRecord`.
 
 mod execute;
-mod lease;
 mod queued;
 mod tracking;
 
@@ -19,8 +20,7 @@ use engine::package::Package;
 use engine::sync::{CancelToken, RecordError, SyncOptions, TaskSummary};
 
 pub use execute::tasks_named;
-pub use lease::Lease;
-pub use queued::{RetryPolicy, WorkerSettings, run_queued};
+pub use queued::{Delivery, RetryPolicy, WorkerSettings, run_queued};
 pub use tracking::remove_tracking;
 
 /// A parameter reset to apply before the run (see `catalog::parameters`).
@@ -96,11 +96,11 @@ pub async fn run_package(
         }
         other => RunnerError::Catalog(other),
     })?;
-    let worker = lease::this_process("cli");
+    let worker = catalog::runs::queue::this_process("cli");
     let mut slot = execute::Slot::New {
         started_by: request.started_by,
         worker: &worker,
-        lease: None,
+        record: None,
     };
     let run = execute::Run {
         pool,
@@ -112,6 +112,7 @@ pub async fn run_package(
         cancel,
     };
     let attempt = run.attempt(&mut slot).await?;
-    let run_id = slot.begin(&run).await?;
-    Ok(execute::finish(pool, run_id, attempt, Vec::new()).await?)
+    slot.begin(&run).await?;
+    let record = slot.into_record().expect("the run began");
+    Ok(execute::finish(record, attempt, Vec::new()).await?)
 }

@@ -1,25 +1,29 @@
-//! Running a queued run in a job worker: claim it, hold its lease, build the package from
-//! the catalog (connections opened with the secret key), retry retryable connection
-//! failures with a backoff, record the outcome.
+//! Running a queued run in a job worker: claim it (an attempt), hold its lease, build the
+//! package from the catalog (connections opened with the secret key), run it once, and
+//! record the outcome — or, after a retryable connection failure with attempts left, put it
+//! back in the queue and tell the job worker to deliver it again after its backoff.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::execute::{Attempt, Run, Slot, finish};
-use super::lease::{DEFAULT_HEARTBEAT, Lease};
+use super::execute::{Attempt, Failure, Run, Slot, finish, merged};
 use super::{RunReport, RunnerError};
 use crate as catalog;
 use crate::CatalogError;
 use crate::packages::{SavedPackage, StoredPackage};
-use crate::runs::queue;
+use crate::runs::queue::this_process;
+use crate::runs::record::{DEFAULT_HEARTBEAT, RunRecord, Watch};
 use crate::secrets::SecretBox;
 use engine::package::{Package, TableRef, TaskSpec};
-use engine::sync::{CancelToken, SyncOptions, TaskSummary};
+use engine::sync::{CancelToken, SyncOptions};
+use wire::RunState;
 
 /// Retries of a run that failed on a retryable connection error (network drop, database
-/// restart): up to `attempts` in all, waiting `first_delay`, then twice as long each time.
+/// restart): up to `attempts` in all, waiting `first_delay`, then twice as long each time,
+/// at most `max_delay`. The job worker carries the waits and deliveries; the run's row
+/// counts the attempts.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub attempts: u32,
@@ -37,13 +41,6 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
-    fn delay(&self, failed_attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failed_attempts.saturating_sub(1));
-        self.first_delay.saturating_mul(factor).min(self.max_delay)
-    }
-}
-
 /// How a worker runs packages.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -57,7 +54,7 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         WorkerSettings {
-            name: super::lease::this_process("worker"),
+            name: this_process("worker"),
             batch_size: SyncOptions::default().batch_size,
             heartbeat: DEFAULT_HEARTBEAT,
             retry: RetryPolicy::default(),
@@ -65,93 +62,102 @@ impl Default for WorkerSettings {
     }
 }
 
-/// Runs the queued run `run_id` if it is still queued (None when another delivery of its job
-/// took it, or it was canceled meanwhile).
+/// What one delivery of a run's job came to.
+#[derive(Debug)]
+pub enum Delivery {
+    /// The run ended and is recorded.
+    Finished(RunReport),
+    /// The run failed on a retryable error and is queued again: deliver its job again.
+    RetryLater { reason: String },
+    /// The run was not queued (canceled, or taken by another delivery): nothing to do.
+    NotQueued,
+}
+
+/// Runs the queued run `run_id` once if it is still queued.
 #[tracing::instrument(skip_all, fields(run = %run_id), err(Display))]
 pub async fn run_queued(
     pool: &PgPool,
     secrets: &SecretBox,
     run_id: Uuid,
     settings: &WorkerSettings,
-) -> Result<Option<RunReport>, CatalogError> {
-    let Some(claim) = queue::claim(pool, run_id, &settings.name).await? else {
-        tracing::info!("run is not queued any more; nothing to do");
-        return Ok(None);
-    };
+) -> Result<Delivery, CatalogError> {
     let cancel = CancelToken::default();
     let options = SyncOptions {
         batch_size: settings.batch_size,
         ..Default::default()
     };
-    let _lease = Lease::start(
-        pool.clone(),
-        run_id,
-        settings.name.clone(),
-        cancel.clone(),
-        options.progress.clone(),
-        settings.heartbeat,
-    );
-    let stored = catalog::packages::stored(pool, claim.workspace_id, claim.package_id).await?;
-    let (package, saved) = match package_to_run(pool, secrets, claim.workspace_id, &stored).await {
+    let watch = Watch {
+        cancel: cancel.clone(),
+        progress: options.progress.clone(),
+        heartbeat: settings.heartbeat,
+    };
+    let Some(claimed) = RunRecord::claim(pool, run_id, &settings.name, watch).await? else {
+        tracing::info!("run is not queued any more; nothing to do");
+        return Ok(Delivery::NotQueued);
+    };
+    let record = claimed.record;
+    let stored = catalog::packages::stored(pool, claimed.workspace_id, claimed.package_id).await?;
+    let (package, saved) = match package_to_run(pool, secrets, claimed.workspace_id, &stored).await
+    {
         Ok(p) => p,
-        Err(message) => return fail(pool, run_id, message).await.map(Some),
+        Err(message) => {
+            let attempt = Attempt {
+                failure: Some(Failure::Failed {
+                    message,
+                    retryable: false,
+                }),
+                ..Default::default()
+            };
+            return finish(record, attempt, claimed.earlier)
+                .await
+                .map(Delivery::Finished);
+        }
     };
     let run = Run {
         pool,
-        workspace_id: claim.workspace_id,
+        workspace_id: claimed.workspace_id,
         saved: &saved,
         package: &package,
         reset: None,
         options: &options,
         cancel: &cancel,
     };
-    let mut earlier: Vec<TaskSummary> = Vec::new();
-    let mut failed_attempts = 0;
-    loop {
-        options.progress.clear();
-        let attempt = match run.attempt(&mut Slot::Claimed(run_id)).await {
-            Ok(attempt) => attempt,
-            Err(RunnerError::Invalid(message)) => {
-                return fail(pool, run_id, message).await.map(Some);
-            }
-            Err(RunnerError::Catalog(e)) => return Err(e),
-        };
-        let Some(reason) = attempt.retryable_failure() else {
-            return finish(pool, run_id, attempt, earlier).await.map(Some);
-        };
-        failed_attempts += 1;
-        if failed_attempts >= settings.retry.attempts || cancel.is_canceled() {
-            return finish(pool, run_id, attempt, earlier).await.map(Some);
-        }
-        let delay = settings.retry.delay(failed_attempts);
-        tracing::warn!(reason, ?delay, "retryable failure; retrying");
-        queue::record_retry(pool, run_id, reason).await?;
-        earlier.extend(attempt.tasks);
-        // Waits, but a cancel request ends the wait.
-        let deadline = tokio::time::Instant::now() + delay;
-        while tokio::time::Instant::now() < deadline && !cancel.is_canceled() {
-            tokio::time::sleep(Duration::from_millis(100).min(delay)).await;
-        }
-        if cancel.is_canceled() {
-            let canceled = Attempt {
-                failure: Some(super::execute::Failure::Canceled),
-                ..Default::default()
-            };
-            return finish(pool, run_id, canceled, earlier).await.map(Some);
-        }
-    }
-}
-
-/// Fails a run before any attempt (the package or a connection cannot be used).
-async fn fail(pool: &PgPool, run_id: Uuid, message: String) -> Result<RunReport, CatalogError> {
-    let attempt = Attempt {
-        failure: Some(super::execute::Failure::Failed {
-            message,
-            retryable: false,
-        }),
-        ..Default::default()
+    let mut slot = Slot::Held(record);
+    let attempt = match run.attempt(&mut slot).await {
+        Ok(attempt) => attempt,
+        Err(RunnerError::Invalid(message)) => Attempt {
+            failure: Some(Failure::Failed {
+                message,
+                retryable: false,
+            }),
+            ..Default::default()
+        },
+        Err(RunnerError::Catalog(e)) => return Err(e),
     };
-    finish(pool, run_id, attempt, Vec::new()).await
+    let record = slot.into_record().expect("a claimed run is held");
+    let reason = match attempt.retryable_failure() {
+        Some(reason) if claimed.attempt < settings.retry.attempts && !cancel.is_canceled() => {
+            reason.to_owned()
+        }
+        _ => {
+            return finish(record, attempt, claimed.earlier)
+                .await
+                .map(Delivery::Finished);
+        }
+    };
+    let so_far = merged(attempt.tasks, claimed.earlier);
+    match record.retry_later(&reason, &so_far).await? {
+        Some(RunState::Queued) => {
+            tracing::warn!(
+                reason,
+                attempt = claimed.attempt,
+                "retryable failure; queued again"
+            );
+            Ok(Delivery::RetryLater { reason })
+        }
+        // Canceled meanwhile, or failed by the reaper: nothing left to do.
+        _ => Ok(Delivery::NotQueued),
+    }
 }
 
 /// The package as the engine runs it, from what the app saved. Err: why it cannot run, in

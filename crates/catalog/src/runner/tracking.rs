@@ -50,6 +50,7 @@ pub async fn remove_tracking(
             key: String::new(),
             key_generation: KeyGeneration::Identity,
             log_name: log_name(task.id, side),
+            foreign_keys: Vec::new(),
         };
         connector.remove_tracking(&schema).await?;
     }

@@ -2,12 +2,16 @@
 //! every failed record.
 //!
 //! A run's life: `queued` (with its job, `queue::enqueue`) → `running` (claimed by one worker,
-//! `queue::claim`, kept alive by `queue::heartbeat`) → `succeeded` | `failed` | `canceled`;
-//! a cancel request turns `running` into `canceling` until the next batch boundary. A
-//! scheduled occurrence that finds a run still active is recorded as `skipped`.
+//! `queue::claim`, kept alive by its `lease`) → `succeeded` | `succeeded_with_errors` |
+//! `failed` | `canceled`; a retryable failure puts it back to `queued` for the job worker's
+//! next delivery; a cancel request turns `running` into `canceling` until the next batch
+//! boundary. A scheduled occurrence that finds a run still active is recorded as `skipped`.
+//! The runner records all of that through one interface, [`record::RunRecord`].
 
 pub mod history;
+mod lease;
 pub mod queue;
+pub mod record;
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -30,7 +34,7 @@ pub(crate) fn already_active(e: sqlx::Error) -> CatalogError {
 
 /// Records a run that starts now in this process (the `sync` command), holding the
 /// package's one active run like a worker does.
-pub async fn start(
+async fn start(
     pool: &PgPool,
     workspace_id: Uuid,
     package_id: Uuid,
@@ -55,7 +59,7 @@ pub async fn start(
 
 /// Records how a run ended, with its summary and failed records. False when the run was no
 /// longer running (its lease lapsed and it was already marked failed).
-pub async fn finish(
+async fn finish(
     pool: &PgPool,
     run_id: Uuid,
     state: RunState,

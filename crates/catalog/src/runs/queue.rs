@@ -16,6 +16,7 @@ use super::already_active;
 use crate::error::is_unique_violation;
 use crate::workspaces::require_role;
 use crate::{CatalogError, Role};
+use wire::RunState;
 
 /// The apalis job namespace (`job_type`) of package runs; the workers poll it.
 pub const JOB_NAMESPACE: &str = "lockstep::run";
@@ -113,7 +114,9 @@ pub(crate) async fn enqueue(
     })?;
     let job = serde_json::to_value(RunJob { run_id: id }).expect("a job serializes");
     // apalis-sql's own function (what `PostgresStorage::push` calls), in our transaction:
-    // the run and its job exist together or not at all. One attempt: retries are ours.
+    // the run and its job exist together or not at all. The job worker retries a failed
+    // delivery in process, with its backoff (`server::workers`), so the stored job is
+    // delivered once more only when its worker died.
     sqlx::query("SELECT 1 FROM apalis.push_job($1, $2::json, 'Pending', now(), 1, 0)")
         .bind(JOB_NAMESPACE)
         .bind(job)
@@ -124,35 +127,43 @@ pub(crate) async fn enqueue(
 }
 
 /// A run a worker took.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     pub run_id: Uuid,
     pub workspace_id: Uuid,
     pub package_id: Uuid,
+    /// This attempt's number, 1 for the first.
+    pub attempt: u32,
+    /// The counts of earlier attempts of this run (their writes happened), or null.
+    pub earlier: Option<serde_json::Value>,
 }
 
-/// Takes a queued run for `worker`. None when it is not queued any more (canceled, or taken
-/// by an earlier delivery of the same job).
+/// Takes a queued run for `worker`, counting an attempt. None when it is not queued any more
+/// (canceled, or taken by an earlier delivery of the same job).
 pub async fn claim(
     pool: &PgPool,
     run_id: Uuid,
     worker: &str,
 ) -> Result<Option<Claim>, CatalogError> {
-    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "UPDATE runs SET state = 'running', worker = $2, attempts = 1, started_at = now(),
-                heartbeat_at = now(), updated_at = now()
+    let row: Option<(Uuid, Uuid, i32, Option<serde_json::Value>)> = sqlx::query_as(
+        "UPDATE runs SET state = 'running', worker = $2, attempts = attempts + 1,
+                started_at = coalesce(started_at, now()), heartbeat_at = now(), updated_at = now()
           WHERE id = $1 AND state = 'queued'
-      RETURNING workspace_id, package_id",
+      RETURNING workspace_id, package_id, attempts, summary",
     )
     .bind(run_id)
     .bind(worker)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(workspace_id, package_id)| Claim {
-        run_id,
-        workspace_id,
-        package_id,
-    }))
+    Ok(
+        row.map(|(workspace_id, package_id, attempt, earlier)| Claim {
+            run_id,
+            workspace_id,
+            package_id,
+            attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+            earlier,
+        }),
+    )
 }
 
 /// What a heartbeat learned.
@@ -189,17 +200,32 @@ pub async fn heartbeat(
     })
 }
 
-/// Notes a failed attempt that will be retried.
-pub async fn record_retry(pool: &PgPool, run_id: Uuid, reason: &str) -> Result<(), CatalogError> {
-    sqlx::query(
-        "UPDATE runs SET attempts = attempts + 1, retried_after = retried_after || $2::text, updated_at = now()
-          WHERE id = $1",
+/// Puts a running run back in the queue after a retryable failure: the job worker delivers
+/// it again after its backoff. `so_far` holds the counts of the attempts made (their writes
+/// happened). A cancel request that came meanwhile cancels it instead. Returns the run's new
+/// state, or None when the run was not this worker's any more.
+pub async fn requeue_for_retry(
+    pool: &PgPool,
+    run_id: Uuid,
+    worker: &str,
+    reason: &str,
+    so_far: &serde_json::Value,
+) -> Result<Option<RunState>, CatalogError> {
+    let state = sqlx::query_scalar(
+        "UPDATE runs SET state = CASE state WHEN 'canceling' THEN 'canceled' ELSE 'queued' END,
+                finished_at = CASE state WHEN 'canceling' THEN now() END,
+                worker = NULL, progress = NULL, summary = $4,
+                retried_after = retried_after || $3::text, updated_at = now()
+          WHERE id = $1 AND worker = $2 AND state IN ('running', 'canceling')
+      RETURNING state",
     )
     .bind(run_id)
+    .bind(worker)
     .bind(reason)
-    .execute(pool)
+    .bind(so_far)
+    .fetch_optional(pool)
     .await?;
-    Ok(())
+    Ok(state)
 }
 
 /// Asks a run to stop. A queued run is canceled at once; a running one stops at its next

@@ -84,7 +84,24 @@ pub(super) mod ssr_only {
             FieldSource::Constant(serde_json::Value::String(s)) => ("constant".into(), s.clone()),
             FieldSource::Constant(v) => ("constant".into(), v.to_string()),
             FieldSource::Expression(e) => ("expression".into(), e.clone()),
+            FieldSource::Relation(r) => ("relation".into(), format!("{} → {}", r.column, r.task)),
         }
+    }
+
+    /// A relation as the grid writes it: `column → task`, the task named by its source table.
+    fn relation(value: &str) -> Result<FieldSource, String> {
+        let (column, task) = value
+            .split_once('→')
+            .or_else(|| value.split_once("->"))
+            .ok_or_else(|| {
+                "write a relation as “column → source table of the referenced task”, e.g. account_id → accounts"
+                    .to_owned()
+            })?;
+        let task = engine::package::TableRef::parse(task.trim())?;
+        Ok(FieldSource::Relation(engine::package::Relation {
+            column: column.trim().to_owned(),
+            task,
+        }))
     }
 
     /// The grid of `write`'s columns: the saved mapping, or for a new task every column the
@@ -114,6 +131,7 @@ pub(super) mod ssr_only {
                     required: !c.nullable && !c.has_default,
                     kind,
                     value,
+                    references: write.references(&c.name).map(ToString::to_string),
                 }
             })
             .collect()
@@ -138,6 +156,10 @@ pub(super) mod ssr_only {
                     serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value)),
                 ),
                 "expression" => FieldSource::Expression(value),
+                "relation" => relation(&value).map_err(|message| AppError::Validation {
+                    field: field.into(),
+                    message: format!("{column}: {message}"),
+                })?,
                 other => {
                     return Err(AppError::Validation {
                         field: field.into(),

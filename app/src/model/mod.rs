@@ -328,9 +328,12 @@ pub struct MappingRow {
     pub db_type: String,
     /// NOT NULL without a default: must be mapped.
     pub required: bool,
-    /// "" (not written), "column", "constant" or "expression".
+    /// "" (not written), "column", "constant", "expression" or "relation".
     pub kind: String,
     pub value: String,
+    /// The table this column's foreign key references, if it has one: a column copy between
+    /// two foreign keys whose tables the package syncs is a relation.
+    pub references: Option<String>,
 }
 
 /// The task editor: tables to choose from and, once both are chosen, the grids.

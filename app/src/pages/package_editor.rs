@@ -497,6 +497,7 @@ fn MappingGrid(
         ("column", "Column"),
         ("constant", "Constant"),
         ("expression", "Expression"),
+        ("relation", "Relation"),
     ];
     let body = rows
         .into_iter()
@@ -515,6 +516,8 @@ fn MappingGrid(
                         <strong>{row.column.clone()}</strong>
                         {row.required.then(|| view! { <span class="tag required" title="NOT NULL without a default: must be written">"required"</span> })}
                         <div class="muted small">{row.db_type.clone()}</div>
+                        {(row.kind == "relation").then(|| view! { <span class="tag relation" title="Holds keys of another task's records: written as their counterparts on the other side">"relation"</span> })}
+                        {row.references.clone().map(|table| view! { <div class="muted small" title="A foreign key: a column copy to a foreign key whose table another task of this package syncs is a relation">{format!("foreign key → {table}")}</div> })}
                     </td>
                     <td><select name=format!("{prefix}_kind[{i}]") aria-label=label>{options}</select></td>
                     <td><input class="wide" name=format!("{prefix}_value[{i}]") value=row.value.clone() list=columns_list.clone() aria-label=value_label autocomplete="off" /></td>

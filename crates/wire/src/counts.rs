@@ -8,6 +8,14 @@ pub struct Counts {
     pub updated: u64,
     pub deleted: u64,
     pub failed: u64,
+    /// Records not written because a record they reference has no copy on the written side
+    /// yet (they wait in their change log and are written as soon as it has).
+    #[serde(default)]
+    pub waiting: u64,
+    /// References set in a second pass of the same run: the record was written first without
+    /// a reference to a record not yet written (a table referencing itself, or a cycle).
+    #[serde(default)]
+    pub second_pass: u64,
 }
 
 impl Counts {
@@ -16,6 +24,8 @@ impl Counts {
         self.updated += other.updated;
         self.deleted += other.deleted;
         self.failed += other.failed;
+        self.waiting += other.waiting;
+        self.second_pass += other.second_pass;
     }
 
     /// Records written (inserted, updated or deleted).

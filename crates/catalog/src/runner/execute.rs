@@ -13,7 +13,8 @@ use engine::connectors::{self, ConnectorError};
 use engine::mapping::locale::Locale;
 use engine::package::{Package, TableRef};
 use engine::sync::{
-    CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, run_task,
+    CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, link_package,
+    run_package,
 };
 use engine::sync::{TaskCheckError, check_task};
 
@@ -190,6 +191,11 @@ impl Run<'_> {
             });
         }
 
+        // Relations between the tasks: resolved, checked, and the order parents first.
+        let names: Vec<TableRef> = package.tasks.iter().map(|t| t.source.clone()).collect();
+        let order =
+            link_package(&mut plans, &names).map_err(|e| RunnerError::Invalid(e.to_string()))?;
+
         slot.begin(self).await?;
         super::tracking::remove_retired_tracking(
             self.pool,
@@ -210,23 +216,19 @@ impl Run<'_> {
         }
         let state = catalog::sync_state::PgStateStore::new(self.pool.clone());
         let mut attempt = Attempt::default();
-        for plan in &plans {
-            match run_task(plan, &state, self.options, self.cancel).await {
-                Ok(mut summary) => {
-                    attempt.errors.append(&mut summary.errors);
-                    attempt.tasks.push(summary);
-                }
-                Err(SyncError::Canceled) => {
-                    attempt.failure = Some(Failure::Canceled);
-                    break;
-                }
-                Err(e) => {
-                    attempt.failure = Some(Failure::Failed {
-                        message: format!("{}: {e}", plan.label),
-                        retryable: e.is_retryable(),
-                    });
-                    break;
-                }
+        let ran = run_package(&plans, &order, &state, self.options, self.cancel).await;
+        for mut summary in ran.tasks {
+            attempt.errors.append(&mut summary.errors);
+            attempt.tasks.push(summary);
+        }
+        match ran.failure {
+            None => {}
+            Some((_, SyncError::Canceled)) => attempt.failure = Some(Failure::Canceled),
+            Some((task, e)) => {
+                attempt.failure = Some(Failure::Failed {
+                    message: format!("{task}: {e}"),
+                    retryable: e.is_retryable(),
+                });
             }
         }
         if source.api_calls() + target.api_calls() > 0 {
@@ -310,8 +312,10 @@ fn outcome_of(tasks: &[TaskSummary]) -> (RunState, Option<String>) {
         total.add(t.target_to_source);
     }
     match (total.failed, total.written()) {
-        (0, _) => (RunState::Succeeded, None),
-        (failed, 0) => (
+        (0, _) if total.waiting == 0 => (RunState::Succeeded, None),
+        // Records waiting for a parent record are written by a later run, like failures.
+        (0, _) => (RunState::SucceededWithErrors, None),
+        (failed, 0) if total.waiting == 0 => (
             RunState::Failed,
             Some(format!(
                 "every record failed ({failed}); the run's errors say why for each"

@@ -1,6 +1,9 @@
 //! An in-memory data source that keeps the connector contract exactly, for testing the sync
 //! algorithm without databases. Tests play "users" through `user_*` (recorded in the change
-//! log) and can inject record failures and lost acknowledgements.
+//! log) and can inject record failures and lost acknowledgements. Foreign keys
+//! (`add_foreign_key`) are enforced on the engine's writes like a database's `RESTRICT`: a
+//! row may not reference a missing row, nor may a referenced row be deleted (users' edits are
+//! the test's to keep consistent).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ColumnInfo, Connector, ConnectorError, Key, KeyGeneration, Result, Row, TableSchema,
-    TrackedChange, WriteOp, WriteOutcome,
+    ColumnInfo, Connector, ConnectorError, ForeignKey, Key, KeyGeneration, Result, Row,
+    TableSchema, TrackedChange, WriteOp, WriteOutcome,
 };
 use crate::package::TableRef;
 use crate::value::{ColumnType, Value};
@@ -189,6 +192,16 @@ impl MemoryConnector {
         })
     }
 
+    /// `column` of `table` references the key of `references` (a foreign key).
+    pub fn add_foreign_key(&self, table: &TableRef, column: &str, references: &TableRef) {
+        self.with_table(table, |t| {
+            t.schema.foreign_keys.push(ForeignKey {
+                column: column.to_owned(),
+                references: references.clone(),
+            })
+        });
+    }
+
     pub fn reject_when(&self, table: &TableRef, rule: RejectRule) {
         self.with_table(table, |t| t.reject = Some(rule));
     }
@@ -215,6 +228,56 @@ impl MemoryConnector {
     pub fn pending_changes(&self, table: &TableRef) -> usize {
         self.with_table(table, |t| t.logs.values().map(BTreeMap::len).sum())
     }
+}
+
+/// A reference in `row` to a row that does not exist.
+fn dangling(
+    tables: &BTreeMap<TableRef, MemTable>,
+    schema: &TableSchema,
+    row: &Row,
+) -> Option<String> {
+    schema.foreign_keys.iter().find_map(|fk| {
+        let value = row.get(&fk.column).filter(|v| !v.is_null())?;
+        let id = value.to_invariant_text().parse::<u64>().ok();
+        let exists = id.is_some_and(|id| tables[&fk.references].rows.contains_key(&id));
+        (!exists).then(|| {
+            format!(
+                "foreign key violation: {}.{} = {} is not a key of {}",
+                schema.table,
+                fk.column,
+                value.to_invariant_text(),
+                fk.references
+            )
+        })
+    })
+}
+
+/// A row of another table (or this one) that references the row `key` of `table`.
+fn referenced(
+    tables: &BTreeMap<TableRef, MemTable>,
+    table: &TableRef,
+    key: &Key,
+) -> Option<String> {
+    tables.values().find_map(|t| {
+        t.schema
+            .foreign_keys
+            .iter()
+            .filter(|fk| &fk.references == table)
+            .find_map(|fk| {
+                // A row referencing itself goes with itself.
+                let itself = |id: &u64| &t.schema.table == table && key_of(*id) == *key;
+                let (id, _) = t.rows.iter().find(|(id, row)| {
+                    !itself(id)
+                        && row
+                            .get(&fk.column)
+                            .is_some_and(|v| !v.is_null() && v.to_invariant_text() == key.0)
+                })?;
+                Some(format!(
+                    "foreign key violation: {} {key} is still referenced by {}.{} of row {id}",
+                    table, t.schema.table, fk.column
+                ))
+            })
+    })
 }
 
 fn check_required(schema: &TableSchema, row: &Row) -> Option<String> {
@@ -363,20 +426,34 @@ impl Connector for MemoryConnector {
         let Inner {
             tables, journals, ..
         } = &mut *inner;
-        let t = tables.get_mut(&table.table).expect("table exists");
         let journal = journals.entry(journal.to_owned()).or_default();
         let mut outcomes = Vec::with_capacity(ops.len());
         for op in ops {
-            let refused = match &op {
-                WriteOp::Insert { row, .. } => check_required(&t.schema, row)
-                    .or_else(|| t.reject.as_ref().and_then(|r| r(row))),
-                WriteOp::Update { row, .. } => t.reject.as_ref().and_then(|r| r(row)),
-                WriteOp::Delete { .. } => None,
+            let refused = {
+                let t = &tables[&table.table];
+                match &op {
+                    WriteOp::Insert { row, .. } => check_required(&t.schema, row)
+                        .or_else(|| t.reject.as_ref().and_then(|r| r(row)))
+                        .or_else(|| dangling(tables, &t.schema, row)),
+                    // An update of a row that is gone changes nothing (`Missing` below).
+                    WriteOp::Update { key, .. }
+                        if id_of(key).is_none_or(|id| !t.rows.contains_key(&id)) =>
+                    {
+                        None
+                    }
+                    WriteOp::Update { row, .. } => t
+                        .reject
+                        .as_ref()
+                        .and_then(|r| r(row))
+                        .or_else(|| dangling(tables, &t.schema, row)),
+                    WriteOp::Delete { key } => referenced(tables, &table.table, key),
+                }
             };
             if let Some(message) = refused {
                 outcomes.push(WriteOutcome::Failed(message));
                 continue;
             }
+            let t = tables.get_mut(&table.table).expect("table exists");
             outcomes.push(match op {
                 WriteOp::Insert { origin, mut row } => {
                     t.next_id += 1;

@@ -3,15 +3,18 @@
 
 pub mod expression;
 pub mod locale;
+pub mod relation;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::connectors::{Row, TableSchema};
-use crate::package::{FieldSource, Mapping};
+use crate::package::{FieldSource, Mapping, TableRef};
 use crate::value::Value;
 
 use expression::Expression;
 use locale::Locale;
+use relation::{KeyField, Link, Mapped, Translations, Unresolved, key_text, key_value};
 
 /// A mapping that is known to fit both tables. Cloning shares the compiled fields.
 #[derive(Debug, Clone)]
@@ -25,6 +28,16 @@ enum Compiled {
     Column(String),
     Constant(Value),
     Expression(Expression),
+    /// Keys of another task's records: `task` as named in the package until linked.
+    Relation {
+        from: String,
+        task: TableRef,
+    },
+    /// A relation resolved against the package (`sync::relations::link_package`).
+    Linked {
+        from: String,
+        link: Link,
+    },
 }
 
 /// A mapping that does not fit the tables, naming the column and the fix.
@@ -117,6 +130,21 @@ impl CompiledMapping {
                     Expression::compile(text, read)
                         .map_err(|e| mapping_error(column, e.to_string()))?,
                 ),
+                FieldSource::Relation(relation) => {
+                    if read.column(&relation.column).is_none() {
+                        return Err(mapping_error(
+                            column,
+                            format!(
+                                "{} has no column “{}” holding the referenced keys",
+                                read.table, relation.column
+                            ),
+                        ));
+                    }
+                    Compiled::Relation {
+                        from: relation.column.clone(),
+                        task: relation.task.clone(),
+                    }
+                }
             };
             fields.push((column.clone(), compiled, info.ty.clone()));
         }
@@ -146,6 +174,70 @@ impl CompiledMapping {
         })
     }
 
+    /// The fields that hold, or may hold, keys of records: relations, and plain column
+    /// copies (a relation when both columns are foreign keys to tables the package syncs).
+    pub fn key_fields(&self) -> impl Iterator<Item = KeyField<'_>> {
+        self.fields
+            .iter()
+            .filter_map(|(written, source, _)| match source {
+                Compiled::Column(from) => Some(KeyField {
+                    written,
+                    read: from,
+                    task: None,
+                }),
+                Compiled::Relation { from, task } => Some(KeyField {
+                    written,
+                    read: from,
+                    task: Some(task),
+                }),
+                _ => None,
+            })
+    }
+
+    /// This mapping with the given written columns turned into linked relations.
+    pub fn linked(&self, links: &HashMap<String, Link>) -> CompiledMapping {
+        let fields: Vec<(String, Compiled, crate::value::ColumnType)> = self
+            .fields
+            .iter()
+            .map(|(written, source, ty)| {
+                let compiled = match (source, links.get(written)) {
+                    (Compiled::Column(from) | Compiled::Relation { from, .. }, Some(link)) => {
+                        Compiled::Linked {
+                            from: from.clone(),
+                            link: link.clone(),
+                        }
+                    }
+                    (Compiled::Column(from), None) => Compiled::Column(from.clone()),
+                    (Compiled::Constant(v), _) => Compiled::Constant(v.clone()),
+                    (Compiled::Expression(e), _) => Compiled::Expression(e.clone()),
+                    (Compiled::Relation { from, task }, None) => Compiled::Relation {
+                        from: from.clone(),
+                        task: task.clone(),
+                    },
+                    (Compiled::Linked { from, link }, _) => Compiled::Linked {
+                        from: from.clone(),
+                        link: link.clone(),
+                    },
+                };
+                (written.clone(), compiled, ty.clone())
+            })
+            .collect();
+        CompiledMapping {
+            fields: fields.into(),
+            locale: self.locale,
+        }
+    }
+
+    /// The linked relations: (written column, read column, link).
+    pub fn links(&self) -> impl Iterator<Item = (&str, &str, &Link)> {
+        self.fields
+            .iter()
+            .filter_map(|(written, source, _)| match source {
+                Compiled::Linked { from, link } => Some((written.as_str(), from.as_str(), link)),
+                _ => None,
+            })
+    }
+
     /// Whether applying this mapping runs user expressions (work to keep off async threads).
     fn has_expressions(&self) -> bool {
         self.fields
@@ -157,8 +249,25 @@ impl CompiledMapping {
     /// thread, so a slow expression (bounded by its time limit per record) never holds up the
     /// async workers that serve pages and heartbeats.
     pub async fn apply_all(&self, rows: Vec<Row>) -> Vec<Result<Row, String>> {
+        self.apply_all_with(rows, Arc::new(Translations::new()))
+            .await
+            .into_iter()
+            .map(|r| r.map(|m| m.row))
+            .collect()
+    }
+
+    /// [`apply_with`](Self::apply_with) to every row, in order, off the async threads when
+    /// the mapping runs expressions.
+    pub async fn apply_all_with(
+        &self,
+        rows: Vec<Row>,
+        translations: Arc<Translations>,
+    ) -> Vec<Result<Mapped, String>> {
         if !self.has_expressions() {
-            return rows.iter().map(|row| self.apply(row)).collect();
+            return rows
+                .iter()
+                .map(|row| self.apply_with(row, &translations))
+                .collect();
         }
         static EVALUATING: tokio::sync::Semaphore =
             tokio::sync::Semaphore::const_new(expression::limits::CONCURRENT_EVALUATIONS);
@@ -168,17 +277,30 @@ impl CompiledMapping {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || rows.iter().map(|row| mapping.apply(row)).collect())
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "evaluating a mapping stopped unexpectedly");
-                vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
-            })
+        tokio::task::spawn_blocking(move || {
+            rows.iter()
+                .map(|row| mapping.apply_with(row, &translations))
+                .collect()
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "evaluating a mapping stopped unexpectedly");
+            vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
+        })
     }
 
     /// The written row for one read row, or the reason this record cannot be written.
+    /// Relations are not translated (the preview shows the other fields).
     pub fn apply(&self, row: &Row) -> Result<Row, String> {
+        self.apply_with(row, &Translations::new()).map(|m| m.row)
+    }
+
+    /// The written row for one read row, relations translated through `translations` (a
+    /// reference without a counterpart is left out of the row and listed as unresolved), or
+    /// the reason this record cannot be written.
+    pub fn apply_with(&self, row: &Row, translations: &Translations) -> Result<Mapped, String> {
         let mut out = Row::new();
+        let mut unresolved = Vec::new();
         for (column, source, ty) in self.fields.iter() {
             let value = match source {
                 Compiled::Column(from) => row.get(from).cloned().unwrap_or(Value::Null),
@@ -186,12 +308,37 @@ impl CompiledMapping {
                 Compiled::Expression(e) => e
                     .evaluate(row, self.locale)
                     .map_err(|e| format!("{column}: {e}"))?,
+                Compiled::Relation { .. } => continue,
+                Compiled::Linked { from, link } => {
+                    let Some(parent) = row.get(from).and_then(key_text) else {
+                        out.insert(column.clone(), Value::Null);
+                        continue;
+                    };
+                    match translations.get(&link.task).and_then(|t| t.get(&parent)) {
+                        // A key is written as it is: never formatted for the locale.
+                        Some(counterpart) => {
+                            let value =
+                                key_value(counterpart, ty).map_err(|e| format!("{column}: {e}"))?;
+                            out.insert(column.clone(), value);
+                        }
+                        None => unresolved.push(Unresolved {
+                            column: column.clone(),
+                            task: link.task,
+                            parent,
+                            deferrable: link.deferrable,
+                        }),
+                    }
+                    continue;
+                }
             };
             let value = self.locale.for_column(value, ty);
             let value = value.convert_to(ty).map_err(|e| format!("{column}: {e}"))?;
             out.insert(column.clone(), value);
         }
-        Ok(out)
+        Ok(Mapped {
+            row: out,
+            unresolved,
+        })
     }
 }
 

@@ -1,14 +1,27 @@
-//! Where a mapped column's value comes from: a column of the read side, a constant, or an
-//! expression over the read side's columns.
+//! Where a mapped column's value comes from: a column of the read side, a constant, an
+//! expression over the read side's columns, or a relation (a column holding keys of the
+//! records another task syncs, written as their counterparts on the other side).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value as Json};
+
+use super::TableRef;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldSource {
     Column(String),
     Constant(Json),
     Expression(String),
+    Relation(Relation),
+}
+
+/// `{"relation": {"column": "account_id", "task": "accounts"}}`: the read side's
+/// `column` holds keys of the records synced by the task whose source table is `task`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub column: String,
+    pub task: TableRef,
 }
 
 impl FieldSource {
@@ -20,6 +33,9 @@ impl FieldSource {
             }
             FieldSource::Expression(e) if e.trim().is_empty() => {
                 Err("the expression is empty".into())
+            }
+            FieldSource::Relation(r) if r.column.is_empty() => {
+                Err("name the read side's column that holds the referenced keys".into())
             }
             FieldSource::Constant(Json::Array(_) | Json::Object(_)) => Err(
                 "a constant is a string, number, boolean or null; write JSON values as a string"
@@ -44,11 +60,19 @@ impl Serialize for FieldSource {
                 m.insert("expression".into(), Json::String(e.clone()));
                 Json::Object(m).serialize(serializer)
             }
+            FieldSource::Relation(r) => {
+                let mut m = Map::new();
+                m.insert(
+                    "relation".into(),
+                    serde_json::to_value(r).expect("a relation serializes"),
+                );
+                Json::Object(m).serialize(serializer)
+            }
         }
     }
 }
 
-const SHAPES: &str = r#"a column name ("name"), {"constant": value} or {"expression": "…"}"#;
+const SHAPES: &str = r#"a column name ("name"), {"constant": value}, {"expression": "…"} or {"relation": {"column": "…", "task": "<source table of the referenced task>"}}"#;
 
 impl<'de> Deserialize<'de> for FieldSource {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -63,6 +87,12 @@ impl<'de> Deserialize<'de> for FieldSource {
                         Json::String(e) => Ok(FieldSource::Expression(e)),
                         _ => Err(D::Error::custom("an expression is a string")),
                     }
+                } else if let Some(v) = m.remove("relation") {
+                    serde_json::from_value(v).map(FieldSource::Relation).map_err(|e| {
+                        D::Error::custom(format!(
+                            r#"a relation is {{"relation": {{"column": "…", "task": "<source table of the referenced task>"}}}} ({e})"#
+                        ))
+                    })
                 } else {
                     let key = m.keys().next().cloned().unwrap_or_default();
                     Err(D::Error::custom(format!(
@@ -82,12 +112,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_three_kinds_round_trip() {
+    fn the_four_kinds_round_trip() {
         for text in [
             r#""full_name""#,
             r#"{"constant":"web"}"#,
             r#"{"constant":42}"#,
             r#"{"expression":"a + b"}"#,
+            r#"{"relation":{"column":"account_id","task":"crm.accounts"}}"#,
         ] {
             let parsed: FieldSource = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
@@ -107,5 +138,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a column name"), "{err}");
+        let err = serde_json::from_str::<FieldSource>(r#"{"relation":{"column":"a"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a relation is") && err.contains("task"),
+            "{err}"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use field_source::FieldSource;
+pub use field_source::{FieldSource, Relation};
 pub use table_ref::TableRef;
 
 /// A package: two connections and the tasks that keep tables of one in step with the other.
@@ -376,6 +376,26 @@ impl Package {
                     source.validate().map_err(|m| {
                         PackageError::new(format!("{at}.{}.{column}", direction.as_str()), m)
                     })?;
+                    if let FieldSource::Relation(relation) = source
+                        && !self
+                            .tasks
+                            .iter()
+                            .any(|t| t.source.name == relation.task.name)
+                    {
+                        return Err(PackageError::new(
+                            format!("{at}.{}.{column}", direction.as_str()),
+                            format!(
+                                "no task of this package reads “{}”; a relation names the source table of the task that \
+                                 syncs the referenced records (the tasks read: {})",
+                                relation.task,
+                                self.tasks
+                                    .iter()
+                                    .map(|t| t.source.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
                 }
             }
         }

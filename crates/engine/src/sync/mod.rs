@@ -1,5 +1,5 @@
-//! The synchronization algorithm: one task (a table on each side) per call, over any two
-//! [`Connector`](crate::connectors::Connector)s.
+//! The synchronization algorithm: a package's tasks (a table on each side each), run parents
+//! first, over any two [`Connector`](crate::connectors::Connector)s.
 //!
 //! # Design
 //!
@@ -48,8 +48,22 @@
 //! source still has. The change logs snapshotted before the pass are then applied as usual:
 //! a pass resumed after a crash did not re-read the rows before its cursor, and those may
 //! have changed since they were copied.
+//!
+//! **Related records** (`relations`, `package_run`, `pending`). A relation field holds keys
+//! of another task's records; each batch looks their counterparts up in that task's ID map
+//! (one lookup per referenced task and batch) and writes those. Tasks run parents first, so a
+//! parent's copy exists before its children are written. A record whose reference has no
+//! counterpart yet is *pending*: it waits (not written), or, when the reference may point at a
+//! record written later in the run (its own task, a cycle) and the column is nullable, it is
+//! written without the reference. Pending records keep their change-log entries (a full pass
+//! puts them back into the log at once, and takes the new entries along), are tried again
+//! after every task has run, and whatever still waits stays in the log for the next run: a
+//! crash at any point leaves every unfinished record logged, never written with a wrong key.
 
 mod check;
+mod package_run;
+mod pending;
+mod relations;
 mod state;
 mod summary;
 mod task;
@@ -58,6 +72,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use check::{CheckedTask, TaskCheckError, check_task};
+pub use package_run::{PackageRun, run_package};
+pub use relations::{RelationError, RunOrder, link_package};
 pub use state::{FullPass, MemoryState, Side, StateError, StateStore, TaskState};
 pub use summary::{Counts, RecordError, TaskSummary};
 pub use task::{TaskPlan, run_task};

@@ -1,15 +1,18 @@
 //! One run of one task. See the module documentation of `sync` for the design.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::pending::{Pending, PendingEntry, Reference};
 use super::state::{FullPass, Side, StateStore, TaskState};
 use super::summary::{RecordError, TaskSummary};
 use super::{CancelToken, SyncError, SyncOptions};
 use crate::connectors::{Connector, Key, Row, TableSchema, WriteOp, WriteOutcome};
 use crate::mapping::CompiledMapping;
+use crate::mapping::relation::{Link, Mapped, Translations, key_text};
 use crate::package::Direction;
 
 /// Everything a task run needs, resolved and checked beforehand.
@@ -27,7 +30,7 @@ pub struct TaskPlan<'a> {
 
 /// One direction of a task: reads `from`, writes `to`.
 #[derive(Clone, Copy)]
-struct Flow<'a> {
+pub(super) struct Flow<'a> {
     plan: &'a TaskPlan<'a>,
     direction: Direction,
     /// The plan's schemas with this task's change-log names (`super::log_name`).
@@ -88,6 +91,9 @@ impl<'a> Flow<'a> {
             Side::Source
         }
     }
+    fn index(&self) -> usize {
+        if self.forward() { 0 } else { 1 }
+    }
     /// Journals are per task and direction: both sides may be one database.
     fn journal(&self) -> String {
         format!("{}:{}", self.plan.id, self.direction.as_str())
@@ -134,18 +140,37 @@ impl Op {
     }
 }
 
-struct Run<'a> {
+/// One task's run, kept for the whole package run (its pending records are tried again
+/// after every task has run).
+pub(super) struct Run<'a> {
     plan: &'a TaskPlan<'a>,
     source_schema: &'a TableSchema,
     target_schema: &'a TableSchema,
     state: &'a dyn StateStore,
     options: &'a SyncOptions,
     cancel: &'a CancelToken,
-    summary: TaskSummary,
+    pub(super) summary: TaskSummary,
+    /// Other tasks' records reference this task's: a refused delete may succeed once they
+    /// have been processed.
+    referenced: bool,
+    /// Per direction (source → target, target → source): records left for later.
+    pending: [BTreeMap<Key, PendingEntry>; 2],
+    /// Per direction: the highest change-log entry of the read side in the run's snapshot
+    /// (entries after it were added during the run).
+    log_floor: [i64; 2],
+}
+
+/// A task's schemas with the task's own change-log names (`super::log_name`).
+pub(super) fn logged_schemas(plan: &TaskPlan<'_>) -> (TableSchema, TableSchema) {
+    let mut source_schema = plan.source_schema.clone();
+    source_schema.log_name = super::log_name(plan.id, Side::Source);
+    let mut target_schema = plan.target_schema.clone();
+    target_schema.log_name = super::log_name(plan.id, Side::Target);
+    (source_schema, target_schema)
 }
 
 /// Runs one task once: installs tracking if needed, finishes any full pass, then moves the
-/// changes logged on both sides.
+/// changes logged on both sides (a package of one task; see `run_package`).
 #[tracing::instrument(skip_all, fields(task = %plan.label), err(Display))]
 pub async fn run_task(
     plan: &TaskPlan<'_>,
@@ -153,55 +178,172 @@ pub async fn run_task(
     options: &SyncOptions,
     cancel: &CancelToken,
 ) -> Result<TaskSummary, SyncError> {
-    let mut source_schema = plan.source_schema.clone();
-    source_schema.log_name = super::log_name(plan.id, Side::Source);
-    let mut target_schema = plan.target_schema.clone();
-    target_schema.log_name = super::log_name(plan.id, Side::Target);
-    let mut run = Run {
-        plan,
-        source_schema: &source_schema,
-        target_schema: &target_schema,
+    let outcome = super::package_run::run_package(
+        std::slice::from_ref(plan),
+        &super::RunOrder::in_package_order(1),
         state,
         options,
         cancel,
-        summary: TaskSummary {
-            task: plan.label.clone(),
-            ..Default::default()
-        },
-    };
-    let forward = run.flow(Direction::SourceToTarget);
-    let backward = run.flow(Direction::TargetToSource);
-
-    let mut task_state = state.load(plan.id).await?;
-    run.ensure_tracking(&mut task_state).await?;
-    run.reconcile(forward).await?;
-    run.reconcile(backward).await?;
-
-    let source_changes = snapshot(forward).await?;
-    let target_changes = snapshot(backward).await?;
-
-    if let Some(pass) = task_state.full_pass.clone() {
-        run.full_pass(&mut task_state, pass).await?;
+    )
+    .await;
+    match outcome.failure {
+        Some((_, e)) => Err(e),
+        None => Ok(outcome.tasks.into_iter().next().expect("one task ran")),
     }
-    // Logged changes are applied even after a full pass: a resumed pass did not re-read the
-    // rows before its cursor, which may have changed since. Re-applying is idempotent.
-    // Target changes to records the source also changed lose: source wins.
-    let source_keys: Vec<Key> = source_changes.keys().cloned().collect();
-    let overwritten: HashSet<Key> = state
-        .counterparts(plan.id, Side::Source, &source_keys)
-        .await?
-        .into_values()
-        .collect();
-    let (conflicts, target_changes): (Snapshot, Snapshot) = target_changes
-        .into_iter()
-        .partition(|(key, _)| overwritten.contains(key));
-    run.push_changes(forward, source_changes).await?;
-    consume(backward, &conflicts).await?;
-    run.push_changes(backward, target_changes).await?;
+}
 
-    task_state.last_sync_at = Some(Utc::now());
-    state.save(plan.id, &task_state).await?;
-    Ok(run.summary)
+impl<'a> Run<'a> {
+    pub(super) fn new(
+        plan: &'a TaskPlan<'a>,
+        (source_schema, target_schema): (&'a TableSchema, &'a TableSchema),
+        state: &'a dyn StateStore,
+        options: &'a SyncOptions,
+        cancel: &'a CancelToken,
+        referenced: bool,
+    ) -> Self {
+        Run {
+            plan,
+            source_schema,
+            target_schema,
+            state,
+            options,
+            cancel,
+            summary: TaskSummary {
+                task: plan.label.clone(),
+                ..Default::default()
+            },
+            referenced,
+            pending: Default::default(),
+            log_floor: [0, 0],
+        }
+    }
+
+    /// The task's own work: tracking, recovery, any full pass, then the logged changes of
+    /// both sides (source wins).
+    pub(super) async fn run_once(&mut self) -> Result<(), SyncError> {
+        let plan = self.plan;
+        let state = self.state;
+        let forward = self.flow(Direction::SourceToTarget);
+        let backward = self.flow(Direction::TargetToSource);
+
+        let mut task_state = state.load(plan.id).await?;
+        self.ensure_tracking(&mut task_state).await?;
+        self.reconcile(forward).await?;
+        self.reconcile(backward).await?;
+
+        let source_changes = snapshot(forward).await?;
+        let target_changes = snapshot(backward).await?;
+        let highest = |s: &Snapshot| s.values().flatten().copied().max().unwrap_or(0);
+        self.log_floor = [highest(&source_changes), highest(&target_changes)];
+
+        if let Some(pass) = task_state.full_pass.clone() {
+            self.full_pass(&mut task_state, pass).await?;
+        }
+        // Logged changes are applied even after a full pass: a resumed pass did not re-read
+        // the rows before its cursor, which may have changed since. Re-applying is
+        // idempotent. Target changes to records the source also changed lose: source wins.
+        let source_keys: Vec<Key> = source_changes.keys().cloned().collect();
+        let overwritten: HashSet<Key> = state
+            .counterparts(plan.id, Side::Source, &source_keys)
+            .await?
+            .into_values()
+            .collect();
+        let (conflicts, target_changes): (Snapshot, Snapshot) = target_changes
+            .into_iter()
+            .partition(|(key, _)| overwritten.contains(key));
+        self.push_changes(forward, source_changes).await?;
+        consume(backward, &conflicts).await?;
+        self.push_changes(backward, target_changes).await?;
+
+        task_state.last_sync_at = Some(Utc::now());
+        state.save(plan.id, &task_state).await?;
+        Ok(())
+    }
+
+    /// Tries this direction's pending records again; the number no longer pending.
+    pub(super) async fn settle(&mut self, direction: Direction) -> Result<usize, SyncError> {
+        let flow = self.flow(direction);
+        let pending = std::mem::take(&mut self.pending[flow.index()]);
+        let mut settled = 0;
+        let entries: Vec<(Key, PendingEntry)> = pending.into_iter().collect();
+        for chunk in entries.chunks(self.options.batch_size.max(1)) {
+            self.check_cancel()?;
+            let logged: Vec<(Key, Vec<i64>)> = chunk
+                .iter()
+                .map(|(k, e)| (k.clone(), e.seqs.clone()))
+                .collect();
+            self.apply_logged(flow, logged, true).await?;
+            for (key, entry) in chunk {
+                if !self.pending[flow.index()].contains_key(key) {
+                    settled += 1;
+                    if matches!(entry.why, Pending::Reference(_)) {
+                        self.summary.counts_mut(direction).second_pass += 1;
+                    }
+                }
+            }
+        }
+        self.options.progress.publish(&self.summary);
+        Ok(settled)
+    }
+
+    /// Whether any record of this task is pending.
+    pub(super) fn has_pending(&self) -> bool {
+        self.pending.iter().any(|p| !p.is_empty())
+    }
+
+    /// Reports the records still pending at the end of the run (they stay in their change
+    /// logs for the next run). A target's delete the source refuses because source records
+    /// still reference the record is undone instead: the source wins, and the record is
+    /// copied to the target again by the next run.
+    pub(super) async fn report_pending(&mut self) -> Result<(), SyncError> {
+        for direction in [Direction::SourceToTarget, Direction::TargetToSource] {
+            let flow = self.flow(direction);
+            let pending = std::mem::take(&mut self.pending[flow.index()]);
+            let mut undone = Vec::new();
+            for (key, entry) in pending {
+                let counts = self.summary.counts_mut(direction);
+                let mut message = entry.why.message(flow.write_side().as_str());
+                match &entry.why {
+                    Pending::Delete { .. } if direction == Direction::TargetToSource => {
+                        message = format!(
+                            "{message}. The source still references this record, and the source wins: \
+                             it is copied to the target again"
+                        );
+                        undone.push(key.clone());
+                    }
+                    Pending::Delete { .. } => counts.failed += 1,
+                    Pending::Waiting(_) | Pending::Reference(_) => counts.waiting += 1,
+                }
+                self.summary.errors.push(RecordError {
+                    task: self.plan.label.clone(),
+                    direction,
+                    side: flow.write_side().as_str(),
+                    key: key.0,
+                    operation: entry.why.operation(),
+                    message,
+                });
+            }
+            if !undone.is_empty() {
+                let sources: Vec<Key> = self
+                    .state
+                    .counterparts(self.plan.id, Side::Target, &undone)
+                    .await?
+                    .into_values()
+                    .collect();
+                self.state
+                    .remove_pairs(self.plan.id, Side::Target, &undone)
+                    .await?;
+                let forward = self.flow(Direction::SourceToTarget);
+                forward
+                    .reader()
+                    .requeue(forward.read_schema(), &sources)
+                    .await
+                    .map_err(|e| forward.reading_failed(e))?;
+            }
+        }
+        self.options.progress.publish(&self.summary);
+        Ok(())
+    }
 }
 
 /// Every change-log entry visible now, grouped by key.
@@ -248,6 +390,9 @@ async fn scan_rows(
         .await
         .map_err(|e| flow.reading_failed(e))
 }
+
+/// A reference left for later in the run, and the columns written without it.
+type Later = (Pending, Vec<String>);
 
 /// A record to bring to the other side: its key, its current row (None: deleted), and its
 /// counterpart (None: not mapped).
@@ -341,24 +486,56 @@ impl<'a> Run<'a> {
         let entries: Vec<(Key, Vec<i64>)> = changes.into_iter().collect();
         for chunk in entries.chunks(self.options.batch_size.max(1)) {
             self.check_cancel()?;
-            let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
-            let mut rows: HashMap<Key, Row> = flow
-                .reader()
-                .fetch(flow.read_schema(), &keys)
-                .await
-                .map_err(|e| flow.reading_failed(e))?
-                .into_iter()
-                .collect();
-            let counterparts = self
-                .state
-                .counterparts(self.plan.id, flow.read_side(), &keys)
-                .await?;
-            let items = keys
-                .into_iter()
-                .map(|k| (k.clone(), rows.remove(&k), counterparts.get(&k).cloned()))
-                .collect();
-            self.apply_batch(flow, items).await?;
-            let seqs: Vec<i64> = chunk.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+            self.apply_logged(flow, chunk.to_vec(), false).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings logged keys to the other side from their current state. The change-log
+    /// entries of records left pending stay in the log with them; the others are consumed.
+    async fn apply_logged(
+        &mut self,
+        flow: Flow<'_>,
+        chunk: Vec<(Key, Vec<i64>)>,
+        settling: bool,
+    ) -> Result<(), SyncError> {
+        let index = flow.index();
+        // A record pending from earlier in the run is processed again, from its current
+        // state, with every entry it holds.
+        let chunk: Vec<(Key, Vec<i64>)> = chunk
+            .into_iter()
+            .map(|(key, mut seqs)| {
+                if let Some(earlier) = self.pending[index].remove(&key) {
+                    seqs.extend(earlier.seqs);
+                }
+                (key, seqs)
+            })
+            .collect();
+        let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
+        let mut rows: HashMap<Key, Row> = flow
+            .reader()
+            .fetch(flow.read_schema(), &keys)
+            .await
+            .map_err(|e| flow.reading_failed(e))?
+            .into_iter()
+            .collect();
+        let counterparts = self
+            .state
+            .counterparts(self.plan.id, flow.read_side(), &keys)
+            .await?;
+        let items = keys
+            .into_iter()
+            .map(|k| (k.clone(), rows.remove(&k), counterparts.get(&k).cloned()))
+            .collect();
+        self.apply_batch(flow, items, settling).await?;
+        let mut seqs: Vec<i64> = Vec::new();
+        for (key, key_seqs) in chunk {
+            match self.pending[index].get_mut(&key) {
+                Some(entry) => entry.seqs.extend(key_seqs),
+                None => seqs.extend(key_seqs),
+            }
+        }
+        if !seqs.is_empty() {
             flow.reader()
                 .consume_changes(flow.read_schema(), &seqs)
                 .await
@@ -379,12 +556,96 @@ impl<'a> Run<'a> {
         });
     }
 
+    /// Leaves a record for later in the run (see `pending`).
+    fn pend(&mut self, flow: Flow<'_>, key: Key, why: Pending, newly: &mut Vec<Key>) {
+        self.pending[flow.index()].insert(
+            key.clone(),
+            PendingEntry {
+                why,
+                seqs: Vec::new(),
+            },
+        );
+        newly.push(key);
+    }
+
+    /// For each task the batch's relations reference, the counterparts of the keys the
+    /// batch's rows name: one ID-map lookup per referenced task and batch.
+    async fn translations(&self, flow: Flow<'_>, rows: &[Row]) -> Result<Translations, SyncError> {
+        let mut wanted: HashMap<Uuid, HashSet<Key>> = HashMap::new();
+        for (_, from, link) in flow.mapping().links() {
+            let keys = wanted.entry(link.task).or_default();
+            keys.extend(
+                rows.iter()
+                    .filter_map(|row| row.get(from).and_then(key_text)),
+            );
+        }
+        let mut translations = Translations::new();
+        for (task, keys) in wanted {
+            if keys.is_empty() {
+                continue;
+            }
+            let keys: Vec<Key> = keys.into_iter().collect();
+            let found = self
+                .state
+                .counterparts(task, flow.read_side(), &keys)
+                .await?;
+            translations.insert(task, found);
+        }
+        Ok(translations)
+    }
+
+    /// The referenced records (task, key) of `unresolved` references that do not exist on
+    /// the read side at all: those references can never be translated.
+    async fn dangling(
+        &self,
+        flow: Flow<'_>,
+        unresolved: &[(Uuid, Key)],
+    ) -> Result<HashSet<(Uuid, Key)>, SyncError> {
+        let links: HashMap<Uuid, &Link> = flow
+            .mapping()
+            .links()
+            .map(|(_, _, link)| (link.task, link))
+            .collect();
+        let mut by_task: HashMap<Uuid, Vec<Key>> = HashMap::new();
+        for (task, key) in unresolved {
+            by_task.entry(*task).or_default().push(key.clone());
+        }
+        let mut dangling = HashSet::new();
+        for (task, mut keys) in by_task {
+            keys.sort();
+            keys.dedup();
+            let existing: HashSet<Key> = flow
+                .reader()
+                .existing(&links[&task].parent_read, &keys)
+                .await
+                .map_err(|e| flow.reading_failed(e))?
+                .into_iter()
+                .collect();
+            dangling.extend(
+                keys.into_iter()
+                    .filter(|k| !existing.contains(k))
+                    .map(|k| (task, k)),
+            );
+        }
+        Ok(dangling)
+    }
+
     /// Writes one batch to `flow.writer()`, records the outcome in the ID map and the summary,
-    /// and puts failed records back into the `from` side's change log.
-    async fn apply_batch(&mut self, flow: Flow<'_>, items: Vec<Item>) -> Result<(), SyncError> {
+    /// and puts failed records back into the `from` side's change log. References are
+    /// translated through their tasks' ID maps; a record whose reference has no counterpart
+    /// yet is left pending (not written, or written without the reference when that is
+    /// allowed). Returns the keys newly left pending.
+    async fn apply_batch(
+        &mut self,
+        flow: Flow<'_>,
+        items: Vec<Item>,
+        settling: bool,
+    ) -> Result<Vec<Key>, SyncError> {
         let mut ops = Vec::with_capacity(items.len());
-        let mut meta: Vec<(Key, Op, Option<Row>)> = Vec::with_capacity(items.len());
+        // Per write: the record, what was written, and a reference left for later.
+        let mut meta: Vec<(Key, Op, Option<Row>, Option<Later>)> = Vec::with_capacity(items.len());
         let mut retry = Vec::new();
+        let mut newly = Vec::new();
         // The mapping runs once for the batch's present rows (off the async threads).
         let mut rows = Vec::with_capacity(items.len());
         let items: Vec<(Key, bool, Option<Key>)> = items
@@ -395,7 +656,36 @@ impl<'a> Run<'a> {
                 (key, present, counterpart)
             })
             .collect();
-        let mut mapped_rows = flow.mapping().apply_all(rows).await.into_iter();
+        let translations = self.translations(flow, &rows).await?;
+        let mapped_rows: Vec<Result<Mapped, String>> = flow
+            .mapping()
+            .apply_all_with(rows, Arc::new(translations))
+            .await;
+        let unresolved: Vec<(Uuid, Key)> = mapped_rows
+            .iter()
+            .flatten()
+            .flat_map(|m| m.unresolved.iter().map(|u| (u.task, u.parent.clone())))
+            .collect();
+        let dangling = if unresolved.is_empty() {
+            HashSet::new()
+        } else {
+            self.dangling(flow, &unresolved).await?
+        };
+        let labels: HashMap<Uuid, (String, crate::package::TableRef)> = flow
+            .mapping()
+            .links()
+            .map(|(_, _, l)| (l.task, (l.label.clone(), l.parent_read.table.clone())))
+            .collect();
+        let reference = |column: &str, task: Uuid, key: &Key| {
+            let (label, table) = labels[&task].clone();
+            Reference {
+                column: column.to_owned(),
+                task: label,
+                table,
+                key: key.clone(),
+            }
+        };
+        let mut mapped_rows = mapped_rows.into_iter();
         for (key, present, counterpart) in items {
             let mapped = if present { mapped_rows.next() } else { None };
             match (mapped, counterpart) {
@@ -405,29 +695,70 @@ impl<'a> Run<'a> {
                     } else {
                         Op::Insert
                     };
-                    match mapped {
-                        Ok(mapped) => {
-                            ops.push(match counterpart {
-                                Some(to_key) => WriteOp::Update {
-                                    key: to_key,
-                                    row: mapped.clone(),
-                                },
-                                None => WriteOp::Insert {
-                                    origin: key.clone(),
-                                    row: mapped.clone(),
-                                },
-                            });
-                            meta.push((key, op, Some(mapped)));
-                        }
+                    let Mapped {
+                        mut row,
+                        unresolved,
+                    } = match mapped {
+                        Ok(mapped) => mapped,
                         Err(message) => {
                             self.record_failure(flow, &key, op, message);
                             retry.push(key);
+                            continue;
                         }
+                    };
+                    let mut later = None;
+                    if let Some(u) = unresolved
+                        .iter()
+                        .find(|u| dangling.contains(&(u.task, u.parent.clone())))
+                    {
+                        let r = reference(&u.column, u.task, &u.parent);
+                        self.record_failure(
+                            flow,
+                            &key,
+                            op,
+                            format!(
+                                "{}: references {} record {}, which does not exist there;                                  point it at an existing record or clear it",
+                                r.column, r.table, r.key
+                            ),
+                        );
+                        retry.push(key);
+                        continue;
                     }
+                    if let Some(u) = unresolved.iter().find(|u| !u.deferrable) {
+                        let r = reference(&u.column, u.task, &u.parent);
+                        self.pend(flow, key, Pending::Waiting(r), &mut newly);
+                        continue;
+                    }
+                    if let Some(u) = unresolved.first() {
+                        let r = reference(&u.column, u.task, &u.parent);
+                        if settling && counterpart.is_some() {
+                            // Written already without it; nothing new to write.
+                            self.pend(flow, key, Pending::Reference(r), &mut newly);
+                            continue;
+                        }
+                        if counterpart.is_none() {
+                            for u in &unresolved {
+                                row.insert(u.column.clone(), crate::value::Value::Null);
+                            }
+                        }
+                        let columns = unresolved.iter().map(|u| u.column.clone()).collect();
+                        later = Some((Pending::Reference(r), columns));
+                    }
+                    ops.push(match counterpart {
+                        Some(to_key) => WriteOp::Update {
+                            key: to_key,
+                            row: row.clone(),
+                        },
+                        None => WriteOp::Insert {
+                            origin: key.clone(),
+                            row: row.clone(),
+                        },
+                    });
+                    meta.push((key, op, Some(row), later));
                 }
                 (None, Some(to_key)) => {
                     ops.push(WriteOp::Delete { key: to_key });
-                    meta.push((key, Op::Delete, None));
+                    meta.push((key, Op::Delete, None, None));
                 }
                 (None, None) => {}
             }
@@ -444,14 +775,22 @@ impl<'a> Run<'a> {
         let mut unmap = Vec::new();
         let mut reinsert = Vec::new();
         let mut inserted = Vec::new();
-        for ((key, op, mapped), outcome) in meta.into_iter().zip(outcomes) {
+        for ((key, op, mapped, later), outcome) in meta.into_iter().zip(outcomes) {
             let counts = self.summary.counts_mut(flow.direction);
             match outcome {
                 WriteOutcome::Inserted(new_key) => {
                     counts.inserted += 1;
-                    inserted.push((key, new_key));
+                    inserted.push((key.clone(), new_key));
+                    if let Some((why, _)) = later {
+                        self.pend(flow, key, why, &mut newly);
+                    }
                 }
-                WriteOutcome::Updated => counts.updated += 1,
+                WriteOutcome::Updated => {
+                    counts.updated += 1;
+                    if let Some((why, _)) = later {
+                        self.pend(flow, key, why, &mut newly);
+                    }
+                }
                 WriteOutcome::Deleted => {
                     counts.deleted += 1;
                     unmap.push(key);
@@ -459,9 +798,21 @@ impl<'a> Run<'a> {
                 // The copy was deleted on the other side: the read side's state wins.
                 WriteOutcome::Missing => {
                     unmap.push(key.clone());
-                    if let (Op::Update, Some(row)) = (op, mapped) {
-                        reinsert.push(WriteOp::Insert { origin: key, row });
+                    if let (Op::Update, Some(mut row)) = (op, mapped) {
+                        // An update leaves a reference not yet translatable out; the new copy
+                        // starts without it, and it is set later like an insert's.
+                        let why = later.map(|(why, columns)| {
+                            for column in columns {
+                                row.insert(column, crate::value::Value::Null);
+                            }
+                            why
+                        });
+                        reinsert.push((WriteOp::Insert { origin: key, row }, why));
                     }
+                }
+                // Records of other tasks may still reference it: tried again after them.
+                WriteOutcome::Failed(message) if op == Op::Delete && self.referenced => {
+                    self.pend(flow, key, Pending::Delete { message }, &mut newly);
                 }
                 WriteOutcome::Failed(message) => {
                     self.record_failure(flow, &key, op, message);
@@ -475,6 +826,8 @@ impl<'a> Run<'a> {
                 .await?;
         }
         if !reinsert.is_empty() {
+            let (reinsert, later): (Vec<WriteOp>, Vec<Option<Pending>>) =
+                reinsert.into_iter().unzip();
             let origins: Vec<Key> = reinsert
                 .iter()
                 .map(|op| match op {
@@ -487,11 +840,14 @@ impl<'a> Run<'a> {
                 .write(flow.write_schema(), &flow.journal(), reinsert)
                 .await
                 .map_err(|e| flow.writing_failed(e))?;
-            for (key, outcome) in origins.into_iter().zip(outcomes) {
+            for ((key, outcome), later) in origins.into_iter().zip(outcomes).zip(later) {
                 match outcome {
                     WriteOutcome::Inserted(new_key) => {
                         self.summary.counts_mut(flow.direction).inserted += 1;
-                        inserted.push((key, new_key));
+                        inserted.push((key.clone(), new_key));
+                        if let Some(why) = later {
+                            self.pend(flow, key, why, &mut newly);
+                        }
                     }
                     WriteOutcome::Failed(message) => {
                         self.record_failure(flow, &key, Op::Insert, message);
@@ -509,7 +865,47 @@ impl<'a> Run<'a> {
                 .map_err(|e| flow.reading_failed(e))?;
         }
         self.options.progress.publish(&self.summary);
-        Ok(())
+        Ok(newly)
+    }
+
+    /// `apply_batch` for rows a full pass found: they have no change-log entries, so records
+    /// left pending are put back into the log at once (the pass's cursor moves past them).
+    async fn apply_scanned(&mut self, flow: Flow<'_>, items: Vec<Item>) -> Result<(), SyncError> {
+        let newly = self.apply_batch(flow, items, false).await?;
+        if newly.is_empty() {
+            return Ok(());
+        }
+        flow.reader()
+            .requeue(flow.read_schema(), &newly)
+            .await
+            .map_err(|e| flow.reading_failed(e))?;
+        // The entries just added belong to the pending records: one settled later in the run
+        // consumes them, so the next run does not take it for a new change (which would
+        // overrule the other side's edit of it as a conflict).
+        let wanted: HashSet<Key> = newly.into_iter().collect();
+        let index = flow.index();
+        let mut after = self.log_floor[index];
+        loop {
+            const PAGE: usize = 10_000;
+            let page = flow
+                .reader()
+                .read_changes(flow.read_schema(), after, PAGE)
+                .await
+                .map_err(|e| flow.reading_failed(e))?;
+            let full = page.len() == PAGE;
+            for change in page {
+                after = after.max(change.seq);
+                if wanted.contains(&change.key)
+                    && let Some(entry) = self.pending[index].get_mut(&change.key)
+                    && !entry.seqs.contains(&change.seq)
+                {
+                    entry.seqs.push(change.seq);
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     async fn full_pass(
@@ -540,7 +936,7 @@ impl<'a> Run<'a> {
                     .collect();
                 // The next page is read while this one is written.
                 let (applied, next) = tokio::join!(
-                    self.apply_batch(forward, items),
+                    self.apply_scanned(forward, items),
                     scan_rows(forward, pass.after.clone(), batch)
                 );
                 applied?;
@@ -601,8 +997,8 @@ impl<'a> Run<'a> {
                     (!existing.contains(source_key)).then(|| (source_key.clone(), None, Some(key)))
                 })
                 .collect();
-            self.apply_batch(backward, copies).await?;
-            self.apply_batch(forward, deletions).await?;
+            self.apply_scanned(backward, copies).await?;
+            self.apply_scanned(forward, deletions).await?;
             self.save_cursor(task_state, &pass).await?;
         }
         task_state.full_pass = None;

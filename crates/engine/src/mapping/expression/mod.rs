@@ -27,7 +27,7 @@ use crate::connectors::{Row, TableSchema};
 use crate::value::Value;
 
 /// A compiled expression over the columns of one table.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Expression {
     ast: AST,
     /// Columns readable as plain variables.

@@ -289,7 +289,7 @@ impl Model {
                 {
                     let reverse: HashMap<&Key, &Key> =
                         parent_pairs.iter().map(|(a, b)| (b, a)).collect();
-                    if reverse.get(t).is_none() {
+                    if !reverse.contains_key(t) {
                         return Err(format!(
                             "{name}: {t_key}.{reference} = {t} is no copy of any source record"
                         ));

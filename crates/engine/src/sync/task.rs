@@ -10,7 +10,7 @@ use super::pending::{Pending, PendingEntry, Reference};
 use super::state::{FullPass, Side, StateStore, TaskState};
 use super::summary::{RecordError, TaskSummary};
 use super::{CancelToken, SyncError, SyncOptions};
-use crate::connectors::{Connector, Key, Row, TableSchema, WriteOp, WriteOutcome};
+use crate::connectors::{Connector, Key, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome};
 use crate::mapping::CompiledMapping;
 use crate::mapping::relation::{Link, Mapped, Translations, key_text};
 use crate::package::Direction;
@@ -348,9 +348,21 @@ impl<'a> Run<'a> {
 
 /// Every change-log entry visible now, grouped by key.
 async fn snapshot(flow: Flow<'_>) -> Result<Snapshot, SyncError> {
-    const PAGE: usize = 10_000;
     let mut changes = Snapshot::new();
-    let mut after = 0;
+    for_each_change(flow, 0, |change| {
+        changes.entry(change.key).or_default().push(change.seq);
+    })
+    .await?;
+    Ok(changes)
+}
+
+/// Hands each of the read side's change-log entries after `after` to `each`, page by page.
+async fn for_each_change(
+    flow: Flow<'_>,
+    mut after: i64,
+    mut each: impl FnMut(TrackedChange),
+) -> Result<(), SyncError> {
+    const PAGE: usize = 10_000;
     loop {
         let page = flow
             .reader()
@@ -360,10 +372,10 @@ async fn snapshot(flow: Flow<'_>) -> Result<Snapshot, SyncError> {
         let full = page.len() == PAGE;
         for change in page {
             after = after.max(change.seq);
-            changes.entry(change.key).or_default().push(change.seq);
+            each(change);
         }
         if !full {
-            return Ok(changes);
+            return Ok(());
         }
     }
 }
@@ -884,28 +896,16 @@ impl<'a> Run<'a> {
         // overrule the other side's edit of it as a conflict).
         let wanted: HashSet<Key> = newly.into_iter().collect();
         let index = flow.index();
-        let mut after = self.log_floor[index];
-        loop {
-            const PAGE: usize = 10_000;
-            let page = flow
-                .reader()
-                .read_changes(flow.read_schema(), after, PAGE)
-                .await
-                .map_err(|e| flow.reading_failed(e))?;
-            let full = page.len() == PAGE;
-            for change in page {
-                after = after.max(change.seq);
-                if wanted.contains(&change.key)
-                    && let Some(entry) = self.pending[index].get_mut(&change.key)
-                    && !entry.seqs.contains(&change.seq)
-                {
-                    entry.seqs.push(change.seq);
-                }
+        let pending = &mut self.pending[index];
+        for_each_change(flow, self.log_floor[index], |change| {
+            if wanted.contains(&change.key)
+                && let Some(entry) = pending.get_mut(&change.key)
+                && !entry.seqs.contains(&change.seq)
+            {
+                entry.seqs.push(change.seq);
             }
-            if !full {
-                return Ok(());
-            }
-        }
+        })
+        .await
     }
 
     async fn full_pass(

@@ -342,7 +342,8 @@ async fn references_are_translated_both_ways_and_parents_are_written_first() {
     let ann = m
         .source
         .user_insert(&m.s.contacts, contact("Ann", Some(&acme)));
-    m.source.user_insert(&m.s.contacts, contact("Bob", None));
+    m.source
+        .user_insert(&m.s.contacts, contact("Bob", Some(&acme)));
     m.source.user_insert(&m.s.notes, note("call Ann", &ann));
     let globex = m.target.user_insert(&m.t.accounts, account("Globex", None));
     let cid = m
@@ -369,17 +370,30 @@ async fn references_are_translated_both_ways_and_parents_are_written_first() {
     // A reference moved on the target reaches the source; null stays null.
     m.target
         .user_update(&m.t.contacts, ann_copy, contact("Ann", Some(&globex)));
-    m.source.user_update(&m.s.contacts, &ann, Row::new());
-    let bob_copy = m
-        .pairs("contacts")
+    let bob = m
+        .source
+        .rows(&m.s.contacts)
         .into_iter()
-        .find(|(s, _)| *s != ann)
+        .find(|(_, row)| row.get("name") == Some(&Value::Text("Bob".into())))
         .unwrap()
-        .1;
+        .0;
+    let bob_copy = m.pairs("contacts")[&bob].clone();
     m.target
         .user_update(&m.t.contacts, &bob_copy, contact("Bob", None));
     m.run().await;
     m.check(true).unwrap();
+    let globex_original = m
+        .pairs("accounts")
+        .into_iter()
+        .find(|(_, t)| *t == globex)
+        .unwrap()
+        .0;
+    let source_contacts = m.source.rows(&m.s.contacts);
+    assert_eq!(
+        reference_of(&source_contacts, &ann, "account_id"),
+        Some(globex_original)
+    );
+    assert_eq!(reference_of(&source_contacts, &bob, "account_id"), None);
 }
 
 #[tokio::test]

@@ -197,6 +197,16 @@ async fn related_tables_with_foreign_keys_sync_between_postgresql_and_mariadb() 
     assert!(!view.1.contains_key("Initech"));
     assert_eq!(view.1["Acme"], None);
 
+    // A parent deleted on MariaDB, which clears its children there by its own SET NULL (no
+    // trigger of the child table fires for that): the children follow on PostgreSQL, whose
+    // CASCADE deleted them first.
+    my_exec(&mp, "DELETE FROM accounts WHERE name = 'Globex';").await;
+    run(&pg, &my, &state, &ids).await;
+    let view = pg_view(&pp).await;
+    assert_eq!(view, my_view(&mp).await);
+    assert_eq!(view.0["Bob"], None);
+    assert_eq!(view.1["Globex Labs"], None);
+
     // A parent deleted on PostgreSQL whose children cascade there: gone on both sides.
     pg_exec(&pp, "DELETE FROM accounts WHERE name = 'Umbrella';").await;
     run(&pg, &my, &state, &ids).await;

@@ -1,6 +1,11 @@
 //! `InitTrackingObjects` for MySQL/MariaDB: `lockstep_journal` and, per synced table, a
 //! `lockstep_log_…` table in the table's database with three row triggers that record the
 //! key unless the writing session set `@lockstep_origin` (the engine does).
+//!
+//! InnoDB's own `ON DELETE CASCADE` / `SET NULL` change child rows without firing the child
+//! table's triggers. So for each such foreign key of a synced table, one more trigger on the
+//! *referenced* table logs the child rows a delete is about to cascade to (`BEFORE DELETE`,
+//! one level: a grandchild cascaded through a child is not seen).
 
 use sqlx::MySqlPool;
 
@@ -27,6 +32,63 @@ fn schema_name(table: &TableSchema) -> &str {
     table.table.schema.as_deref().unwrap_or_default()
 }
 
+/// The prefix of the cascade triggers' names (`…_fk0`, `…_fk1`, …), as a LIKE pattern.
+fn cascade_trigger_pattern(table: &TableSchema) -> String {
+    format!(
+        "lockstep\\_log\\_{}\\_fk%",
+        table.log_name.replace('_', "\\_")
+    )
+}
+
+/// A foreign key of the table whose deletes cascade (CASCADE or SET NULL): (column,
+/// referenced table, referenced column).
+async fn cascading_keys(
+    pool: &MySqlPool,
+    table: &TableSchema,
+) -> Result<Vec<(String, TableRef, String)>> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR),
+                CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR)
+         FROM information_schema.KEY_COLUMN_USAGE k
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+          AND r.TABLE_NAME = k.TABLE_NAME
+         WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+           AND r.DELETE_RULE IN ('CASCADE', 'SET NULL')
+         ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+    )
+    .bind(schema_name(table))
+    .bind(&table.table.name)
+    .fetch_all(pool)
+    .await
+    .map_err(classify)?;
+    Ok(rows
+        .into_iter()
+        .map(|(column, schema, name, referenced)| {
+            (
+                column,
+                TableRef {
+                    schema: Some(schema),
+                    name,
+                },
+                referenced,
+            )
+        })
+        .collect())
+}
+
+/// The cascade triggers of this table's log (in whichever database they are), by name.
+async fn cascade_triggers(pool: &MySqlPool, table: &TableSchema) -> Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT CAST(TRIGGER_SCHEMA AS CHAR), CAST(TRIGGER_NAME AS CHAR) FROM information_schema.TRIGGERS
+         WHERE TRIGGER_NAME LIKE ?",
+    )
+    .bind(cascade_trigger_pattern(table))
+    .fetch_all(pool)
+    .await
+    .map_err(classify)
+}
+
 pub async fn installed(pool: &MySqlPool, table: &TableSchema) -> Result<bool> {
     let triggers: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME IN (?, ?, ?)",
@@ -46,7 +108,9 @@ pub async fn installed(pool: &MySqlPool, table: &TableSchema) -> Result<bool> {
     .fetch_one(pool)
     .await
     .map_err(classify)?;
-    Ok(triggers == 3 && log == 1)
+    let cascades = cascading_keys(pool, table).await?.len();
+    let cascade_triggers = cascade_triggers(pool, table).await?.len();
+    Ok(triggers == 3 && log == 1 && cascades == cascade_triggers)
 }
 
 pub async fn install(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
@@ -85,6 +149,32 @@ pub async fn install(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
             trigger(table, event)
         ));
     }
+    for (schema, name) in cascade_triggers(pool, table).await? {
+        statements.push(format!(
+            "DROP TRIGGER IF EXISTS {}",
+            qualified(&TableRef {
+                schema: Some(schema),
+                name,
+            })
+        ));
+    }
+    for (i, (column, parent, referenced)) in
+        cascading_keys(pool, table).await?.into_iter().enumerate()
+    {
+        let name = qualified(&TableRef {
+            schema: parent.schema.clone(),
+            name: format!("lockstep_log_{}_fk{i}", table.log_name),
+        });
+        statements.push(format!(
+            "CREATE TRIGGER {name} BEFORE DELETE ON {} FOR EACH ROW
+             IF @lockstep_origin IS NULL THEN
+               INSERT INTO {log} (k) SELECT CAST({key} AS CHAR) FROM {target} WHERE {} = OLD.{};
+             END IF",
+            qualified(&parent),
+            quote(&column),
+            quote(&referenced)
+        ));
+    }
     for statement in statements {
         sqlx::raw_sql(&statement)
             .execute(pool)
@@ -101,6 +191,16 @@ pub async fn install(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
 }
 
 pub async fn remove(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
+    for (schema, name) in cascade_triggers(pool, table).await? {
+        let trigger = qualified(&TableRef {
+            schema: Some(schema),
+            name,
+        });
+        sqlx::raw_sql(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .execute(pool)
+            .await
+            .map_err(classify)?;
+    }
     for event in ["ins", "upd", "del"] {
         sqlx::raw_sql(&format!("DROP TRIGGER IF EXISTS {}", trigger(table, event)))
             .execute(pool)

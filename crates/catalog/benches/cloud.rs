@@ -72,6 +72,7 @@ fn package(
             target: TableRef::parse(tables.1).unwrap(),
             source_to_target: s2t,
             target_to_source: t2s,
+            matching: None,
         }],
     }
 }

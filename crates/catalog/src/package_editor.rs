@@ -39,6 +39,7 @@ pub struct TaskDetail {
     pub target_table: String,
     pub source_to_target: Mapping,
     pub target_to_source: Mapping,
+    pub matching: Option<engine::package::MatchSpec>,
     pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
     /// InitTrackingObjects done.
     pub tracking_installed: bool,
@@ -269,10 +270,11 @@ pub async fn get(
         Option<chrono::DateTime<chrono::Utc>>,
         bool,
         bool,
+        Option<serde_json::Value>,
     );
     let tasks: Vec<TaskRow> = sqlx::query_as(
         "SELECT id, source_table, target_table, source_to_target, target_to_source, last_sync_at,
-                tracking_installed, full_pass_direction IS NOT NULL
+                tracking_installed, full_pass_direction IS NOT NULL, match_keys
            FROM package_tasks WHERE package_id = $1 ORDER BY position, created_at",
     )
     .bind(id)
@@ -298,6 +300,13 @@ pub async fn get(
                     target_table: t.2,
                     source_to_target: mapping(t.3)?,
                     target_to_source: mapping(t.4)?,
+                    matching: t
+                        .8
+                        .map(|v| {
+                            serde_json::from_value(v)
+                                .map_err(|e| CatalogError::Database(sqlx::Error::Decode(e.into())))
+                        })
+                        .transpose()?,
                     last_sync_at: t.5,
                     tracking_installed: t.6,
                     full_pass_due: t.7,
@@ -474,9 +483,9 @@ pub async fn clone(
     .await?;
     sqlx::query(
         "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
-                                    target_to_source, full_pass_direction)
+                                    target_to_source, match_keys, full_pass_direction)
          SELECT gen_random_uuid(), $2, position, source_table, target_table, source_to_target, target_to_source,
-                'source_to_target'
+                match_keys, 'source_to_target'
            FROM package_tasks WHERE package_id = $1",
     )
     .bind(id)
@@ -571,6 +580,7 @@ pub async fn export(
                 target: table(&t.target_table)?,
                 source_to_target: t.source_to_target,
                 target_to_source: t.target_to_source,
+                matching: t.matching,
             })
         })
         .collect::<Result<_, CatalogError>>()?;

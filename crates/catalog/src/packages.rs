@@ -137,11 +137,12 @@ pub async fn save_from_file(
     for (position, task) in package.tasks.iter().enumerate() {
         let task_id: Uuid = sqlx::query_scalar(
             "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
-                                        target_to_source, full_pass_direction)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'source_to_target')
+                                        target_to_source, match_keys, full_pass_direction)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'source_to_target')
              ON CONFLICT (package_id, source_table, target_table) DO UPDATE
                SET position = excluded.position, source_to_target = excluded.source_to_target,
-                   target_to_source = excluded.target_to_source, updated_at = now()
+                   target_to_source = excluded.target_to_source, match_keys = excluded.match_keys,
+                   updated_at = now()
              RETURNING id",
         )
         .bind(Uuid::new_v4())
@@ -151,6 +152,11 @@ pub async fn save_from_file(
         .bind(task.target.to_string())
         .bind(serde_json::to_value(&task.source_to_target).expect("mappings serialize"))
         .bind(serde_json::to_value(&task.target_to_source).expect("mappings serialize"))
+        .bind(
+            task.matching
+                .as_ref()
+                .map(|m| serde_json::to_value(m).expect("match keys serialize")),
+        )
         .fetch_one(&mut *tx)
         .await?;
         tasks.push(task_id);
@@ -310,6 +316,7 @@ pub struct StoredTask {
     pub target_table: String,
     pub source_to_target: engine::package::Mapping,
     pub target_to_source: engine::package::Mapping,
+    pub matching: Option<engine::package::MatchSpec>,
 }
 
 /// Reads a package for a run (the worker that claimed the run resolved the workspace).
@@ -333,26 +340,35 @@ pub async fn stored(
     .fetch_one(pool)
     .await
     .map_err(CatalogError::from_fetch)?;
-    type TaskRow = (Uuid, String, String, serde_json::Value, serde_json::Value);
+    type TaskRow = (
+        Uuid,
+        String,
+        String,
+        serde_json::Value,
+        serde_json::Value,
+        Option<serde_json::Value>,
+    );
     let rows: Vec<TaskRow> = sqlx::query_as(
-        "SELECT id, source_table, target_table, source_to_target, target_to_source
+        "SELECT id, source_table, target_table, source_to_target, target_to_source, match_keys
            FROM package_tasks WHERE package_id = $1 ORDER BY position, created_at",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
-    let mapping = |v: serde_json::Value| {
+    fn decoded<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, CatalogError> {
         serde_json::from_value(v).map_err(|e| CatalogError::Database(sqlx::Error::Decode(e.into())))
-    };
+    }
+    let mapping = decoded::<engine::package::Mapping>;
     let tasks = rows
         .into_iter()
-        .map(|(id, source_table, target_table, s2t, t2s)| {
+        .map(|(id, source_table, target_table, s2t, t2s, matching)| {
             Ok(StoredTask {
                 id,
                 source_table,
                 target_table,
                 source_to_target: mapping(s2t)?,
                 target_to_source: mapping(t2s)?,
+                matching: matching.map(decoded).transpose()?,
             })
         })
         .collect::<Result<_, CatalogError>>()?;

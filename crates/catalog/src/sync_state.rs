@@ -1,6 +1,6 @@
 //! The sync engine's memory (ID map, per-task state) kept in our metadata database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -169,6 +169,42 @@ impl StateStore for PgStateStore {
         .execute(&self.pool)
         .await
         .map_err(state_error)?;
+        Ok(())
+    }
+
+    async fn hold(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO held_records (task_id, side, record_key)
+             SELECT $1, $2, k FROM unnest($3::text[]) AS k ON CONFLICT DO NOTHING",
+        )
+        .bind(task)
+        .bind(side.as_str())
+        .bind(texts(keys))
+        .execute(&self.pool)
+        .await
+        .map_err(state_error)?;
+        Ok(())
+    }
+
+    async fn held(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<HashSet<Key>, StateError> {
+        let held: Vec<String> = sqlx::query_scalar(
+            "SELECT record_key FROM held_records WHERE task_id = $1 AND side = $2 AND record_key = ANY($3)",
+        )
+        .bind(task)
+        .bind(side.as_str())
+        .bind(texts(keys))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(state_error)?;
+        Ok(held.into_iter().map(Key).collect())
+    }
+
+    async fn release_held(&self, task: Uuid) -> Result<(), StateError> {
+        sqlx::query("DELETE FROM held_records WHERE task_id = $1")
+            .bind(task)
+            .execute(&self.pool)
+            .await
+            .map_err(state_error)?;
         Ok(())
     }
 }

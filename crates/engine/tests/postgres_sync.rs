@@ -56,6 +56,7 @@ impl Pair {
         let ss = self.source.describe(&t).await.unwrap();
         let ts = self.target.describe(&t).await.unwrap();
         let plan = TaskPlan {
+            matching: None,
             id: self.task,
             label: table.into(),
             source: &self.source,

@@ -100,6 +100,7 @@ async fn run(pg: &dyn Connector, my: &dyn Connector, state: &MemoryState, ids: &
         .await
         .unwrap();
         plans.push(TaskPlan {
+            matching: None,
             id: *id,
             label: format!("{name} → {name}"),
             source: pg,

@@ -186,6 +186,7 @@ impl Model {
             .await
             .map_err(|e| e.to_string())?;
             plans.push(TaskPlan {
+                matching: None,
                 id: self.ids[i],
                 label: format!("{name} → {name}"),
                 source: &self.source,

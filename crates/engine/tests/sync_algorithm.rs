@@ -93,6 +93,7 @@ impl Fixture {
         let s2t = mapping(&[("name", "full_name"), ("score", "score")]);
         let t2s = mapping(&[("full_name", "name"), ("score", "score")]);
         TaskPlan {
+            matching: None,
             id: self.task,
             label: "people → contacts".into(),
             source: &self.source,
@@ -359,6 +360,7 @@ async fn a_source_edit_made_during_a_conflicting_run_is_not_overwritten() {
             db.describe(&t).await.unwrap(),
         );
         let plan = TaskPlan {
+            matching: None,
             id: task,
             label: "people → contacts".into(),
             source: &db,
@@ -434,6 +436,7 @@ async fn two_tasks_reading_the_same_table_each_get_every_change() {
             b_target.describe(&b_table).await.unwrap(),
         );
         let plan = TaskPlan {
+            matching: None,
             id: b_task,
             label: "people → other contacts".into(),
             source: &a.source,

@@ -16,6 +16,14 @@ pub struct Counts {
     /// a reference to a record not yet written (a table referencing itself, or a cycle).
     #[serde(default)]
     pub second_pass: u64,
+    /// Records a full pass paired with a record the other side already held (equal match
+    /// keys) instead of copying them.
+    #[serde(default)]
+    pub paired: u64,
+    /// Records held back because their match key matched several records (neither paired
+    /// nor copied until the data is fixed).
+    #[serde(default)]
+    pub held: u64,
 }
 
 impl Counts {
@@ -26,6 +34,8 @@ impl Counts {
         self.failed += other.failed;
         self.waiting += other.waiting;
         self.second_pass += other.second_pass;
+        self.paired += other.paired;
+        self.held += other.held;
     }
 
     /// Records written (inserted, updated or deleted).

@@ -108,6 +108,7 @@ async fn task_id(
             target: TableRef::parse("people").unwrap(),
             source_to_target: same_names(),
             target_to_source: same_names(),
+            matching: None,
         }],
     };
     catalog::packages::save_from_file(meta, workspace, &package, true)
@@ -126,6 +127,7 @@ async fn sync_once(
     let ss = source.describe(&table).await.unwrap();
     let ts = target.describe(&table).await.unwrap();
     let plan = TaskPlan {
+        matching: None,
         id: task,
         label: "people".into(),
         source,

@@ -16,7 +16,7 @@ use engine::sync::{
     CancelToken, RecordError, SyncError, SyncOptions, TaskPlan, TaskSummary, link_package,
     run_package,
 };
-use engine::sync::{TaskCheckError, check_task};
+use engine::sync::{Matching, TaskCheckError, check_task};
 
 /// Everything one run of a package needs.
 pub(super) struct Run<'a> {
@@ -179,7 +179,15 @@ impl Run<'_> {
                     };
                 }
             };
+            let matching = match &spec.matching {
+                Some(keys) => Some(
+                    Matching::compile(keys, &checked.source_schema, &checked.target_schema)
+                        .map_err(|e| RunnerError::Invalid(at("", &e)))?,
+                ),
+                None => None,
+            };
             plans.push(TaskPlan {
+                matching,
                 id: *task_id,
                 label: spec.label(),
                 source: source.as_ref(),
@@ -312,10 +320,10 @@ fn outcome_of(tasks: &[TaskSummary]) -> (RunState, Option<String>) {
         total.add(t.target_to_source);
     }
     match (total.failed, total.written()) {
-        (0, _) if total.waiting == 0 => (RunState::Succeeded, None),
+        (0, _) if total.waiting == 0 && total.held == 0 => (RunState::Succeeded, None),
         // Records waiting for a parent record are written by a later run, like failures.
         (0, _) => (RunState::SucceededWithErrors, None),
-        (failed, 0) if total.waiting == 0 => (
+        (failed, 0) if total.waiting == 0 && total.held == 0 => (
             RunState::Failed,
             Some(format!(
                 "every record failed ({failed}); the run's errors say why for each"

@@ -198,6 +198,7 @@ async fn package_to_run(
                 target: TableRef::parse(&t.target_table)?,
                 source_to_target: t.source_to_target.clone(),
                 target_to_source: t.target_to_source.clone(),
+                matching: t.matching.clone(),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

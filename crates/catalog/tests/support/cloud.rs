@@ -470,6 +470,7 @@ pub fn task(source: &str, target: &str, s2t: Mapping, t2s: Mapping) -> TaskSpec 
         target: TableRef::parse(target).unwrap(),
         source_to_target: s2t,
         target_to_source: t2s,
+        matching: None,
     }
 }
 

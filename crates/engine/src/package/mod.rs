@@ -4,6 +4,7 @@
 //! connectors before anything is written.
 
 mod field_source;
+mod match_keys;
 mod table_ref;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use field_source::{FieldSource, Relation};
+pub use match_keys::{MatchKey, MatchSpec};
 pub use table_ref::TableRef;
 
 /// A package: two connections and the tasks that keep tables of one in step with the other.
@@ -269,6 +271,9 @@ pub struct TaskSpec {
     pub source_to_target: Mapping,
     /// Keys: source columns written; values: where each value comes from on the target.
     pub target_to_source: Mapping,
+    /// Records both sides already hold, recognized by these keys on a full pass.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub matching: Option<MatchSpec>,
 }
 
 impl TaskSpec {
@@ -350,6 +355,11 @@ impl Package {
         let mut seen = std::collections::HashSet::new();
         for (i, task) in self.tasks.iter().enumerate() {
             let at = format!("tasks[{i}]");
+            if let Some(matching) = &task.matching {
+                matching
+                    .validate()
+                    .map_err(|m| PackageError::new(format!("{at}.match"), m))?;
+            }
             if !seen.insert((task.source.clone(), task.target.clone())) {
                 return Err(PackageError::new(
                     at,

@@ -61,6 +61,7 @@
 //! crash at any point leaves every unfinished record logged, never written with a wrong key.
 
 mod check;
+mod matching;
 mod package_run;
 mod pending;
 mod relations;
@@ -72,6 +73,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use check::{CheckedTask, TaskCheckError, check_task};
+pub use matching::{Ambiguous, MatchReport, Matching, find_matches};
 pub use package_run::{PackageRun, run_package};
 pub use relations::{RelationError, RunOrder, link_package};
 pub use state::{FullPass, MemoryState, Side, StateError, StateStore, TaskState};

@@ -2,7 +2,7 @@
 //! whose copy) and where the task stands (tracking installed, a full pass under way).
 //! Kept in our metadata database in production; in memory for algorithm tests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -90,12 +90,20 @@ pub trait StateStore: Send + Sync {
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<()>;
     async fn load(&self, task: Uuid) -> Result<TaskState>;
     async fn save(&self, task: Uuid, state: &TaskState) -> Result<()>;
+    /// Holds records first-run matching could not pair (their key matched several records):
+    /// neither paired nor copied until a full pass matches again.
+    async fn hold(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<()>;
+    /// Which of these keys on side `side` are held.
+    async fn held(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<HashSet<Key>>;
+    /// Releases every held record of a task (a full pass is about to match again).
+    async fn release_held(&self, task: Uuid) -> Result<()>;
 }
 
 /// The ID map and task state in memory (tests).
 #[derive(Default)]
 pub struct MemoryState {
     inner: Mutex<HashMap<Uuid, (IdMap, TaskState)>>,
+    held: Mutex<HashSet<(Uuid, Side, Key)>>,
 }
 
 #[derive(Default, Clone)]
@@ -183,6 +191,26 @@ impl StateStore for MemoryState {
 
     async fn save(&self, task: Uuid, state: &TaskState) -> Result<()> {
         self.with(task, |(_, s)| *s = state.clone());
+        Ok(())
+    }
+
+    async fn hold(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<()> {
+        let mut held = self.held.lock().unwrap();
+        held.extend(keys.iter().map(|k| (task, side, k.clone())));
+        Ok(())
+    }
+
+    async fn held(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<HashSet<Key>> {
+        let held = self.held.lock().unwrap();
+        Ok(keys
+            .iter()
+            .filter(|k| held.contains(&(task, side, (*k).clone())))
+            .cloned()
+            .collect())
+    }
+
+    async fn release_held(&self, task: Uuid) -> Result<()> {
+        self.held.lock().unwrap().retain(|(t, _, _)| *t != task);
         Ok(())
     }
 }

@@ -26,6 +26,8 @@ pub struct TaskPlan<'a> {
     pub target_schema: TableSchema,
     pub source_to_target: CompiledMapping,
     pub target_to_source: CompiledMapping,
+    /// First-run matching, when the task names match keys.
+    pub matching: Option<super::matching::Matching>,
 }
 
 /// One direction of a task: reads `from`, writes `to`.
@@ -535,8 +537,30 @@ impl<'a> Run<'a> {
             .state
             .counterparts(self.plan.id, flow.read_side(), &keys)
             .await?;
+        // A record matching held back is not copied (it would duplicate a record of the
+        // other side); it is reported again.
+        let unpaired: Vec<Key> = keys
+            .iter()
+            .filter(|k| !counterparts.contains_key(*k) && rows.contains_key(*k))
+            .cloned()
+            .collect();
+        let held = self.held(flow.read_side(), &unpaired).await?;
+        for key in &held {
+            self.summary.counts_mut(flow.direction).held += 1;
+            self.summary.errors.push(RecordError {
+                task: self.plan.label.clone(),
+                direction: flow.direction,
+                side: flow.write_side().as_str(),
+                key: key.0.clone(),
+                operation: "match",
+                message: "held back by first-run matching: its match key matches several records; \
+                          make the key unique on each side, then reset LastSyncTime"
+                    .into(),
+            });
+        }
         let items = keys
             .into_iter()
+            .filter(|k| !held.contains(k))
             .map(|k| (k.clone(), rows.remove(&k), counterparts.get(&k).cloned()))
             .collect();
         self.apply_batch(flow, items, settling).await?;
@@ -566,6 +590,59 @@ impl<'a> Run<'a> {
             operation: op.name(),
             message,
         });
+    }
+
+    /// Which of these keys matching held back (none when the task does not match).
+    async fn held(&self, side: Side, keys: &[Key]) -> Result<HashSet<Key>, SyncError> {
+        if self.plan.matching.is_none() || keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        Ok(self.state.held(self.plan.id, side, keys).await?)
+    }
+
+    /// First-run matching at the start of a full pass (see `matching`): pairs records with
+    /// equal keys and holds the ambiguous ones.
+    async fn match_records(
+        &mut self,
+        matching: &super::matching::Matching,
+    ) -> Result<(), SyncError> {
+        let id = self.plan.id;
+        self.state.release_held(id).await?;
+        let report = super::matching::find_matches(
+            self.plan,
+            matching,
+            self.state,
+            self.options.batch_size.max(1),
+        )
+        .await?;
+        for chunk in report.paired.chunks(10_000) {
+            self.state.add_pairs(id, chunk).await?;
+        }
+        self.summary.source_to_target.paired += report.paired.len() as u64;
+        for ambiguous in &report.ambiguous {
+            self.state.hold(id, Side::Source, &ambiguous.source).await?;
+            self.state.hold(id, Side::Target, &ambiguous.target).await?;
+            let message = ambiguous.message();
+            for (direction, keys) in [
+                (Direction::SourceToTarget, &ambiguous.source),
+                (Direction::TargetToSource, &ambiguous.target),
+            ] {
+                let flow = self.flow(direction);
+                for key in keys {
+                    self.summary.counts_mut(direction).held += 1;
+                    self.summary.errors.push(RecordError {
+                        task: self.plan.label.clone(),
+                        direction,
+                        side: flow.write_side().as_str(),
+                        key: key.0.clone(),
+                        operation: "match",
+                        message: message.clone(),
+                    });
+                }
+            }
+        }
+        self.options.progress.publish(&self.summary);
+        Ok(())
     }
 
     /// Leaves a record for later in the run (see `pending`).
@@ -916,6 +993,9 @@ impl<'a> Run<'a> {
         let forward = self.flow(Direction::SourceToTarget);
         let backward = self.flow(Direction::TargetToSource);
         if pass.direction == Direction::SourceToTarget {
+            if let Some(matching) = &self.plan.matching {
+                self.match_records(matching).await?;
+            }
             let batch = self.options.batch_size.max(1);
             let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
             loop {
@@ -927,8 +1007,10 @@ impl<'a> Run<'a> {
                     .state
                     .counterparts(self.plan.id, Side::Source, &keys)
                     .await?;
+                let held = self.held(Side::Source, &keys).await?;
                 let items = rows
                     .into_iter()
+                    .filter(|(k, _)| !held.contains(k))
                     .map(|(k, row)| {
                         let cp = counterparts.get(&k).cloned();
                         (k, Some(row), cp)
@@ -977,9 +1059,10 @@ impl<'a> Run<'a> {
                 .map_err(|e| forward.reading_failed(e))?
                 .into_iter()
                 .collect();
+            let held = self.held(Side::Target, &keys).await?;
             let unmapped: Vec<Key> = keys
                 .iter()
-                .filter(|k| !counterparts.contains_key(*k))
+                .filter(|k| !counterparts.contains_key(*k) && !held.contains(*k))
                 .cloned()
                 .collect();
             let copies: Vec<Item> = backward

@@ -101,6 +101,7 @@ pub mod harness {
             let ss = self.source.describe(&self.source_table).await.unwrap();
             let ts = self.target.describe(&self.target_table).await.unwrap();
             TaskPlan {
+                matching: None,
                 id: self.task,
                 label: format!("{} → {}", self.source_table, self.target_table),
                 source: self.source.as_ref(),

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::super::cloud::http::failure;
-use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use super::super::{ColumnInfo, ConnectorError, ForeignKey, KeyGeneration, TableSchema};
 use super::SalesforceConnector;
 use super::soql::{self, is_api_name};
 use crate::package::TableRef;
@@ -110,6 +110,9 @@ pub struct Field {
     pub defaulted_on_create: bool,
     #[serde(default)]
     pub updateable: bool,
+    /// The objects a reference field may point at (more than one: polymorphic).
+    #[serde(default)]
+    pub reference_to: Vec<String>,
 }
 
 /// The stamp that says a record changed: `SystemModstamp` (indexed, also moved by system
@@ -189,12 +192,27 @@ pub fn schema(description: Description) -> Result<TableSchema, ConnectorError> {
             missing.join(" and no ")
         )));
     }
+    // A reference to one object is a foreign key (a relation when a task syncs that object);
+    // a polymorphic one (WhoId, OwnerId to User or Group) is not: its values name records of
+    // several objects, which no single task's ID map translates.
+    let foreign_keys = description
+        .fields
+        .iter()
+        .filter(|f| f.ty == "reference" && columns.iter().any(|c| c.name == f.name))
+        .filter_map(|f| match f.reference_to.as_slice() {
+            [object] => Some(ForeignKey {
+                column: f.name.clone(),
+                references: TableRef::new(None, object),
+            }),
+            _ => None,
+        })
+        .collect();
     Ok(TableSchema {
         table: TableRef::new(None, &object),
         columns,
         key: "Id".into(),
         key_generation: KeyGeneration::Vendor,
         log_name: String::new(),
-        foreign_keys: Vec::new(),
+        foreign_keys,
     })
 }

@@ -171,3 +171,148 @@ async fn salesforce_contacts_and_postgres_contacts_keep_their_accounts() {
     let quiet = lockstep.run(&package, 50).await;
     assert_eq!(written(&quiet), 0, "{:?}", quiet.tasks);
 }
+
+/// Account name → its parent's name, per side.
+fn dynamics_view(crm: &emulators::dynamics::Dynamics) -> BTreeMap<String, Option<String>> {
+    let records = crm.records("account");
+    let names: BTreeMap<String, String> = records
+        .iter()
+        .map(|r| {
+            (
+                r["accountid"].as_str().unwrap().to_owned(),
+                r["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    records
+        .iter()
+        .map(|r| {
+            let parent = r
+                .get("_parentaccountid_value")
+                .and_then(Value::as_str)
+                .map(|id| {
+                    names
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("dangling {id}"))
+                });
+            (r["name"].as_str().unwrap().to_owned(), parent)
+        })
+        .collect()
+}
+
+async fn parents_view(pool: &sqlx::PgPool) -> BTreeMap<String, Option<String>> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT a.name, p.name FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+/// Dynamics 365's account.parentaccountid (a lookup to account: read as
+/// `_parentaccountid_value`, written as `parentaccountid@odata.bind`) ↔ PostgreSQL's
+/// accounts.parent_id: a table referencing itself on both sides, faults on.
+#[tokio::test]
+async fn dynamics_parent_accounts_and_postgres_parent_accounts_stay_the_same() {
+    let crm = emulators::dynamics::Dynamics::new();
+    let running = crm.start().await.unwrap();
+    crm.gate().set_faults(Faults {
+        rate_limit_every: Some(9),
+        retry_after_seconds: 0,
+        unavailable_every: Some(13),
+    });
+    let (url, pg) = support::fresh_pg("rel").await;
+    pg.execute(
+        "CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL,
+                                parent_id bigint REFERENCES accounts (id) ON DELETE SET NULL);
+         INSERT INTO accounts (name) VALUES ('Initech'), ('Initech Labs');
+         UPDATE accounts SET parent_id = 1 WHERE id = 2;",
+    )
+    .await
+    .unwrap();
+    let acme = crm.user_insert("account", fields(&[("name", json!("Acme"))]));
+    crm.user_insert(
+        "account",
+        fields(&[
+            ("name", json!("Acme EU")),
+            (
+                "parentaccountid@odata.bind",
+                json!(format!("/accounts({acme})")),
+            ),
+        ]),
+    );
+    let lockstep = Lockstep::new().await;
+    let package = package(
+        "dynamics ↔ postgres, parents",
+        dynamics_spec(&running.base_url()),
+        engine::package::ConnectionSpec::Postgres { url },
+        task(
+            "account",
+            "accounts",
+            map(&[("name", "name"), ("parent_id", "_parentaccountid_value")]),
+            map(&[("name", "name"), ("_parentaccountid_value", "parent_id")]),
+        ),
+    );
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?} {:?}",
+        report.error,
+        report.errors
+    );
+    let view = parents_view(&pg).await;
+    assert_eq!(view, dynamics_view(&crm));
+    assert_eq!(view["Acme EU"].as_deref(), Some("Acme"));
+    assert_eq!(view["Initech Labs"].as_deref(), Some("Initech"));
+
+    // Re-parenting on both sides, and a cleared parent.
+    let initech = crm
+        .records("account")
+        .into_iter()
+        .find(|r| r["name"] == "Initech")
+        .unwrap()["accountid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acme_eu = crm
+        .records("account")
+        .into_iter()
+        .find(|r| r["name"] == "Acme EU")
+        .unwrap()["accountid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(crm.user_update(
+        "account",
+        &acme_eu,
+        fields(&[(
+            "parentaccountid@odata.bind",
+            json!(format!("/accounts({initech})"))
+        )]),
+    ));
+    pg.execute(
+        "UPDATE accounts SET parent_id = NULL WHERE name = 'Initech Labs';
+         UPDATE accounts SET parent_id = (SELECT id FROM accounts WHERE name = 'Acme') WHERE name = 'Initech';",
+    )
+    .await
+    .unwrap();
+    let report = lockstep.run(&package, 50).await;
+    assert_eq!(
+        report.state,
+        wire::RunState::Succeeded,
+        "{:?} {:?}",
+        report.error,
+        report.errors
+    );
+    let view = parents_view(&pg).await;
+    assert_eq!(view, dynamics_view(&crm));
+    assert_eq!(view["Acme EU"].as_deref(), Some("Initech"));
+    assert_eq!(view["Initech Labs"], None);
+    assert_eq!(view["Initech"].as_deref(), Some("Acme"));
+
+    let quiet = lockstep.run(&package, 50).await;
+    assert_eq!(written(&quiet), 0, "{:?}", quiet.tasks);
+}

@@ -264,6 +264,29 @@ pub fn definition(call: &Call, options: &Options, key: &str) -> Result<Reply, Ap
 }
 
 /// `GET EntityDefinitions(LogicalName='account')/Attributes`.
+/// `EntityDefinitions(…)/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata`: the
+/// lookup columns only, with the derived type's properties (`Targets`).
+pub fn lookup_attributes(call: &Call, key: &str) -> Result<Reply, ApiError> {
+    let entity = find(key)?;
+    let lookups: Vec<Value> = entity
+        .attributes
+        .iter()
+        .filter(|a| a.kind == AttrType::Lookup)
+        .map(|a| attribute_json(entity, a))
+        .collect();
+    Ok(Reply::json(
+        StatusCode::OK,
+        json!({
+            "@odata.context": format!(
+                "{}#EntityDefinitions('{}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata",
+                call.metadata_url(),
+                entity.metadata_id
+            ),
+            "value": lookups,
+        }),
+    ))
+}
+
 pub fn attributes(call: &Call, key: &str) -> Result<Reply, ApiError> {
     let entity = find(key)?;
     Ok(Reply::json(

@@ -36,7 +36,13 @@
 //!   (Lookup); nested `$select` inside `$expand` is accepted and ignored (every property is
 //!   returned). Unknown table 404 `0x80040217`. Lookups are metadata attributes named
 //!   `createdby`/`modifiedby` whose Web API properties are `_createdby_value` /
-//!   `_modifiedby_value`, as in Dataverse.
+//!   `_modifiedby_value`, as in Dataverse, and `account.parentaccountid`
+//!   (`_parentaccountid_value`, target account), which a create or update sets through its
+//!   single-valued navigation property: `"parentaccountid@odata.bind": "/accounts(id)"` (a
+//!   relative or absolute URL; null disassociates; a record that does not exist is 404
+//!   `0x80040217`); writing `_parentaccountid_value` itself is refused as an invalid
+//!   property. `GET EntityDefinitions(…)/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata`
+//!   lists the lookups with their `Targets`.
 //! - Tables: `account` (`accounts`), `contact` (`contacts`, with the server-computed
 //!   `fullname`), and `annotationlog` (`annotationlogs`: `annotationlogid`, `subject`,
 //!   `createdon` — no `modifiedon`). Ordinary tables have `createdon`, `modifiedon`,

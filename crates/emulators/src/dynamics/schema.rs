@@ -308,6 +308,13 @@ fn account() -> Entity {
             options: &[1, 2, 3, 4, 5],
             ..Attribute::new("industrycode", "IndustryCode", AttrType::Picklist)
         },
+        // The parent account: read as `_parentaccountid_value`, written through the
+        // single-valued navigation property (`parentaccountid@odata.bind`).
+        Attribute {
+            property: "_parentaccountid_value",
+            targets: &["account"],
+            ..Attribute::new("parentaccountid", "ParentAccountId", AttrType::Lookup)
+        },
     ];
     attributes.extend(system_columns());
     Entity {

@@ -27,6 +27,14 @@ pub fn check(
         if key.starts_with('@') {
             continue; // instance annotations such as @odata.type
         }
+        if let Some(navigation) = key.strip_suffix("@odata.bind") {
+            let attribute = entity
+                .attribute(navigation)
+                .filter(|a| a.kind == AttrType::Lookup)
+                .ok_or_else(|| ApiError::invalid_property(&entity.type_name(), navigation))?;
+            read.push((attribute, bind(entity, attribute, value)?));
+            continue;
+        }
         if let Some((name, _)) = key.split_once('@') {
             return Err(ApiError::payload(
                 entity.set_name,
@@ -36,7 +44,11 @@ pub fn check(
                 ),
             ));
         }
-        let Some(attribute) = entity.property(key) else {
+        // A lookup's `_x_value` is read-only: it is written through `x@odata.bind`.
+        let Some(attribute) = entity
+            .property(key)
+            .filter(|a| a.kind != AttrType::Lookup || a.property == a.name)
+        else {
             return Err(ApiError::invalid_property(&entity.type_name(), key));
         };
         read.push((attribute, convert(entity, attribute, value)?));
@@ -57,6 +69,38 @@ pub fn check(
         }
     }
     Ok(read)
+}
+
+/// `accounts(00000000-…)`, `/accounts(…)` or an absolute URL ending so, naming a record of
+/// one of the lookup's targets; null disassociates. The record's id, or null.
+fn bind(entity: &Entity, attribute: &Attribute, value: &Value) -> Result<Value, ApiError> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    let refuse = || {
+        ApiError::bad_request(
+            INVALID_ARGUMENT,
+            format!(
+                "The value '{value}' of '{}@odata.bind' on '{}' is not a reference to a record of                  {}.",
+                attribute.name,
+                entity.name,
+                attribute.targets.join(" or ")
+            ),
+        )
+    };
+    let text = value.as_str().ok_or_else(refuse)?;
+    let last = text.rsplit('/').next().unwrap_or(text);
+    let (set, rest) = last.split_once('(').ok_or_else(refuse)?;
+    let id = rest.strip_suffix(')').ok_or_else(refuse)?;
+    let id = uuid::Uuid::parse_str(id).map_err(|_| refuse())?;
+    let target_ok = attribute
+        .targets
+        .iter()
+        .any(|t| super::schema::by_name(t).is_some_and(|e| e.set_name == set));
+    if !target_ok {
+        return Err(refuse());
+    }
+    Ok(Value::String(id.to_string()))
 }
 
 fn required_missing(entity: &Entity, attribute: &Attribute) -> ApiError {

@@ -160,6 +160,9 @@ fn route(org: &mut Org, call: &Call) -> Result<Reply, ApiError> {
             match rest {
                 "" => metadata::definition(call, &options, key),
                 "/Attributes" => metadata::attributes(call, key),
+                "/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata" => {
+                    metadata::lookup_attributes(call, key)
+                }
                 other => Err(ApiError::no_segment(other.trim_start_matches('/'))),
             }
         }

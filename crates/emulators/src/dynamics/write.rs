@@ -68,6 +68,25 @@ fn written(
     Ok(reply)
 }
 
+/// A lookup may only name a record that exists (Dataverse answers 404 otherwise).
+fn check_references(org: &Org, checked: &super::org::Values) -> Result<(), ApiError> {
+    for (attribute, value) in checked {
+        if attribute.kind != super::schema::AttrType::Lookup {
+            continue;
+        }
+        let Some(id) = value.as_str() else { continue };
+        let exists = attribute
+            .targets
+            .iter()
+            .any(|t| super::schema::by_name(t).is_some_and(|target| org.get(target, id).is_some()));
+        if !exists {
+            let target = attribute.targets.first().copied().unwrap_or("record");
+            return Err(ApiError::record_missing(target, id));
+        }
+    }
+    Ok(())
+}
+
 /// `POST {entityset}`.
 pub fn create(
     org: &mut Org,
@@ -77,6 +96,7 @@ pub fn create(
 ) -> Result<Reply, ApiError> {
     let payload = body(entity, call)?;
     let checked = values::check(entity, &payload, Mode::Create)?;
+    check_references(org, &checked)?;
     let id = org.insert(entity, checked, call.who, time::now())?;
     written(org, entity, &id, call, options, true)
 }
@@ -125,10 +145,12 @@ pub fn update(
         // Upsert: the row is created with the id of the URL.
         payload.insert(entity.primary_id.into(), Value::String(id.to_string()));
         let checked = values::check(entity, &payload, Mode::Create)?;
+        check_references(org, &checked)?;
         org.insert(entity, checked, call.who, time::now())?;
         return written(org, entity, id, call, options, true);
     }
     let checked = values::check(entity, &payload, Mode::Update)?;
+    check_references(org, &checked)?;
     org.update(entity, id, checked, call.who, time::now());
     written(org, entity, id, call, options, false)
 }

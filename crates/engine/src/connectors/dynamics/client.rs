@@ -31,6 +31,7 @@ impl DynamicsConnector {
             token: RwLock::new(token),
             user_id: String::new(),
             sets: Mutex::new(HashMap::new()),
+            bindings: Mutex::new(HashMap::new()),
             cloud,
         };
         let me: WhoAmI = connector

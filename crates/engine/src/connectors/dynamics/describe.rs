@@ -1,11 +1,19 @@
 //! Entities and attributes through `EntityDefinitions`, as table schemas. Syncing needs
 //! `createdon` and `modifiedon`; an entity without both is refused, naming what is missing.
+//!
+//! Lookups read as `_x_value` (the referenced record's id). A lookup with one target entity
+//! (`parentaccountid` → account) is a foreign key and is written through its single-valued
+//! navigation property, `x@odata.bind: "/accounts(id)"` (null disassociates); the navigation
+//! property of such a lookup is taken to be its logical name, as for the system lookups. A
+//! polymorphic lookup (Customer, Owner, or several targets) stays read-only.
+
+use std::collections::HashMap;
 
 use reqwest::Method;
 use serde::Deserialize;
 
 use super::super::cloud::http::failure;
-use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use super::super::{ColumnInfo, ConnectorError, ForeignKey, KeyGeneration, TableSchema};
 use super::{API, DynamicsConnector};
 use crate::package::TableRef;
 use crate::value::ColumnType;
@@ -63,7 +71,8 @@ impl DynamicsConnector {
             )
             .caused_by(e)
         })?;
-        let (schema, set) = schema(entity)?;
+        let lookups = self.lookup_bindings(table, &entity).await?;
+        let (schema, set) = schema(entity, &lookups)?;
         // The names the environment answers with go into URL paths and filters.
         if !is_name(&set) || !is_name(&schema.key) {
             return Err(failure(
@@ -77,8 +86,115 @@ impl DynamicsConnector {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(table.name.clone(), set);
+        let mut bindings = self.bindings.lock().unwrap_or_else(|e| e.into_inner());
+        for (logical, binding) in lookups {
+            bindings.insert((table.name.clone(), format!("_{logical}_value")), binding);
+        }
         Ok(schema)
     }
+
+    /// The single-target lookups of an entity, with the entity set their records live in.
+    async fn lookup_bindings(
+        &self,
+        table: &TableRef,
+        entity: &Entity,
+    ) -> Result<HashMap<String, Binding>, ConnectorError> {
+        // Only lookups a write may set (not createdby, modifiedby, …) are bound.
+        let writable: Vec<&str> = entity
+            .attributes
+            .iter()
+            .filter(|a| {
+                a.attribute_type == "Lookup"
+                    && (a.is_valid_for_create == Some(true) || a.is_valid_for_update == Some(true))
+            })
+            .map(|a| a.logical_name.as_str())
+            .collect();
+        if writable.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let path = format!(
+            "{API}/EntityDefinitions(LogicalName='{}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata",
+            table.name
+        );
+        let list: LookupList = self
+            .json(
+                "describe lookups",
+                Method::GET,
+                &path,
+                &[("$select", "LogicalName,Targets".into())],
+            )
+            .await?;
+        let mut bindings = HashMap::new();
+        for lookup in list.value {
+            let [target] = lookup.targets.as_slice() else {
+                continue;
+            };
+            if !writable.contains(&lookup.logical_name.as_str()) {
+                continue;
+            }
+            if !is_name(target) || !is_name(&lookup.logical_name) {
+                continue;
+            }
+            let known = if *target == entity.logical_name {
+                entity.entity_set_name.clone()
+            } else {
+                self.sets
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(target)
+                    .cloned()
+            };
+            let set = match known {
+                Some(set) => set,
+                None => {
+                    let found: Entity = self
+                        .json(
+                            "describe a lookup's target",
+                            Method::GET,
+                            &format!("{API}/EntityDefinitions(LogicalName='{target}')"),
+                            &[("$select", "LogicalName,EntitySetName".into())],
+                        )
+                        .await?;
+                    match found.entity_set_name.filter(|s| is_name(s)) {
+                        Some(set) => set,
+                        None => continue,
+                    }
+                }
+            };
+            bindings.insert(
+                lookup.logical_name.clone(),
+                Binding {
+                    navigation: lookup.logical_name,
+                    target: target.clone(),
+                    set,
+                },
+            );
+        }
+        Ok(bindings)
+    }
+}
+
+/// How a single-target lookup is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The single-valued navigation property (`parentaccountid`).
+    pub navigation: String,
+    /// The target entity's logical name and entity set.
+    pub target: String,
+    pub set: String,
+}
+
+#[derive(Deserialize)]
+struct LookupList {
+    value: Vec<LookupAttribute>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LookupAttribute {
+    logical_name: String,
+    #[serde(default)]
+    targets: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +246,10 @@ pub fn is_name(name: &str) -> bool {
 }
 
 /// The engine's schema for an entity, and its entity set (for URLs).
-pub fn schema(entity: Entity) -> Result<(TableSchema, String), ConnectorError> {
+pub fn schema(
+    entity: Entity,
+    lookups: &HashMap<String, Binding>,
+) -> Result<(TableSchema, String), ConnectorError> {
     let name = entity.logical_name.clone();
     let (Some(set), Some(key)) = (entity.entity_set_name, entity.primary_id_attribute) else {
         return Err(ConnectorError::Requirement(format!(
@@ -138,11 +257,16 @@ pub fn schema(entity: Entity) -> Result<(TableSchema, String), ConnectorError> {
         )));
     };
     let mut columns = Vec::new();
+    let mut foreign_keys = Vec::new();
     for a in entity.attributes {
         if a.is_valid_for_read == Some(false) || !is_name(&a.logical_name) {
             continue;
         }
         let lookup = matches!(a.attribute_type.as_str(), "Lookup" | "Owner" | "Customer");
+        // A lookup with one target is written through its navigation property.
+        let binding = lookups
+            .get(&a.logical_name)
+            .filter(|_| a.attribute_type == "Lookup");
         let ty = match a.attribute_type.as_str() {
             "String" | "Memo" => ColumnType::Text { max_chars: None },
             "Integer" | "Picklist" | "State" | "Status" => ColumnType::Int {
@@ -164,13 +288,20 @@ pub fn schema(entity: Entity) -> Result<(TableSchema, String), ConnectorError> {
             },
             _ => continue,
         };
-        // Lookups read as `_name_value`; writing them takes `name@odata.bind`, not offered.
+        // Lookups read as `_name_value`; a single-target one is written as `name@odata.bind`.
         let column = if lookup {
             format!("_{}_value", a.logical_name)
         } else {
             a.logical_name.clone()
         };
-        let creatable = a.is_valid_for_create.unwrap_or(false) && !lookup;
+        let bound = binding.is_some();
+        let creatable = a.is_valid_for_create.unwrap_or(false) && (!lookup || bound);
+        if let Some(binding) = binding {
+            foreign_keys.push(ForeignKey {
+                column: column.clone(),
+                references: TableRef::new(None, &binding.target),
+            });
+        }
         let required = a
             .required_level
             .as_ref()
@@ -181,7 +312,7 @@ pub fn schema(entity: Entity) -> Result<(TableSchema, String), ConnectorError> {
             nullable: !required,
             has_default: !(required && creatable),
             db_type: a.attribute_type.clone(),
-            writable: !lookup
+            writable: (!lookup || bound)
                 && a.logical_name != key
                 && (creatable || a.is_valid_for_update.unwrap_or(false)),
         });
@@ -216,7 +347,7 @@ pub fn schema(entity: Entity) -> Result<(TableSchema, String), ConnectorError> {
             key,
             key_generation: KeyGeneration::Vendor,
             log_name: String::new(),
-            foreign_keys: Vec::new(),
+            foreign_keys,
         },
         set,
     ))

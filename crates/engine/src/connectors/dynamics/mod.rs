@@ -48,6 +48,9 @@ pub struct DynamicsConnector {
     user_id: String,
     /// Logical name → entity set name, learnt by `describe`.
     sets: Mutex<HashMap<String, String>>,
+    /// (entity, `_x_value` column) → how a write binds it: the navigation property and the
+    /// target's entity set (single-target lookups, learnt by `describe`).
+    bindings: Mutex<HashMap<(String, String), describe::Binding>>,
     cloud: CloudContext,
 }
 

@@ -29,13 +29,51 @@ fn error_message(body: &Option<Json>, status: u16) -> String {
 }
 
 impl DynamicsConnector {
-    fn record_body(schema: &TableSchema, row: &Row) -> Json {
-        Json::Object(
-            row.iter()
-                .filter(|(name, _)| *name != &schema.key)
-                .map(|(name, value)| (name.clone(), to_json(value)))
-                .collect(),
-        )
+    /// The JSON a write sends: columns as themselves, a lookup's `_x_value` through its
+    /// navigation property (`x@odata.bind: "/accounts(id)"`, or null).
+    fn record_body(&self, schema: &TableSchema, row: &Row) -> Result<Json> {
+        let bindings = self.bindings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut body = Map::new();
+        for (name, value) in row.iter().filter(|(name, _)| *name != &schema.key) {
+            match bindings.get(&(schema.table.name.clone(), name.clone())) {
+                Some(binding) => {
+                    let reference = match value {
+                        crate::value::Value::Null => Json::Null,
+                        other => {
+                            let id = other.to_invariant_text();
+                            Json::String(format!("/{}({})", binding.set, guid(&id)?))
+                        }
+                    };
+                    body.insert(format!("{}@odata.bind", binding.navigation), reference);
+                }
+                None => {
+                    body.insert(name.clone(), to_json(value));
+                }
+            }
+        }
+        Ok(Json::Object(body))
+    }
+
+    /// A sent body as it reads back (`x@odata.bind: "/accounts(id)"` as `_x_value: "id"`),
+    /// for telling the engine's own writes from later edits.
+    fn as_read_back(body: &Map<String, Json>) -> Map<String, Json> {
+        body.iter()
+            .map(|(name, value)| match name.strip_suffix("@odata.bind") {
+                Some(navigation) => {
+                    let id = value.as_str().map(|reference| {
+                        reference
+                            .rsplit_once('(')
+                            .map_or(reference, |(_, id)| id.trim_end_matches(')'))
+                            .to_owned()
+                    });
+                    (
+                        format!("_{navigation}_value"),
+                        id.map_or(Json::Null, Json::String),
+                    )
+                }
+                None => (name.clone(), value.clone()),
+            })
+            .collect()
     }
 
     /// Sends the parts as one `$batch` and returns their answers in order.
@@ -102,7 +140,7 @@ impl DynamicsConnector {
                         method: "POST",
                         path: format!("{API}/{set}"),
                         headers: vec![("Prefer", "return=representation".into())],
-                        body: Some(Self::record_body(table, row)),
+                        body: Some(self.record_body(table, row)?),
                     },
                     WriteOp::Update { key, row } => batch::Part {
                         method: "PATCH",
@@ -112,7 +150,7 @@ impl DynamicsConnector {
                             ("If-Match", "*".into()),
                             ("Prefer", "return=representation".into()),
                         ],
-                        body: Some(Self::record_body(table, row)),
+                        body: Some(self.record_body(table, row)?),
                     },
                     WriteOp::Delete { key } => batch::Part {
                         method: "DELETE",
@@ -142,7 +180,8 @@ impl DynamicsConnector {
             let sent = || {
                 let from = exact.unwrap_or(before) - chrono::Duration::seconds(1);
                 let body = part.body.as_ref().and_then(Json::as_object);
-                Some(written(table, from, body.unwrap_or(&Map::new())))
+                let read_back = Self::as_read_back(body.unwrap_or(&Map::new()));
+                Some(written(table, from, &read_back))
             };
             applied.push(match (op, ok, answer.status) {
                 (WriteOp::Insert { .. }, true, _) => {

@@ -198,6 +198,7 @@ impl MemoryConnector {
             t.schema.foreign_keys.push(ForeignKey {
                 column: column.to_owned(),
                 references: references.clone(),
+                referenced_column: None,
             })
         });
     }

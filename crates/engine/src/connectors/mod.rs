@@ -101,6 +101,9 @@ pub struct ForeignKey {
     pub column: String,
     /// The referenced table, as its connector names it (schema-qualified for PostgreSQL).
     pub references: TableRef,
+    /// The referenced column; None: the referenced table's key. Only a reference to the key
+    /// is a relation (a foreign key to another unique column is copied as it is).
+    pub referenced_column: Option<String>,
 }
 
 impl TableSchema {
@@ -108,12 +111,17 @@ impl TableSchema {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// The table `column` references, if it is a foreign key.
+    /// The table whose key `column` references, if it is a foreign key to a key.
     pub fn references(&self, column: &str) -> Option<&TableRef> {
         self.foreign_keys
             .iter()
             .find(|f| f.column == column)
             .map(|f| &f.references)
+    }
+
+    /// The foreign key of `column`, if it has one.
+    pub fn foreign_key(&self, column: &str) -> Option<&ForeignKey> {
+        self.foreign_keys.iter().find(|f| f.column == column)
     }
 
     /// Columns an insert must give a value: NOT NULL, no default, not the generated key.

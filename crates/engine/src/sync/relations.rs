@@ -8,7 +8,8 @@
 //! the package is the same relation: a key is never copied verbatim to the other side.
 //!
 //! **Order.** Tasks run parents first: a task runs after every task it references, in both
-//! directions (the references of the two directions are merged). Tasks that reference each
+//! directions (the references of the two directions are merged), and after every task whose
+//! table a foreign key of its written tables points at (a relation or not). Tasks that reference each
 //! other (a cycle, or a table referencing itself) run in package order; a reference that may
 //! point at a record not yet written (to its own task or to a task later in the order) is
 //! *deferrable* when its written column is nullable: the record is written without it and
@@ -92,13 +93,23 @@ pub fn link_package(
                     }
                     // A plain column between two foreign keys.
                     None => {
-                        let (Some(read_refs), Some(write_refs)) =
-                            (read.references(field.read), write.references(field.written))
-                        else {
+                        let (Some(read_fk), Some(write_fk)) = (
+                            read.foreign_key(field.read),
+                            write.foreign_key(field.written),
+                        ) else {
                             continue;
                         };
+                        // Both must reference the referenced tables' keys.
+                        let to_key = |fk: &crate::connectors::ForeignKey, table: &TableSchema| {
+                            fk.referenced_column
+                                .as_ref()
+                                .is_none_or(|c| *c == table.key)
+                        };
                         match tables.iter().position(|t| {
-                            t.read(direction) == read_refs && t.write(direction) == write_refs
+                            t.read(direction) == &read_fk.references
+                                && t.write(direction) == &write_fk.references
+                                && to_key(read_fk, t.read_schema(direction))
+                                && to_key(write_fk, t.write_schema(direction))
                         }) {
                             Some(j) => j,
                             // The referenced tables are not synced by this package: the
@@ -156,6 +167,20 @@ pub fn link_package(
                 }
                 per_direction[d]
                     .insert(field.written.to_owned(), (parent, written_column.nullable));
+            }
+        }
+        // Any foreign key of a written table to a table another task writes orders the two,
+        // relation or not (a reference to a unique code is copied, but its row must exist).
+        for direction in [Direction::SourceToTarget, Direction::TargetToSource] {
+            let write = tables[i].write_schema(direction);
+            for fk in &write.foreign_keys {
+                if let Some(j) = tables
+                    .iter()
+                    .position(|t| t.write(direction) == &fk.references)
+                    && j != i
+                {
+                    parents[i].insert(j);
+                }
             }
         }
         pending_links.push(per_direction);

@@ -300,6 +300,7 @@ pub fn schema(
             foreign_keys.push(ForeignKey {
                 column: column.clone(),
                 references: TableRef::new(None, &binding.target),
+                referenced_column: None,
             });
         }
         let required = a

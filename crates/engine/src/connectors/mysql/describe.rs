@@ -208,8 +208,9 @@ pub async fn describe(pool: &MySqlPool, table: &TableRef) -> Result<TableSchema>
         });
     }
     // Single-column foreign keys (a composite one cannot be a relation between two keys).
-    let references: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR)
+    let references: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR),
+                CAST(k.REFERENCED_COLUMN_NAME AS CHAR)
          FROM information_schema.KEY_COLUMN_USAGE k
          WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
            AND (SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE o
@@ -224,12 +225,13 @@ pub async fn describe(pool: &MySqlPool, table: &TableRef) -> Result<TableSchema>
     .map_err(classify)?;
     let foreign_keys = references
         .into_iter()
-        .map(|(column, schema, name)| ForeignKey {
+        .map(|(column, schema, name, referenced)| ForeignKey {
             column,
             references: TableRef {
                 schema: Some(schema),
                 name,
             },
+            referenced_column: Some(referenced),
         })
         .collect();
     let digest = Sha256::digest(format!("{database}.{}", table.name).as_bytes());

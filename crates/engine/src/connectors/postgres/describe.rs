@@ -166,10 +166,11 @@ pub async fn describe(pool: &PgPool, table: &TableRef) -> Result<TableSchema> {
         });
     }
     // Single-column foreign keys (a composite one cannot be a relation between two keys).
-    let references: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT a.attname::text, rn.nspname::text, rc.relname::text
+    let references: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT a.attname::text, rn.nspname::text, rc.relname::text, ra.attname::text
          FROM pg_constraint c
          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+         JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
          JOIN pg_class rc ON rc.oid = c.confrelid
          JOIN pg_namespace rn ON rn.oid = rc.relnamespace
          WHERE c.conrelid = $1::oid AND c.contype = 'f' AND cardinality(c.conkey) = 1
@@ -181,12 +182,13 @@ pub async fn describe(pool: &PgPool, table: &TableRef) -> Result<TableSchema> {
     .map_err(classify)?;
     let foreign_keys = references
         .into_iter()
-        .map(|(column, schema, name)| ForeignKey {
+        .map(|(column, schema, name, referenced)| ForeignKey {
             column,
             references: TableRef {
                 schema: Some(schema),
                 name,
             },
+            referenced_column: Some(referenced),
         })
         .collect();
     Ok(TableSchema {

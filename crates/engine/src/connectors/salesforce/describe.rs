@@ -203,6 +203,7 @@ pub fn schema(description: Description) -> Result<TableSchema, ConnectorError> {
             [object] => Some(ForeignKey {
                 column: f.name.clone(),
                 references: TableRef::new(None, object),
+                referenced_column: None,
             }),
             _ => None,
         })

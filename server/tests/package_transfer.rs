@@ -132,4 +132,41 @@ async fn a_package_travels_as_a_file_without_its_secrets() {
     let (status, body) = failure(call(import(&file, &her_shop)).await).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("name"), "{body}");
+
+    // First-run match keys travel with the file: imported, kept, exported again; keys that
+    // do not fit the tables are refused, naming them.
+    let mut matched = parsed.clone();
+    matched.name = "Customers matched".into();
+    matched.tasks[0].matching = Some(engine::package::MatchSpec {
+        keys: vec![engine::package::MatchKey {
+            source: engine::package::FieldSource::Column("email".into()),
+            target: engine::package::FieldSource::Column("email".into()),
+        }],
+        ignore_case_and_spaces: true,
+    });
+    let mut wrong = matched.clone();
+    wrong.tasks[0].matching.as_mut().unwrap().keys[0].target =
+        engine::package::FieldSource::Column("e_mail".into());
+    let (_, body) = failure(call(import(&wrong.to_json(), &her_shop)).await).await;
+    assert!(body.to_string().contains("match.keys[0].target"), "{body}");
+    let id = eve
+        .call_ok(
+            "import_package",
+            &import(&matched.to_json(), &her_shop)
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    let exported = eve
+        .get(&format!("/packages/{}/export.json", id.as_str().unwrap()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let again = engine::package::Package::from_json(&exported).unwrap();
+    assert_eq!(
+        again.tasks[0].matching, matched.tasks[0].matching,
+        "{exported}"
+    );
 }

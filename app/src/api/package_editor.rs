@@ -509,6 +509,7 @@ pub async fn save_task(
                 target_table: target_ref.to_string(),
                 source_to_target: s2t,
                 target_to_source: t2s,
+                matching: None,
             },
         )
         .await?;

@@ -63,11 +63,23 @@ pub async fn import_package(
                     task.source, task.target
                 ),
             })?;
+            if let Some(keys) = &task.matching {
+                engine::sync::Matching::compile(
+                    keys,
+                    &checked.source_schema,
+                    &checked.target_schema,
+                )
+                .map_err(|e| AppError::Validation {
+                    field: "text".into(),
+                    message: format!("tasks[{i}] ({} → {}): {e}", task.source, task.target),
+                })?;
+            }
             tasks.push(TaskForm {
                 source_table: checked.source.to_string(),
                 target_table: checked.target.to_string(),
                 source_to_target: task.source_to_target.clone(),
                 target_to_source: task.target_to_source.clone(),
+                matching: task.matching.clone(),
             });
         }
         let settings = PackageForm {

@@ -323,6 +323,9 @@ pub struct TaskForm {
     pub target_table: String,
     pub source_to_target: Mapping,
     pub target_to_source: Mapping,
+    /// First-run match keys: Some replaces the task's, None keeps them (the task editor has
+    /// no match keys; a package file does).
+    pub matching: Option<engine::package::MatchSpec>,
 }
 
 /// Adds (`task` None) or updates a task of a package. Developers and Admins. The caller has
@@ -347,6 +350,10 @@ pub async fn save_task(
     owned.ok_or(CatalogError::NotFound)?;
     let s2t = serde_json::to_value(&form.source_to_target).expect("mappings serialize");
     let t2s = serde_json::to_value(&form.target_to_source).expect("mappings serialize");
+    let matching = form
+        .matching
+        .as_ref()
+        .map(|m| serde_json::to_value(m).expect("match keys serialize"));
     let duplicate = |e: sqlx::Error| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => CatalogError::conflict(
             "target_table",
@@ -358,7 +365,8 @@ pub async fn save_task(
         Some(task) => {
             // The tables of a task are its identity (its change logs and ID map are theirs).
             let done = sqlx::query(
-                "UPDATE package_tasks SET source_to_target = $3, target_to_source = $4, updated_at = now()
+                "UPDATE package_tasks SET source_to_target = $3, target_to_source = $4,
+                        match_keys = coalesce($7, match_keys), updated_at = now()
                   WHERE package_id = $1 AND id = $2 AND source_table = $5 AND target_table = $6",
             )
             .bind(package)
@@ -367,6 +375,7 @@ pub async fn save_task(
             .bind(&t2s)
             .bind(&form.source_table)
             .bind(&form.target_table)
+            .bind(&matching)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
@@ -378,9 +387,9 @@ pub async fn save_task(
             let id = Uuid::new_v4();
             sqlx::query(
                 "INSERT INTO package_tasks (id, package_id, position, source_table, target_table, source_to_target,
-                                            target_to_source, full_pass_direction)
+                                            target_to_source, match_keys, full_pass_direction)
                  VALUES ($1, $2, (SELECT coalesce(max(position) + 1, 0) FROM package_tasks WHERE package_id = $2),
-                         $3, $4, $5, $6, 'source_to_target')",
+                         $3, $4, $5, $6, $7, 'source_to_target')",
             )
             .bind(id)
             .bind(package)
@@ -388,6 +397,7 @@ pub async fn save_task(
             .bind(&form.target_table)
             .bind(&s2t)
             .bind(&t2s)
+            .bind(&matching)
             .execute(&mut *tx)
             .await
             .map_err(duplicate)?;

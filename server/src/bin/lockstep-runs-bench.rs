@@ -144,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
             target_table: "customers".into(),
             source_to_target: mapping.clone(),
             target_to_source: mapping,
+            matching: None,
         },
     )
     .await?;

@@ -6,6 +6,8 @@
 //! (BENCH_MYSQL, default mysql://root@127.0.0.1:3306), where it creates `lockstep_bench_*`
 //! databases (dropped and re-created on every run).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use engine::connectors::{self, Connector};
@@ -15,6 +17,7 @@ use engine::package::{ConnectionSpec, FieldSource, Mapping, Package, TableRef, T
 use engine::sync::{CancelToken, SyncOptions, TaskPlan, run_task};
 use futures_util::TryStreamExt;
 use sqlx::{Connection, Executor, MySqlPool, PgPool};
+use support::{arg, fresh_pg, peak_rss_mb};
 
 const COLUMNS: [&str; 10] = [
     "name", "email", "age", "score", "active", "born", "updated", "balance", "note", "code",
@@ -28,43 +31,6 @@ const MY_TABLE: &str = "CREATE TABLE people (
     id bigint AUTO_INCREMENT PRIMARY KEY, name text NOT NULL, email text, age int,
     score decimal(10,2), active tinyint(1), born date, updated datetime(6), balance double,
     note varchar(100), code uuid)";
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
-        })
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-async fn fresh_pg(server: &str, name: &str) -> (String, PgPool) {
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .expect("reach PostgreSQL");
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let url = format!("{server}/{name}");
-    (url.clone(), PgPool::connect(&url).await.unwrap())
-}
 
 async fn fresh_my(server: &str, name: &str) -> (String, MySqlPool) {
     let mut admin = sqlx::MySqlConnection::connect(server)

@@ -8,48 +8,16 @@
 //! Needs PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432), where it creates
 //! `lockstep_relbench_*` databases (dropped and re-created on every run).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use engine::connectors::{self, Connector};
 use engine::mapping::locale::Locale;
 use engine::package::{ConnectionSpec, FieldSource, Mapping, Package, TableRef, TaskSpec};
 use engine::sync::{CancelToken, SyncOptions, TaskPlan, check_task, link_package, run_package};
-use sqlx::{Connection, Executor, PgPool};
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-async fn fresh(server: &str, name: &str) -> (String, PgPool) {
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .expect("reach PostgreSQL");
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        admin.execute(sql.as_str()).await.unwrap();
-    }
-    let url = format!("{server}/{name}");
-    (url.clone(), PgPool::connect(&url).await.unwrap())
-}
+use sqlx::{Executor, PgPool};
+use support::{arg, fresh_pg as fresh, peak_rss_mb};
 
 fn columns(names: &[&str]) -> Mapping {
     names

@@ -156,6 +156,45 @@ async fn invalid_packages_exit_2_naming_the_problem_and_write_nothing() {
         0,
         "nothing was written"
     );
+
+    // A lookup in a table the written side does not have, or by a column it lacks.
+    for db in [&s, &t] {
+        db.execute("CREATE TABLE staff (id serial PRIMARY KEY, name text NOT NULL, team_id int)")
+            .await
+            .unwrap();
+    }
+    t.execute("CREATE TABLE teams (id int, code text)")
+        .await
+        .unwrap();
+    s.execute("INSERT INTO staff (name) VALUES ('Ann')")
+        .await
+        .unwrap();
+    for (lookup, named) in [
+        (
+            serde_json::json!({ "table": "squads", "column": "id", "keys": { "code": "name" } }),
+            "squads",
+        ),
+        (
+            serde_json::json!({ "table": "teams", "column": "id", "keys": { "label": "name" } }),
+            "“label”",
+        ),
+    ] {
+        let task = serde_json::json!([{ "source": "staff", "target": "staff",
+            "source_to_target": { "name": "name", "team_id": { "lookup": lookup } },
+            "target_to_source": { "name": "name" } }]);
+        let (code, _, stderr) = env.sync(
+            &env.write("l.json", &package("Staff", &s_url, &t_url, task)),
+            &[],
+        );
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("tasks[0]")
+                && stderr.contains("source_to_target.team_id: lookup:")
+                && stderr.contains(named),
+            "{stderr}"
+        );
+    }
+    assert_eq!(count(&t, "SELECT count(*) FROM staff").await, 0);
 }
 
 #[tokio::test]

@@ -85,7 +85,54 @@ pub(super) mod ssr_only {
             FieldSource::Constant(v) => ("constant".into(), v.to_string()),
             FieldSource::Expression(e) => ("expression".into(), e.clone()),
             FieldSource::Relation(r) => ("relation".into(), format!("{} → {}", r.column, r.task)),
+            FieldSource::Lookup(l) => (
+                "lookup".into(),
+                serde_json::to_string(l).expect("a lookup serializes"),
+            ),
         }
+    }
+
+    /// A lookup as the grid writes it: the JSON of the package file's `lookup` object.
+    fn lookup(value: &str) -> Result<FieldSource, String> {
+        serde_json::from_str::<engine::package::Lookup>(value)
+            .map(|l| FieldSource::Lookup(Box::new(l)))
+            .map_err(|e| {
+                format!(
+                    r#"write a lookup as {{"table": "accounts", "column": "id", "keys": {{"code": "account_code"}}, "no_match": "error" or "null"}} ({e})"#
+                )
+            })
+    }
+
+    /// Whether two names of a table name the same one (a name as written may leave out the
+    /// schema a connector adds).
+    fn same_table(a: &engine::package::TableRef, b: &engine::package::TableRef) -> bool {
+        a.name == b.name && (a.schema.is_none() || b.schema.is_none() || a.schema == b.schema)
+    }
+
+    /// The tables the package's tasks sync, as (read table, written table, the task's source
+    /// table as written) for one direction of the grid.
+    pub type Synced = Vec<(
+        engine::package::TableRef,
+        engine::package::TableRef,
+        engine::package::TableRef,
+    )>;
+
+    /// The relation auto-map proposes for a written column: when it and the read column of
+    /// the same name are foreign keys to tables a task of the package syncs (read → written),
+    /// `column → that task's source table`.
+    fn proposed_relation(
+        write: &TableSchema,
+        read: &TableSchema,
+        written: &str,
+        read_column: &str,
+        synced: &Synced,
+    ) -> Option<String> {
+        let write_ref = write.references(written)?;
+        let read_ref = read.references(read_column)?;
+        synced
+            .iter()
+            .find(|(r, w, _)| same_table(r, read_ref) && same_table(w, write_ref))
+            .map(|(_, _, task)| format!("{read_column} → {task}"))
     }
 
     /// A relation as the grid writes it: `column → task`, the task named by its source table.
@@ -105,11 +152,13 @@ pub(super) mod ssr_only {
     }
 
     /// The grid of `write`'s columns: the saved mapping, or for a new task every column the
-    /// read table has under the same name (auto-map).
+    /// read table has under the same name (auto-map), as a relation when both are foreign
+    /// keys to tables a task of the package syncs (`synced`).
     pub fn grid(
         write: &TableSchema,
         read: &TableSchema,
         saved: Option<&Mapping>,
+        synced: &Synced,
     ) -> Vec<MappingRow> {
         write
             .columns
@@ -122,7 +171,12 @@ pub(super) mod ssr_only {
                         .columns
                         .iter()
                         .find(|r| r.name.eq_ignore_ascii_case(&c.name) && r.name != read.key)
-                        .map(|r| ("column".into(), r.name.clone()))
+                        .map(
+                            |r| match proposed_relation(write, read, &c.name, &r.name, synced) {
+                                Some(relation) => ("relation".into(), relation),
+                                None => ("column".into(), r.name.clone()),
+                            },
+                        )
                         .unwrap_or_default(),
                 };
                 MappingRow {
@@ -157,6 +211,10 @@ pub(super) mod ssr_only {
                 ),
                 "expression" => FieldSource::Expression(value),
                 "relation" => relation(&value).map_err(|message| AppError::Validation {
+                    field: field.into(),
+                    message: format!("{column}: {message}"),
+                })?,
+                "lookup" => lookup(&value).map_err(|message| AppError::Validation {
                     field: field.into(),
                     message: format!("{column}: {message}"),
                 })?,
@@ -413,8 +471,40 @@ pub async fn load_task(
             (Ok(s), Ok(t)) => {
                 data.source_columns = s.columns.iter().map(|c| c.name.clone()).collect();
                 data.target_columns = t.columns.iter().map(|c| c.name.clone()).collect();
-                data.source_to_target = grid(&t, &s, saved.as_ref().map(|x| &x.source_to_target));
-                data.target_to_source = grid(&s, &t, saved.as_ref().map(|x| &x.target_to_source));
+                // The package's tasks (this one included: a table may reference itself).
+                use engine::package::TableRef;
+                let mut tasks: Vec<(TableRef, TableRef)> = package
+                    .tasks
+                    .iter()
+                    .filter(|t| Some(t.id) != task_id)
+                    .filter_map(|t| {
+                        Some((
+                            TableRef::parse(&t.source_table).ok()?,
+                            TableRef::parse(&t.target_table).ok()?,
+                        ))
+                    })
+                    .collect();
+                tasks.push((s.table.clone(), t.table.clone()));
+                let forward: Synced = tasks
+                    .iter()
+                    .map(|(a, b)| (a.clone(), b.clone(), a.clone()))
+                    .collect();
+                let backward: Synced = tasks
+                    .iter()
+                    .map(|(a, b)| (b.clone(), a.clone(), a.clone()))
+                    .collect();
+                data.source_to_target = grid(
+                    &t,
+                    &s,
+                    saved.as_ref().map(|x| &x.source_to_target),
+                    &forward,
+                );
+                data.target_to_source = grid(
+                    &s,
+                    &t,
+                    saved.as_ref().map(|x| &x.target_to_source),
+                    &backward,
+                );
             }
             (Err(problem), _) | (_, Err(problem)) => data.problem = Some(problem),
         }

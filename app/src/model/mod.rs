@@ -328,7 +328,8 @@ pub struct MappingRow {
     pub db_type: String,
     /// NOT NULL without a default: must be mapped.
     pub required: bool,
-    /// "" (not written), "column", "constant", "expression" or "relation".
+    /// "" (not written), "column", "constant", "expression", "relation" or "lookup" (its
+    /// value: the package file's lookup object as JSON).
     pub kind: String,
     pub value: String,
     /// The table this column's foreign key references, if it has one: a column copy between

@@ -498,6 +498,7 @@ fn MappingGrid(
         ("constant", "Constant"),
         ("expression", "Expression"),
         ("relation", "Relation"),
+        ("lookup", "Lookup"),
     ];
     let body = rows
         .into_iter()
@@ -517,6 +518,7 @@ fn MappingGrid(
                         {row.required.then(|| view! { <span class="tag required" title="NOT NULL without a default: must be written">"required"</span> })}
                         <div class="muted small">{row.db_type.clone()}</div>
                         {(row.kind == "relation").then(|| view! { <span class="tag relation" title="Holds keys of another task's records: written as their counterparts on the other side">"relation"</span> })}
+                        {(row.kind == "lookup").then(|| view! { <span class="tag relation" title="Found in a table of the written side by key columns">"lookup"</span> })}
                         {row.references.clone().map(|table| view! { <div class="muted small" title="A foreign key: a column copy to a foreign key whose table another task of this package syncs is a relation">{format!("foreign key → {table}")}</div> })}
                     </td>
                     <td><select name=format!("{prefix}_kind[{i}]") aria-label=label>{options}</select></td>

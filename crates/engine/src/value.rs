@@ -204,7 +204,30 @@ impl Value {
     }
 }
 
+/// The kind of value a column holds, as keys compare them (match keys, lookup keys): two
+/// columns of one family compare; text compares with anything (as text).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Family {
+    Text,
+    Number,
+    Moment,
+    Uuid,
+    Other(String),
+}
+
 impl ColumnType {
+    pub fn family(&self) -> Family {
+        match self {
+            ColumnType::Text { .. } => Family::Text,
+            ColumnType::Int { .. } | ColumnType::Decimal { .. } | ColumnType::Float => {
+                Family::Number
+            }
+            ColumnType::Date | ColumnType::Timestamp => Family::Moment,
+            ColumnType::Uuid => Family::Uuid,
+            other => Family::Other(other.name()),
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             ColumnType::Bool => "boolean".into(),

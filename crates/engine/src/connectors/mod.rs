@@ -19,6 +19,7 @@ mod batch;
 pub mod cloud;
 pub mod destination;
 pub mod dynamics;
+pub mod find;
 pub mod hubspot;
 pub mod memory;
 pub mod mysql;
@@ -67,6 +68,16 @@ pub struct ColumnInfo {
     pub db_type: String,
     /// Can be written (false: the application sets it, like Salesforce's CreatedDate).
     pub writable: bool,
+}
+
+/// What a table is described for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A task syncs it: every requirement applies (a single generated key, …).
+    Sync,
+    /// A lookup only searches it by some of its columns: no requirement applies, and the key
+    /// is the first primary-key column, or empty when it has none.
+    Lookup,
 }
 
 /// How the database generates the primary key (the only kinds sync accepts).
@@ -272,6 +283,13 @@ pub trait Connector: Send + Sync {
     /// The table's columns and key, or a `Requirement` error when it cannot be synced.
     async fn describe(&self, table: &TableRef) -> Result<TableSchema>;
 
+    /// The table's columns, for a lookup that only searches it (`Purpose::Lookup`): a
+    /// table without a generated key will do. Connectors whose every table can be synced
+    /// keep the default.
+    async fn describe_for_lookup(&self, table: &TableRef) -> Result<TableSchema> {
+        self.describe(table).await
+    }
+
     async fn tracking_installed(&self, table: &TableSchema) -> Result<bool>;
     /// Creates the change log and its triggers (idempotent).
     async fn install_tracking(&self, table: &TableSchema) -> Result<()>;
@@ -309,6 +327,26 @@ pub trait Connector: Send + Sync {
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>>;
     /// Which of `keys` still exist (no row data read).
     async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>>;
+
+    /// The rows of `table` whose `columns` equal, column for column, one of `tuples`
+    /// (values of those columns' types, none null), each with the index of the tuple it
+    /// matched, compared the way the data source compares (a case-insensitive collation
+    /// matches any case). Databases answer with one statement per few hundred tuples; the
+    /// default reads the whole table (see `finds_by_scanning`).
+    async fn find(
+        &self,
+        table: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<Vec<(usize, Row)>> {
+        find::by_scanning(self, table, columns, tuples).await
+    }
+
+    /// Whether `find` reads the whole table: then a caller that will ask many times reads
+    /// the table once (`scan`) and keeps what it needs.
+    fn finds_by_scanning(&self) -> bool {
+        true
+    }
 
     /// Applies `ops` atomically per record (a failing record does not undo the others) and
     /// journals inserts under `journal`. Not recorded in the change log.

@@ -3,6 +3,7 @@
 
 pub mod expression;
 pub mod locale;
+pub mod lookup;
 pub mod relation;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use crate::value::Value;
 
 use expression::Expression;
 use locale::Locale;
+use lookup::{CompiledLookup, LookupResults};
 use relation::{KeyField, Link, Mapped, Translations, Unresolved, key_text, key_value};
 
 /// A mapping that is known to fit both tables. Cloning shares the compiled fields.
@@ -38,6 +40,17 @@ enum Compiled {
         from: String,
         link: Link,
     },
+    /// A value found in a table of the written side.
+    Lookup(Arc<CompiledLookup>),
+}
+
+/// What a batch's relation and lookup fields resolved to (the sync algorithm fills it).
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Counterparts of the referenced records.
+    pub translations: Translations,
+    /// What the lookups found; None: lookup fields are left out of the row (a preview).
+    pub lookups: Option<Arc<LookupResults>>,
 }
 
 /// A mapping that does not fit the tables, naming the column and the fix.
@@ -71,11 +84,39 @@ pub fn constant_value(json: &serde_json::Value) -> Value {
 
 impl CompiledMapping {
     /// Checks `mapping` (written column → source of value) against the table it reads
-    /// (`read`) and the table it writes (`write`).
+    /// (`read`) and the table it writes (`write`). A mapping with lookups needs
+    /// [`compile_with_lookups`](Self::compile_with_lookups).
     pub fn compile(
         mapping: &Mapping,
         read: &TableSchema,
         write: &TableSchema,
+        locale: Locale,
+    ) -> Result<Self, MappingError> {
+        Self::compile_with_lookups(mapping, read, write, &HashMap::new(), locale)
+    }
+
+    /// The tables `mapping`'s lookups search (on the written side), to describe before
+    /// compiling.
+    pub fn lookup_tables(mapping: &Mapping) -> Vec<TableRef> {
+        let mut tables: Vec<TableRef> = mapping
+            .values()
+            .filter_map(|source| match source {
+                FieldSource::Lookup(lookup) => Some(lookup.table.clone()),
+                _ => None,
+            })
+            .collect();
+        tables.sort();
+        tables.dedup();
+        tables
+    }
+
+    /// [`compile`](Self::compile), with the looked-up tables of the written side described
+    /// (`lookups`, see [`lookup_tables`](Self::lookup_tables)).
+    pub fn compile_with_lookups(
+        mapping: &Mapping,
+        read: &TableSchema,
+        write: &TableSchema,
+        lookups: &HashMap<TableRef, TableSchema>,
         locale: Locale,
     ) -> Result<Self, MappingError> {
         let mut fields = Vec::with_capacity(mapping.len());
@@ -145,6 +186,10 @@ impl CompiledMapping {
                         task: relation.task.clone(),
                     }
                 }
+                FieldSource::Lookup(lookup) => Compiled::Lookup(Arc::new(
+                    CompiledLookup::compile(lookup, read, lookups, info)
+                        .map_err(|m| mapping_error(column, format!("lookup: {m}")))?,
+                )),
             };
             fields.push((column.clone(), compiled, info.ty.clone()));
         }
@@ -218,6 +263,7 @@ impl CompiledMapping {
                         from: from.clone(),
                         link: link.clone(),
                     },
+                    (Compiled::Lookup(lookup), _) => Compiled::Lookup(lookup.clone()),
                 };
                 (written.clone(), compiled, ty.clone())
             })
@@ -238,18 +284,35 @@ impl CompiledMapping {
             })
     }
 
-    /// Whether applying this mapping runs user expressions (work to keep off async threads).
-    fn has_expressions(&self) -> bool {
+    /// The lookups: (written column, lookup).
+    pub fn lookups(&self) -> impl Iterator<Item = (&str, &Arc<CompiledLookup>)> {
         self.fields
             .iter()
-            .any(|(_, source, _)| matches!(source, Compiled::Expression(_)))
+            .filter_map(|(written, source, _)| match source {
+                Compiled::Lookup(lookup) => Some((written.as_str(), lookup)),
+                _ => None,
+            })
+    }
+
+    /// The package's locale (expressions format with it).
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// Whether applying this mapping runs user expressions (work to keep off async threads).
+    pub fn has_expressions(&self) -> bool {
+        self.fields.iter().any(|(_, source, _)| match source {
+            Compiled::Expression(_) => true,
+            Compiled::Lookup(lookup) => lookup.has_expressions(),
+            _ => false,
+        })
     }
 
     /// [`apply`](Self::apply) to every row, in order. Expressions are evaluated on a blocking
     /// thread, so a slow expression (bounded by its time limit per record) never holds up the
     /// async workers that serve pages and heartbeats.
     pub async fn apply_all(&self, rows: Vec<Row>) -> Vec<Result<Row, String>> {
-        self.apply_all_with(rows, Arc::new(Translations::new()))
+        self.apply_all_with(rows, Arc::new(Resolved::default()))
             .await
             .into_iter()
             .map(|r| r.map(|m| m.row))
@@ -261,12 +324,12 @@ impl CompiledMapping {
     pub async fn apply_all_with(
         &self,
         rows: Vec<Row>,
-        translations: Arc<Translations>,
+        resolved: Arc<Resolved>,
     ) -> Vec<Result<Mapped, String>> {
         if !self.has_expressions() {
             return rows
                 .iter()
-                .map(|row| self.apply_with(row, &translations))
+                .map(|row| self.apply_with(row, &resolved))
                 .collect();
         }
         static EVALUATING: tokio::sync::Semaphore =
@@ -279,7 +342,7 @@ impl CompiledMapping {
             .expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || {
             rows.iter()
-                .map(|row| mapping.apply_with(row, &translations))
+                .map(|row| mapping.apply_with(row, &resolved))
                 .collect()
         })
         .await
@@ -290,15 +353,17 @@ impl CompiledMapping {
     }
 
     /// The written row for one read row, or the reason this record cannot be written.
-    /// Relations are not translated (the preview shows the other fields).
+    /// Relations and lookups are left out (the preview shows the other fields).
     pub fn apply(&self, row: &Row) -> Result<Row, String> {
-        self.apply_with(row, &Translations::new()).map(|m| m.row)
+        self.apply_with(row, &Resolved::default()).map(|m| m.row)
     }
 
-    /// The written row for one read row, relations translated through `translations` (a
-    /// reference without a counterpart is left out of the row and listed as unresolved), or
-    /// the reason this record cannot be written.
-    pub fn apply_with(&self, row: &Row, translations: &Translations) -> Result<Mapped, String> {
+    /// The written row for one read row, relations translated through
+    /// `resolved.translations` (a reference without a counterpart is left out of the row and
+    /// listed as unresolved) and lookups read from `resolved.lookups`, or the reason this
+    /// record cannot be written.
+    pub fn apply_with(&self, row: &Row, resolved: &Resolved) -> Result<Mapped, String> {
+        let translations = &resolved.translations;
         let mut out = Row::new();
         let mut unresolved = Vec::new();
         for (column, source, ty) in self.fields.iter() {
@@ -309,6 +374,12 @@ impl CompiledMapping {
                     .evaluate(row, self.locale)
                     .map_err(|e| format!("{column}: {e}"))?,
                 Compiled::Relation { .. } => continue,
+                Compiled::Lookup(lookup) => {
+                    let Some(lookups) = &resolved.lookups else {
+                        continue;
+                    };
+                    lookup.written(column, row, self.locale, lookups.get(column))?
+                }
                 Compiled::Linked { from, link } => {
                     let Some(parent) = row.get(from).and_then(key_text) else {
                         out.insert(column.clone(), Value::Null);

@@ -1,11 +1,13 @@
 //! Where a mapped column's value comes from: a column of the read side, a constant, an
-//! expression over the read side's columns, or a relation (a column holding keys of the
-//! records another task syncs, written as their counterparts on the other side).
+//! expression over the read side's columns, a relation (a column holding keys of the
+//! records another task syncs, written as their counterparts on the other side), or a lookup
+//! (a value found in a table of the written side by key columns).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value as Json};
 
 use super::TableRef;
+use super::lookup::Lookup;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldSource {
@@ -13,6 +15,7 @@ pub enum FieldSource {
     Constant(Json),
     Expression(String),
     Relation(Relation),
+    Lookup(Box<Lookup>),
 }
 
 /// `{"relation": {"column": "account_id", "task": "accounts"}}`: the read side's
@@ -37,6 +40,7 @@ impl FieldSource {
             FieldSource::Relation(r) if r.column.is_empty() => {
                 Err("name the read side's column that holds the referenced keys".into())
             }
+            FieldSource::Lookup(lookup) => lookup.validate(),
             FieldSource::Constant(Json::Array(_) | Json::Object(_)) => Err(
                 "a constant is a string, number, boolean or null; write JSON values as a string"
                     .into(),
@@ -68,11 +72,19 @@ impl Serialize for FieldSource {
                 );
                 Json::Object(m).serialize(serializer)
             }
+            FieldSource::Lookup(l) => {
+                let mut m = Map::new();
+                m.insert(
+                    "lookup".into(),
+                    serde_json::to_value(l).expect("a lookup serializes"),
+                );
+                Json::Object(m).serialize(serializer)
+            }
         }
     }
 }
 
-const SHAPES: &str = r#"a column name ("name"), {"constant": value}, {"expression": "…"} or {"relation": {"column": "…", "task": "<source table of the referenced task>"}}"#;
+const SHAPES: &str = r#"a column name ("name"), {"constant": value}, {"expression": "…"}, {"relation": {"column": "…", "task": "<source table of the referenced task>"}} or {"lookup": {"table": "…", "column": "…", "keys": {"<key column>": <column, constant or expression>}}}"#;
 
 impl<'de> Deserialize<'de> for FieldSource {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -93,6 +105,14 @@ impl<'de> Deserialize<'de> for FieldSource {
                             r#"a relation is {{"relation": {{"column": "…", "task": "<source table of the referenced task>"}}}} ({e})"#
                         ))
                     })
+                } else if let Some(v) = m.remove("lookup") {
+                    serde_json::from_value(v)
+                        .map(|l| FieldSource::Lookup(Box::new(l)))
+                        .map_err(|e| {
+                            D::Error::custom(format!(
+                                r#"a lookup is {{"lookup": {{"table": "…", "column": "…", "keys": {{"<key column>": "<read column>"}}, "no_match": "error" or "null"}}}} ({e})"#
+                            ))
+                        })
                 } else {
                     let key = m.keys().next().cloned().unwrap_or_default();
                     Err(D::Error::custom(format!(
@@ -119,6 +139,8 @@ mod tests {
             r#"{"constant":42}"#,
             r#"{"expression":"a + b"}"#,
             r#"{"relation":{"column":"account_id","task":"crm.accounts"}}"#,
+            r#"{"lookup":{"table":"accounts","column":"id","keys":{"code":"account_code","region":{"constant":"EU"}}}}"#,
+            r#"{"lookup":{"table":"accounts","column":"id","keys":{"code":{"expression":"upper(code)"}},"no_match":"null"}}"#,
         ] {
             let parsed: FieldSource = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
@@ -126,12 +148,36 @@ mod tests {
     }
 
     #[test]
+    fn a_lookup_needs_keys_of_plain_values() {
+        let lookup: FieldSource =
+            serde_json::from_str(r#"{"lookup":{"table":"accounts","column":"id","keys":{}}}"#)
+                .unwrap();
+        assert!(lookup.validate().unwrap_err().contains("at least one key"));
+        let nested: FieldSource = serde_json::from_str(
+            r#"{"lookup":{"table":"accounts","column":"id","keys":{"code":{"relation":{"column":"a","task":"b"}}}}}"#,
+        )
+        .unwrap();
+        let err = nested.validate().unwrap_err();
+        assert!(
+            err.contains("keys.code") && err.contains("constant"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_shapes_are_refused_with_the_allowed_ones() {
-        let err = serde_json::from_str::<FieldSource>(r#"{"lookup":"x"}"#)
+        let err = serde_json::from_str::<FieldSource>(r#"{"lokup":"x"}"#)
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("unknown mapping kind “lookup”") && err.contains("expression"),
+            err.contains("unknown mapping kind “lokup”") && err.contains("lookup"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<FieldSource>(r#"{"lookup":{"table":"a","keys":{}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a lookup is") && err.contains("column"),
             "{err}"
         );
         let err = serde_json::from_str::<FieldSource>("7")

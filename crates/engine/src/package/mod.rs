@@ -4,6 +4,7 @@
 //! connectors before anything is written.
 
 mod field_source;
+mod lookup;
 mod match_keys;
 mod table_ref;
 
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use field_source::{FieldSource, Relation};
+pub use lookup::{Lookup, NoMatch};
 pub use match_keys::{MatchKey, MatchSpec};
 pub use table_ref::TableRef;
 

@@ -3,10 +3,12 @@
 //! and modified stamps, …) and both mappings compiled against the two schemas. The task
 //! editor (Check tables, Validate, Save), package import and every run use this one check.
 
+use std::collections::HashMap;
+
 use crate::connectors::{Connector, ConnectorError, TableSchema};
 use crate::mapping::locale::Locale;
 use crate::mapping::{CompiledMapping, MappingError};
-use crate::package::{Direction, Mapping, TableRef};
+use crate::package::{Direction, FieldSource, Mapping, TableRef};
 
 use super::Side;
 
@@ -83,8 +85,22 @@ pub async fn check_task(
             side: Side::Target,
             source: e,
         })?;
-    let compile = |direction, mapping, read, write| {
-        CompiledMapping::compile(mapping, read, write, locale).map_err(|e| {
+    let forward_lookups = describe_lookups(
+        target,
+        Side::Target,
+        Direction::SourceToTarget,
+        source_to_target,
+    )
+    .await?;
+    let backward_lookups = describe_lookups(
+        source,
+        Side::Source,
+        Direction::TargetToSource,
+        target_to_source,
+    )
+    .await?;
+    let compile = |direction, mapping, read, write, lookups| {
+        CompiledMapping::compile_with_lookups(mapping, read, write, lookups, locale).map_err(|e| {
             TaskCheckError::Mapping {
                 direction,
                 source: e,
@@ -96,12 +112,14 @@ pub async fn check_task(
         source_to_target,
         &source_schema,
         &target_schema,
+        &forward_lookups,
     )?;
     let backward = compile(
         Direction::TargetToSource,
         target_to_source,
         &target_schema,
         &source_schema,
+        &backward_lookups,
     )?;
     Ok(CheckedTask {
         source_schema,
@@ -109,4 +127,40 @@ pub async fn check_task(
         source_to_target: forward,
         target_to_source: backward,
     })
+}
+
+/// Describes the tables `mapping`'s lookups search, through the connector of the side it
+/// writes (`side`). A table that is not there is the mapping's fault, named by its column.
+async fn describe_lookups(
+    writer: &dyn Connector,
+    side: Side,
+    direction: Direction,
+    mapping: &Mapping,
+) -> Result<HashMap<TableRef, TableSchema>, TaskCheckError> {
+    let mut tables = HashMap::new();
+    for table in CompiledMapping::lookup_tables(mapping) {
+        match writer.describe_for_lookup(&table).await {
+            Ok(schema) => {
+                tables.insert(table, schema);
+            }
+            Err(ConnectorError::Requirement(message)) => {
+                let column = mapping
+                    .iter()
+                    .find(
+                        |(_, source)| matches!(source, FieldSource::Lookup(l) if l.table == table),
+                    )
+                    .map(|(column, _)| column.clone())
+                    .unwrap_or_default();
+                return Err(TaskCheckError::Mapping {
+                    direction,
+                    source: MappingError {
+                        column,
+                        message: format!("lookup: {message}"),
+                    },
+                });
+            }
+            Err(e) => return Err(TaskCheckError::Table { side, source: e }),
+        }
+    }
+    Ok(tables)
 }

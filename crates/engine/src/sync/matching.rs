@@ -19,7 +19,7 @@ use crate::mapping::MappingError;
 use crate::mapping::expression::Expression;
 use crate::mapping::locale::Locale;
 use crate::package::{FieldSource, MatchSpec};
-use crate::value::ColumnType;
+use crate::value::Family;
 
 use super::{Side, StateStore, SyncError, TaskPlan};
 
@@ -37,26 +37,6 @@ enum Part {
     Expression(Expression),
 }
 
-/// The kind of value a key part compares as.
-#[derive(Debug, PartialEq, Eq)]
-enum Family {
-    Text,
-    Number,
-    Moment,
-    Uuid,
-    Other(String),
-}
-
-fn family(ty: &ColumnType) -> Family {
-    match ty {
-        ColumnType::Text { .. } => Family::Text,
-        ColumnType::Int { .. } | ColumnType::Decimal { .. } | ColumnType::Float => Family::Number,
-        ColumnType::Date | ColumnType::Timestamp => Family::Moment,
-        ColumnType::Uuid => Family::Uuid,
-        other => Family::Other(other.name()),
-    }
-}
-
 impl Matching {
     /// Checks the keys against the tables: columns exist, expressions compile, and the two
     /// sides of a key compare values of one kind (an expression compares as text).
@@ -70,7 +50,7 @@ impl Matching {
             let at = |side: &str| format!("match.keys[{i}].{side}");
             let part = |side: &str, field: &FieldSource, table: &TableSchema| match field {
                 FieldSource::Column(c) => match table.column(c) {
-                    Some(info) => Ok((Part::Column(c.clone()), family(&info.ty))),
+                    Some(info) => Ok((Part::Column(c.clone()), info.ty.family())),
                     None => Err(MappingError {
                         column: at(side),
                         message: format!("{} has no column “{c}”", table.table),

@@ -61,6 +61,7 @@
 //! crash at any point leaves every unfinished record logged, never written with a wrong key.
 
 mod check;
+mod lookups;
 mod matching;
 mod package_run;
 mod pending;

@@ -8,8 +8,9 @@
 //! the package is the same relation: a key is never copied verbatim to the other side.
 //!
 //! **Order.** Tasks run parents first: a task runs after every task it references, in both
-//! directions (the references of the two directions are merged), and after every task whose
-//! table a foreign key of its written tables points at (a relation or not). Tasks that reference each
+//! directions (the references of the two directions are merged), after every task whose
+//! table a foreign key of its written tables points at (a relation or not), and after every
+//! task that writes a table its lookups search. Tasks that reference each
 //! other (a cycle, or a table referencing itself) run in package order; a reference that may
 //! point at a record not yet written (to its own task or to a task later in the order) is
 //! *deferrable* when its written column is nullable: the record is written without it and
@@ -170,13 +171,21 @@ pub fn link_package(
             }
         }
         // Any foreign key of a written table to a table another task writes orders the two,
-        // relation or not (a reference to a unique code is copied, but its row must exist).
+        // relation or not (a reference to a unique code is copied, but its row must exist),
+        // and so does a lookup in a table another task writes (its rows are there first).
         for direction in [Direction::SourceToTarget, Direction::TargetToSource] {
             let write = tables[i].write_schema(direction);
-            for fk in &write.foreign_keys {
-                if let Some(j) = tables
-                    .iter()
-                    .position(|t| t.write(direction) == &fk.references)
+            let mapping = match direction {
+                Direction::SourceToTarget => &plan.source_to_target,
+                Direction::TargetToSource => &plan.target_to_source,
+            };
+            let searched = write
+                .foreign_keys
+                .iter()
+                .map(|fk| &fk.references)
+                .chain(mapping.lookups().map(|(_, lookup)| &lookup.table.table));
+            for table in searched {
+                if let Some(j) = tables.iter().position(|t| t.write(direction) == table)
                     && j != i
                 {
                     parents[i].insert(j);

@@ -11,8 +11,9 @@ use super::state::{FullPass, Side, StateStore, TaskState};
 use super::summary::{RecordError, TaskSummary};
 use super::{CancelToken, SyncError, SyncOptions};
 use crate::connectors::{Connector, Key, Row, TableSchema, TrackedChange, WriteOp, WriteOutcome};
-use crate::mapping::CompiledMapping;
+use crate::mapping::lookup::LookupResults;
 use crate::mapping::relation::{Link, Mapped, Translations, key_text};
+use crate::mapping::{CompiledMapping, Resolved};
 use crate::package::Direction;
 
 /// Everything a task run needs, resolved and checked beforehand.
@@ -160,6 +161,8 @@ pub(super) struct Run<'a> {
     /// Per direction: the highest change-log entry of the read side in the run's snapshot
     /// (entries after it were added during the run).
     log_floor: [i64; 2],
+    /// Per direction: what the lookups found so far in this run (`super::lookups`).
+    lookups: [Arc<LookupResults>; 2],
 }
 
 /// A task's schemas with the task's own change-log names (`super::log_name`).
@@ -217,6 +220,7 @@ impl<'a> Run<'a> {
             referenced,
             pending: Default::default(),
             log_floor: [0, 0],
+            lookups: Default::default(),
         }
     }
 
@@ -746,9 +750,17 @@ impl<'a> Run<'a> {
             })
             .collect();
         let translations = self.translations(flow, &rows).await?;
+        let lookups = &mut self.lookups[flow.index()];
+        super::lookups::resolve(flow.writer(), flow.mapping(), &rows, Arc::make_mut(lookups))
+            .await
+            .map_err(|e| flow.writing_failed(e))?;
+        let resolved = Resolved {
+            translations,
+            lookups: Some(lookups.clone()),
+        };
         let mapped_rows: Vec<Result<Mapped, String>> = flow
             .mapping()
-            .apply_all_with(rows, Arc::new(translations))
+            .apply_all_with(rows, Arc::new(resolved))
             .await;
         let unresolved: Vec<(Uuid, Key)> = mapped_rows
             .iter()

@@ -194,7 +194,11 @@ impl Connector for MySqlConnector {
     }
 
     async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
-        describe::describe(&self.pool, table).await
+        describe::describe(&self.pool, table, super::Purpose::Sync).await
+    }
+
+    async fn describe_for_lookup(&self, table: &TableRef) -> Result<TableSchema> {
+        describe::describe(&self.pool, table, super::Purpose::Lookup).await
     }
 
     async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
@@ -352,6 +356,69 @@ impl Connector for MySqlConnector {
             )?);
         }
         Ok(found)
+    }
+
+    /// One statement per 200 tuples, a `UNION ALL` of one branch per tuple that selects the
+    /// tuple's index: each branch compares the columns with bound values, so the columns'
+    /// own collations decide equality (a literal never imposes its collation) and an index on
+    /// the key columns serves every branch.
+    async fn find(
+        &self,
+        table: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<crate::value::Value>],
+    ) -> Result<Vec<(usize, Row)>> {
+        for c in columns {
+            if table.column(c).is_none() {
+                return Err(super::ConnectorError::other(format!(
+                    "{} has no column “{c}”",
+                    table.table
+                )));
+            }
+        }
+        let condition = columns
+            .iter()
+            .map(|c| format!("{} = ?", quote(c)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let branch = format!(
+            "SELECT {}, ? AS __lockstep_i FROM {} WHERE {condition}",
+            table
+                .columns
+                .iter()
+                .map(values::select_expr)
+                .collect::<Vec<_>>()
+                .join(", "),
+            qualified(&table.table)
+        );
+        let mut found = Vec::new();
+        for (chunk_number, chunk) in tuples.chunks(200).enumerate() {
+            let sql = vec![format!("({branch})"); chunk.len()].join(" UNION ALL ");
+            let mut query = sqlx::query(&sql);
+            for (i, tuple) in chunk.iter().enumerate() {
+                query = query.bind((chunk_number * 200 + i) as i64);
+                for value in tuple {
+                    query = values::bind(query, value.clone());
+                }
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
+            for r in rows {
+                let mut row = Row::new();
+                for (i, column) in table.columns.iter().enumerate() {
+                    row.insert(
+                        column.name.clone(),
+                        values::decode(&r, i, column).map_err(classify)?,
+                    );
+                }
+                let index: i64 = r.try_get(table.columns.len()).map_err(classify)?;
+                found.push((index as usize, row));
+            }
+        }
+        Ok(found)
+    }
+
+    fn finds_by_scanning(&self) -> bool {
+        false
     }
 
     async fn write(

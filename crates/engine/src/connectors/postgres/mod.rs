@@ -259,7 +259,11 @@ impl Connector for PostgresConnector {
     }
 
     async fn describe(&self, table: &TableRef) -> Result<TableSchema> {
-        describe::describe(&self.pool, table).await
+        describe::describe(&self.pool, table, super::Purpose::Sync).await
+    }
+
+    async fn describe_for_lookup(&self, table: &TableRef) -> Result<TableSchema> {
+        describe::describe(&self.pool, table, super::Purpose::Lookup).await
     }
 
     async fn tracking_installed(&self, table: &TableSchema) -> Result<bool> {
@@ -389,6 +393,86 @@ impl Connector for PostgresConnector {
             .await
             .map_err(classify)?;
         rows_from(table, rows)
+    }
+
+    /// One statement per 1,000 tuples: the tuples travel as text arrays, are unnested with
+    /// their index and joined to the table on each column cast to its own type (so an
+    /// index on the key columns serves the join).
+    async fn find(
+        &self,
+        table: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<crate::value::Value>],
+    ) -> Result<Vec<(usize, Row)>> {
+        let infos: Vec<&super::ColumnInfo> = columns
+            .iter()
+            .map(|c| {
+                table.column(c).ok_or_else(|| {
+                    super::ConnectorError::other(format!("{} has no column “{c}”", table.table))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let arrays: Vec<String> = (0..infos.len())
+            .map(|k| format!("${}::text[]", k + 2))
+            .collect();
+        let names: Vec<String> = (0..infos.len())
+            .map(|k| format!("__lockstep_k{k}"))
+            .collect();
+        let on: Vec<String> = infos
+            .iter()
+            .zip(&names)
+            .map(|(info, name)| {
+                format!(
+                    "__lockstep_t.{} = __lockstep_u.{name}::{}",
+                    quote(&info.name),
+                    values::cast_type(info)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {}, __lockstep_u.__lockstep_i FROM {} AS __lockstep_t \
+             JOIN unnest($1::int8[], {}) AS __lockstep_u(__lockstep_i, {}) ON {}",
+            table
+                .columns
+                .iter()
+                .map(values::select_expr)
+                .collect::<Vec<_>>()
+                .join(", "),
+            qualified(&table.table),
+            arrays.join(", "),
+            names.join(", "),
+            on.join(" AND ")
+        );
+        let mut found = Vec::new();
+        for (chunk_number, chunk) in tuples.chunks(1000).enumerate() {
+            let offset = chunk_number * 1000;
+            let indexes: Vec<i64> = (0..chunk.len()).map(|i| (offset + i) as i64).collect();
+            let mut query = sqlx::query(&sql).bind(indexes);
+            for (k, info) in infos.iter().enumerate() {
+                let texts: Vec<Option<String>> = chunk
+                    .iter()
+                    .map(|tuple| values::text_for(&tuple[k], info))
+                    .collect();
+                query = query.bind(texts);
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
+            for r in rows {
+                let mut row = Row::new();
+                for (i, column) in table.columns.iter().enumerate() {
+                    row.insert(
+                        column.name.clone(),
+                        values::decode(&r, i, column).map_err(classify)?,
+                    );
+                }
+                let index: i64 = r.try_get(table.columns.len()).map_err(classify)?;
+                found.push((index as usize, row));
+            }
+        }
+        Ok(found)
+    }
+
+    fn finds_by_scanning(&self) -> bool {
+        false
     }
 
     async fn write(

@@ -411,3 +411,152 @@ async fn packages_are_cloned_and_deleted_without_leaving_triggers_behind() {
     let list = ann.call_ok("load_packages", &[]).await;
     assert_eq!(list["packages"].as_array().unwrap().len(), 1);
 }
+
+/// The task editor with related tables: auto-map proposes a relation for a foreign key whose
+/// table a task of the package syncs, and match keys are previewed (nothing written), saved
+/// and shown again.
+#[tokio::test]
+async fn the_editor_proposes_relations_and_previews_first_run_matching() {
+    let app = TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    let ws = ann.current_workspace_id().await;
+    let schema = "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL);
+                  CREATE TABLE contacts (id serial PRIMARY KEY, name text NOT NULL, email text,
+                                         account_id int REFERENCES accounts (id));";
+    let crm = connection(
+        &ann,
+        &ws,
+        "CRM",
+        &fresh_database(&format!(
+            "{schema} INSERT INTO contacts (name, email) VALUES
+                ('Ann', 'ann@example.com'), ('Bob', ' BOB@example.com'), ('Cyd', 'cyd@example.com'), ('Dan', 'dan@example.com');"
+        ))
+        .await,
+    )
+    .await;
+    let shop = connection(
+        &ann,
+        &ws,
+        "Shop",
+        &fresh_database(&format!(
+            "{schema} INSERT INTO contacts (name, email) VALUES
+                ('Ann', 'ann@example.com'), ('Bob', 'bob@example.com'), ('Cyd 1', 'cyd@example.com'),
+                ('Cyd 2', 'CYD@example.com'), ('Eve', 'eve@example.com');"
+        ))
+        .await,
+    )
+    .await;
+    let package = ann
+        .call_ok(
+            "save_package",
+            &[
+                ("workspace_id", &ws),
+                ("name", "CRM"),
+                ("source_connection", &crm),
+                ("target_connection", &shop),
+                ("locale", "invariant"),
+            ],
+        )
+        .await;
+    let package = package.as_str().unwrap().to_owned();
+    let accounts = task_form(
+        &ws,
+        &package,
+        "accounts",
+        "accounts",
+        &[("name", "column", "name")],
+    );
+    let response = post(&ann, "save_task", &accounts).await;
+    assert!(response.status().is_success());
+
+    let grid = ann
+        .call_ok(
+            "load_task",
+            &[
+                ("package_id", &package),
+                ("source_table", "contacts"),
+                ("target_table", "contacts"),
+            ],
+        )
+        .await;
+    let account = grid["source_to_target"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["column"] == "account_id")
+        .unwrap();
+    assert_eq!(account["kind"], "relation", "{grid}");
+    assert_eq!(account["value"], "account_id → accounts", "{grid}");
+
+    let mut contacts = task_form(
+        &ws,
+        &package,
+        "contacts",
+        "contacts",
+        &[
+            ("name", "column", "name"),
+            ("email", "column", "email"),
+            ("account_id", "relation", "account_id → accounts"),
+        ],
+    );
+    contacts.push(("match_source[0]".into(), "email".into()));
+    contacts.push(("match_target[0]".into(), "email".into()));
+    contacts.push(("match_fold".into(), "on".into()));
+    let mut preview = contacts.clone();
+    preview.push(("intent".into(), "match_preview".into()));
+    let shown = json_of(post(&ann, "save_task", &preview).await).await;
+    let matching = &shown["matching"];
+    assert_eq!(matching["paired"], 2, "{shown}");
+    assert_eq!(matching["ambiguous"], 1, "{shown}");
+    assert_eq!(matching["new_on_source"], 1, "Dan: {shown}");
+    assert_eq!(matching["new_on_target"], 1, "Eve: {shown}");
+    assert!(
+        matching["ambiguous_examples"][0]
+            .as_str()
+            .unwrap()
+            .contains("cyd@example.com"),
+        "{shown}"
+    );
+    assert_eq!(
+        ann.call_ok("load_package", &[("id", &package)]).await["package"]["tasks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a preview saves nothing"
+    );
+
+    // A key with one side only is named.
+    let mut half = contacts.clone();
+    half.push(("match_source[1]".into(), "name".into()));
+    let (status, body) = failure(post(&ann, "save_task", &half).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "matching", "{body}");
+
+    let response = post(&ann, "save_task", &contacts).await;
+    assert!(response.status().is_success());
+    let saved = ann.call_ok("load_package", &[("id", &package)]).await;
+    let task = saved["package"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["source_table"] == "contacts")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reopened = ann
+        .call_ok("load_task", &[("package_id", &package), ("task_id", &task)])
+        .await;
+    assert_eq!(
+        reopened["match_keys"],
+        serde_json::json!([["email", "email"]])
+    );
+    assert_eq!(reopened["match_fold"], true);
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}

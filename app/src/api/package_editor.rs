@@ -92,6 +92,58 @@ pub(super) mod ssr_only {
         }
     }
 
+    /// A match key side as the editor shows it: a column name or an expression's text.
+    pub fn match_side_text(source: &FieldSource) -> String {
+        match source {
+            FieldSource::Column(c) => c.clone(),
+            FieldSource::Expression(e) => e.clone(),
+            other => value_text(other).1,
+        }
+    }
+
+    /// The editor's match keys (parallel lists; blank rows skipped), each side a column of
+    /// its table when one has that name, else an expression. None: no match keys.
+    pub fn match_spec(
+        sources: &[String],
+        targets: &[String],
+        fold: bool,
+        (source, target): (&TableSchema, &TableSchema),
+    ) -> Result<Option<engine::package::MatchSpec>, AppError> {
+        let side = |text: &str, table: &TableSchema| {
+            let text = text.trim();
+            if table.column(text).is_some() {
+                FieldSource::Column(text.to_owned())
+            } else {
+                FieldSource::Expression(text.to_owned())
+            }
+        };
+        let mut keys = Vec::new();
+        for i in 0..sources.len().max(targets.len()) {
+            let s = sources.get(i).map(String::as_str).unwrap_or_default();
+            let t = targets.get(i).map(String::as_str).unwrap_or_default();
+            match (s.trim().is_empty(), t.trim().is_empty()) {
+                (true, true) => continue,
+                (false, false) => keys.push(engine::package::MatchKey {
+                    source: side(s, source),
+                    target: side(t, target),
+                }),
+                _ => {
+                    return Err(AppError::Validation {
+                        field: "matching".into(),
+                        message: format!(
+                            "match key {}: give both the source and the target column (or expression)",
+                            i + 1
+                        ),
+                    });
+                }
+            }
+        }
+        Ok((!keys.is_empty()).then_some(engine::package::MatchSpec {
+            keys,
+            ignore_case_and_spaces: fold,
+        }))
+    }
+
     /// A lookup as the grid writes it: the JSON of the package file's `lookup` object.
     fn lookup(value: &str) -> Result<FieldSource, String> {
         serde_json::from_str::<engine::package::Lookup>(value)
@@ -451,6 +503,20 @@ pub async fn load_task(
             target_columns: Vec::new(),
             source_to_target: Vec::new(),
             target_to_source: Vec::new(),
+            match_keys: saved
+                .as_ref()
+                .and_then(|t| t.matching.as_ref())
+                .map(|m| {
+                    m.keys
+                        .iter()
+                        .map(|k| (match_side_text(&k.source), match_side_text(&k.target)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            match_fold: saved
+                .as_ref()
+                .and_then(|t| t.matching.as_ref())
+                .is_some_and(|m| m.ignore_case_and_spaces),
         };
         if source_table.is_empty() || target_table.is_empty() {
             return Ok(data);
@@ -528,6 +594,9 @@ pub async fn save_task(
     #[server(default)] t2s_column: Vec<String>,
     #[server(default)] t2s_kind: Vec<String>,
     #[server(default)] t2s_value: Vec<String>,
+    #[server(default)] match_source: Vec<String>,
+    #[server(default)] match_target: Vec<String>,
+    #[server(default)] match_fold: Option<String>,
     #[server(default)] intent: String,
 ) -> Result<Option<TaskPreview>, AppError> {
     use super::ssr::*;
@@ -563,11 +632,85 @@ pub async fn save_task(
             field: field.into(),
             message,
         })?;
+        let matching = match_spec(
+            &match_source,
+            &match_target,
+            match_fold.is_some_and(|v| !v.is_empty()),
+            (&checked.source_schema, &checked.target_schema),
+        )?;
+        let compiled_matching = matching
+            .as_ref()
+            .map(|spec| {
+                engine::sync::Matching::compile(
+                    spec,
+                    &checked.source_schema,
+                    &checked.target_schema,
+                )
+                .map_err(|e| AppError::Validation {
+                    field: "matching".into(),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()?;
         if intent == "validate" {
             return Ok(Some(TaskPreview {
                 only_checked: true,
                 source_to_target: Vec::new(),
                 target_to_source: Vec::new(),
+                matching: None,
+            }));
+        }
+        if intent == "match_preview" {
+            let Some(compiled) = compiled_matching else {
+                return Err(AppError::Validation {
+                    field: "matching".into(),
+                    message: "name at least one match key (a source and a target column) to preview matching".into(),
+                });
+            };
+            let plan = engine::sync::TaskPlan {
+                // A new task has no pairs yet: an id no task has.
+                id: task_id.unwrap_or_else(Uuid::new_v4),
+                label: format!("{source_table} → {target_table}"),
+                source: source_conn.as_ref(),
+                target: target_conn.as_ref(),
+                source_schema: checked.source_schema.clone(),
+                target_schema: checked.target_schema.clone(),
+                source_to_target: checked.forward.clone(),
+                target_to_source: checked.backward.clone(),
+                matching: None,
+            };
+            let state = catalog::sync_state::PgStateStore::new(pool.clone());
+            let report = engine::sync::find_matches(&plan, &compiled, &state, 1000)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "matching preview failed");
+                    AppError::Validation {
+                        field: "matching".into(),
+                        message: format!("reading the tables failed: {e}"),
+                    }
+                })?;
+            return Ok(Some(TaskPreview {
+                only_checked: true,
+                source_to_target: Vec::new(),
+                target_to_source: Vec::new(),
+                matching: Some(crate::model::MatchPreview {
+                    paired: report.paired.len() as u64,
+                    new_on_source: report.new_on_source,
+                    new_on_target: report.new_on_target,
+                    pair_examples: report
+                        .paired
+                        .iter()
+                        .take(10)
+                        .map(|(s, t)| (s.0.clone(), t.0.clone()))
+                        .collect(),
+                    ambiguous: report.ambiguous.len() as u64,
+                    ambiguous_examples: report
+                        .ambiguous
+                        .iter()
+                        .take(10)
+                        .map(|a| a.message())
+                        .collect(),
+                }),
             }));
         }
         if intent == "preview" {
@@ -585,6 +728,7 @@ pub async fn save_task(
                     &checked.backward,
                 )
                 .await?,
+                matching: None,
             }));
         }
         let (source_ref, target_ref) = (checked.source, checked.target);
@@ -599,7 +743,7 @@ pub async fn save_task(
                 target_table: target_ref.to_string(),
                 source_to_target: s2t,
                 target_to_source: t2s,
-                matching: None,
+                matching,
             },
         )
         .await?;

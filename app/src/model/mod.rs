@@ -356,6 +356,26 @@ pub struct TaskEditData {
     pub target_columns: Vec<String>,
     pub source_to_target: Vec<MappingRow>,
     pub target_to_source: Vec<MappingRow>,
+    /// First-run match keys as the editor shows them: (source, target), each a column name
+    /// or an expression.
+    pub match_keys: Vec<(String, String)>,
+    /// Compare the keys' text trimmed and case-insensitively.
+    pub match_fold: bool,
+}
+
+/// "Preview matching": what first-run matching would do now, nothing written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchPreview {
+    /// Records that would be paired (one on each side with equal keys).
+    pub paired: u64,
+    /// Unpaired records whose key the other side lacks: copied.
+    pub new_on_source: u64,
+    pub new_on_target: u64,
+    /// A few of the pairs: (source key, target key).
+    pub pair_examples: Vec<(String, String)>,
+    /// Keys held by more than one record on a side: how many, and a few described.
+    pub ambiguous: u64,
+    pub ambiguous_examples: Vec<String>,
 }
 
 /// One read row run through a mapping: what would be written, or why it cannot be.
@@ -373,6 +393,8 @@ pub struct TaskPreview {
     pub only_checked: bool,
     pub source_to_target: Vec<PreviewRow>,
     pub target_to_source: Vec<PreviewRow>,
+    /// "Preview matching": what first-run matching would do.
+    pub matching: Option<MatchPreview>,
 }
 
 mod runs;

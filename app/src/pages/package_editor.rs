@@ -451,13 +451,17 @@ fn TaskEditor(
                     prefix="t2s" rows=t.target_to_source.clone() columns_list=target_list error field="target_to_source"
                 />
                 <p class="hint">"Column: a column of the table read. Constant: text, or JSON such as 42, true or null. Expression: Rhai over the read row's columns, e.g. upper(name) + \" \" + coalesce(email, \"\"); write row[\"First Name\"] for names that are not plain. Checked by the engine when you save."</p>
+                <MatchKeys keys=t.match_keys.clone() fold=t.match_fold source_list=format!("columns-{}", "source") target_list=format!("columns-{}", "target") error />
                 <div class="form-actions">
                     <button type="submit" name="intent" value="validate" class="button">"Validate"</button>
                     <button type="submit" name="intent" value="preview" class="button">"Preview"</button>
+                    <button type="submit" name="intent" value="match_preview" class="button">"Preview matching"</button>
                     <button type="submit" name="intent" value="save" class="button button-primary">"Save task"</button>
                     <a class="button" href=back.clone()>"Cancel"</a>
                 </div>
-                {move || save.value().get().and_then(|r| r.ok()).flatten().map(|p| if p.only_checked {
+                {move || save.value().get().and_then(|r| r.ok()).flatten().map(|p| if let Some(m) = p.matching {
+                    view! { <MatchPreviewView preview=m /> }.into_any()
+                } else if p.only_checked {
                     view! {
                         <p class="banner banner-ok" role="status" data-testid="validated">"Both mappings are valid: the tables meet the requirements, every required column is mapped and every expression compiles."</p>
                     }.into_any()
@@ -534,6 +538,68 @@ fn MappingGrid(
             <thead><tr><th>"Written column"</th><th>"Mapping"</th><th>"Value"</th></tr></thead>
             <tbody>{body}</tbody>
         </table>
+    }
+}
+
+/// The task's first-run match keys: rows of (source, target) column or expression, two
+/// blank rows to add more, and the case/space option.
+#[component]
+fn MatchKeys(
+    keys: Vec<(String, String)>,
+    fold: bool,
+    source_list: String,
+    target_list: String,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let rows = keys.len() + 2;
+    let body = (0..rows)
+        .map(|i| {
+            let (source, target) = keys.get(i).cloned().unwrap_or_default();
+            view! {
+                <tr data-testid="match-row">
+                    <td><input class="wide" name=format!("match_source[{i}]") value=source list=source_list.clone() autocomplete="off" aria-label=format!("Match key {} source", i + 1) /></td>
+                    <td><input class="wide" name=format!("match_target[{i}]") value=target list=target_list.clone() autocomplete="off" aria-label=format!("Match key {} target", i + 1) /></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>"First-run matching"</h2>
+        <p class="hint">"Records both sides already hold are paired instead of copied twice when their keys are equal (all keys, compared as text). Each side is a column name or an expression. A key held by more than one record on a side is ambiguous: those records are reported, not copied. Preview matching reads both tables and writes nothing."</p>
+        <FieldError error field="matching" />
+        <table class="table mapping-grid" data-testid="match-keys">
+            <thead><tr><th>"Source"</th><th>"Target"</th></tr></thead>
+            <tbody>{body}</tbody>
+        </table>
+        <label class="check"><input type="checkbox" name="match_fold" value="on" checked=fold />" Ignore case and surrounding spaces"</label>
+    }
+}
+
+/// What first-run matching would do now.
+#[component]
+fn MatchPreviewView(preview: crate::model::MatchPreview) -> impl IntoView {
+    let pairs = preview
+        .pair_examples
+        .iter()
+        .map(|(s, t)| view! { <li>{format!("source {s} ↔ target {t}")}</li> })
+        .collect_view();
+    let ambiguous = preview
+        .ambiguous_examples
+        .iter()
+        .map(|m| view! { <li>{m.clone()}</li> })
+        .collect_view();
+    view! {
+        <section class="preview" data-testid="match-preview">
+            <h3>"Matching preview"</h3>
+            <p>
+                <strong data-testid="match-paired">{preview.paired}</strong>" pairs found · "
+                <strong data-testid="match-new-source">{preview.new_on_source}</strong>" new on the source (copied to the target) · "
+                <strong data-testid="match-new-target">{preview.new_on_target}</strong>" new on the target (copied to the source) · "
+                <strong data-testid="match-ambiguous">{preview.ambiguous}</strong>" ambiguous keys"
+            </p>
+            {(!preview.pair_examples.is_empty()).then(|| view! { <p class="muted">"Pairs, for example:"</p><ul>{pairs}</ul> })}
+            {(!preview.ambiguous_examples.is_empty()).then(|| view! { <p class="muted">"Ambiguous keys (neither paired nor copied until the data is fixed):"</p><ul>{ambiguous}</ul> })}
+        </section>
     }
 }
 

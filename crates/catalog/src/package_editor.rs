@@ -323,8 +323,7 @@ pub struct TaskForm {
     pub target_table: String,
     pub source_to_target: Mapping,
     pub target_to_source: Mapping,
-    /// First-run match keys: Some replaces the task's, None keeps them (the task editor has
-    /// no match keys; a package file does).
+    /// First-run match keys (None: the task has none).
     pub matching: Option<engine::package::MatchSpec>,
 }
 
@@ -366,7 +365,7 @@ pub async fn save_task(
             // The tables of a task are its identity (its change logs and ID map are theirs).
             let done = sqlx::query(
                 "UPDATE package_tasks SET source_to_target = $3, target_to_source = $4,
-                        match_keys = coalesce($7, match_keys), updated_at = now()
+                        match_keys = $7, updated_at = now()
                   WHERE package_id = $1 AND id = $2 AND source_table = $5 AND target_table = $6",
             )
             .bind(package)

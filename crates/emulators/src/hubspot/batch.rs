@@ -4,6 +4,8 @@
 //! input carries an `objectWriteTraceId`; otherwise one refused input fails the whole batch
 //! (400, or 409 for a duplicate email) and nothing of it is written. Unknown or archived ids
 //! in an update are reported with 207 (`OBJECT_NOT_FOUND`), the other inputs applied.
+//! A create input's `associations` to a record that is not live refuse that input the same
+//! way (a `VALIDATION_ERROR`).
 
 use std::collections::BTreeSet;
 
@@ -16,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::HubSpot;
+use super::associations::{AssociationInput, links_of};
 use super::errors::ApiError;
 use super::objects::{
     parse_body, record_error, render, render_written, shown_properties, write_error,
@@ -25,7 +28,7 @@ use super::properties::wire_datetime;
 
 const MAX_INPUTS: usize = 100;
 
-fn check_size(count: usize) -> Result<(), ApiError> {
+pub(super) fn check_size(count: usize) -> Result<(), ApiError> {
     if count > MAX_INPUTS {
         return Err(ApiError::validation(format!(
             "Batch input of {count} inputs is too large: at most {MAX_INPUTS} inputs are allowed."
@@ -35,7 +38,7 @@ fn check_size(count: usize) -> Result<(), ApiError> {
 }
 
 /// An id given as a string or a number.
-fn id_text(id: &Value) -> String {
+pub(super) fn id_text(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -53,7 +56,7 @@ fn not_found_error(kind: &ObjectKind, ids: Vec<String>, traces: Vec<String>) -> 
 
 /// `{"status":"COMPLETE","results",…,"startedAt","completedAt"}`; with errors 207 and
 /// `numErrors`/`errors`.
-fn answer(
+pub(super) fn answer(
     results: Vec<Value>,
     errors: Vec<Value>,
     started: DateTime<Utc>,
@@ -140,6 +143,9 @@ struct CreateInput {
     properties: Map<String, Value>,
     #[serde(default)]
     object_write_trace_id: Option<String>,
+    /// Associations made with the record, at its creation stamp.
+    #[serde(default)]
+    associations: Vec<AssociationInput>,
 }
 
 fn with_trace(mut object: Value, trace: Option<&String>) -> Value {
@@ -158,17 +164,22 @@ pub(super) async fn create(
     let started = now();
     let body: CreateBody = parse_body(&body)?;
     let mut portal = hubspot.portal();
-    portal.store(&object_type)?;
+    let index = portal.index(&object_type)?;
     check_size(body.inputs.len())?;
+    let links = body
+        .inputs
+        .iter()
+        .map(|i| links_of(index, &i.associations))
+        .collect::<Result<Vec<_>, _>>()?;
     let multi_status = body
         .inputs
         .iter()
         .all(|i| i.object_write_trace_id.is_some());
-    let savepoint = portal.savepoint(&object_type)?;
+    let savepoint = portal.savepoint();
     let mut created = Vec::new();
     let mut errors = Vec::new();
-    for input in &body.inputs {
-        match portal.create(&object_type, &input.properties, started)? {
+    for (input, links) in body.inputs.iter().zip(&links) {
+        match portal.create_linked(&object_type, &input.properties, links, started)? {
             Ok(id) => created.push((id, input.object_write_trace_id.as_ref())),
             Err(e) if multi_status => {
                 let mut context = Map::new();
@@ -236,7 +247,7 @@ pub(super) async fn update(
         .inputs
         .iter()
         .all(|i| i.object_write_trace_id.is_some());
-    let savepoint = portal.savepoint(&object_type)?;
+    let savepoint = portal.savepoint();
     let mut updated = Vec::new();
     let mut errors = Vec::new();
     let (mut missing, mut missing_traces) = (Vec::new(), Vec::new());

@@ -21,7 +21,9 @@
 //! - Properties API: `GET /crm/v3/properties/{objectType}` and `…/{propertyName}`; types
 //!   `string`, `number`, `date`, `datetime`, `enumeration`, `bool`; read-only system
 //!   properties `hs_object_id`, `createdate`, `hs_lastmodifieddate` (and `lastmodifieddate`
-//!   on contacts; companies do not have it).
+//!   on contacts; companies do not have it). Contacts also have `associatedcompanyid`
+//!   ("Primary Associated Company ID", `number`, `hidden`, `referencedObjectType: COMPANY`,
+//!   metadata `readOnlyValue: false` as a real portal reports it); see *Associations*.
 //! - Values travel as strings; JSON numbers and booleans are accepted on write, datetimes
 //!   as ISO 8601 or epoch milliseconds (stored `2026-11-25T15:04:05.123Z`), dates as
 //!   `YYYY-MM-DD` or epoch milliseconds at midnight UTC (stored `YYYY-MM-DD`). An empty
@@ -58,13 +60,61 @@
 //!   without, one refused input fails the batch and nothing is created), `update` (same
 //!   rule for refused values; unknown or archived ids → 207 `OBJECT_NOT_FOUND`, others
 //!   applied; duplicate ids → 400), `archive` (204, unknown ids ignored).
+//! - Associations between contacts and companies only (module `associations`), category
+//!   `HUBSPOT_DEFINED`: contact→company primary 1 and unlabeled 279, company→contact primary 2
+//!   and unlabeled 280; either direction names the same pair; other object pairs or types →
+//!   400 `VALIDATION_ERROR`. Every pair is unlabeled; at most one per contact is also primary,
+//!   and a new primary demotes the old one to unlabeled. v4 (ids as strings or numbers; at
+//!   most 100 inputs, our cap):
+//!   - `POST /crm/v4/associations/{from}/{to}/batch/create`
+//!     `{inputs:[{from:{id},to:{id},types:[{associationCategory,associationTypeId}]}]}` → 201
+//!     `{status,results:[{fromObjectTypeId,fromObjectId,toObjectTypeId,toObjectId,labels}],
+//!     startedAt,completedAt}` (object ids as numbers, `labels` `["Primary"]` or `[]`); an
+//!     input whose record is not live → 207 `OBJECT_NOT_FOUND` with `context.ids`,
+//!     `fromObjectId`, `toObjectId`, the others applied.
+//!   - `…/batch/labels/archive` (same body) → 204: the primary type leaves the pair
+//!     unlabeled; the unlabeled type removes the pair (SDK: "Deleting an unlabeled association
+//!     will also delete all labeled associations"). `…/batch/archive`
+//!     `{inputs:[{from:{id},to:[{id}]}]}` → 204, removes the pairs. Both ignore unknown ids.
+//!   - `…/batch/read` `{inputs:[{id}]}` → 200 `{status,results:[{from:{id},to:[{toObjectId,
+//!     associationTypes:[{category,typeId,label}]}]}],startedAt,completedAt}` (primary type
+//!     first, label `"Primary"`; unlabeled `label: null`). Ids without associations → 207
+//!     `OBJECT_NOT_FOUND`, `subCategory: crm.associations.NO_ASSOCIATIONS_FOUND`, as
+//!     third-party captures of HubSpot show it.
+//!   - `PUT /crm/v4/objects/{from}/{id}/associations/{to}/{toId}` with
+//!     `[{associationCategory,associationTypeId}]` → 201 `{fromObjectTypeId,fromObjectId,
+//!     toObjectTypeId,toObjectId,labels}` (404 when a record is not live); `DELETE` → 204,
+//!     removes the pair.
+//!   - v3 `POST …/{objectType}` and `batch/create` take per input
+//!     `associations:[{to:{id},types:[…]}]` (contacts: 1/279; companies: 2/280), made at the
+//!     creation stamp. A `to` id that is not live refuses that input as any refused value
+//!     does (`VALIDATION_ERROR`, "One or more associations are invalid: …"; HubSpot's exact
+//!     wording is not documented); bad types → 400 for the request.
+//!
+//!   Assumptions, none documented by HubSpot in so many words:
+//!   - `associatedcompanyid` is always derived: the primary company's id, or no value. It is
+//!     read-only (changelog 2019-01-24: it "can no longer be set or updated when creating or
+//!     updating contact records … use the CRM Associations API"): a write of it, even `""`,
+//!     is refused as `READ_ONLY_VALUE` naming it, although clients report that real portals
+//!     still accept it on create.
+//!   - When a contact's primary changes (and only then: an unlabeled association changes no
+//!     property), its `hs_lastmodifieddate`, `lastmodifieddate` and `updatedAt` move as for an
+//!     update, so a search on the stamp finds it. HubSpot describes `hs_lastmodifieddate` as
+//!     the "most recent timestamp of any property update".
+//!   - Archiving a company removes its pairs; contacts whose primary it was lose
+//!     `associatedcompanyid` and are stamped. Archiving a contact removes its pairs (it keeps
+//!     its values). Savepoints of all-or-nothing batches cover the associations.
 //!
 //! # Not implemented
 //! - HubSpot's real rate limiting (per-10-seconds burst, daily quota, the search endpoints'
 //!   separate limit of five requests per second per account): only injected faults refuse.
 //! - Indexing delay: new and updated objects are searchable at once (see
 //!   [`HubSpot::user_update_late`] for a late-stamped change instead).
-//! - Associations, `propertiesWithHistory`, upsert, merge, GDPR delete, restoring archived
+//! - Associations other than contact–company, custom association labels, the labels and
+//!   definitions APIs, v4 `GET …/associations/{to}` and the `default` endpoints
+//!   (`PUT …/associations/default/…`, `batch/associate/default`), paging of v4 `batch/read`,
+//!   the v3 associations API, `associations=` on v3 reads and lists, the "associations
+//!   updated" webhook. `propertiesWithHistory`, upsert, merge, GDPR delete, restoring archived
 //!   objects, purge after 90 days, property and group management (create/update/archive
 //!   properties), custom object types, owners, pipelines, webhooks, OAuth, scopes (403).
 //! - Lifecycle-stage rules (no moving backwards), phone formatting, string length limits,
@@ -72,6 +122,7 @@
 //!   the `query` text, search tokenisation beyond whitespace and `*` wildcards.
 
 mod access;
+mod associations;
 mod batch;
 mod errors;
 mod objects;
@@ -85,7 +136,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Map, Value};
 
 use super::faults::CallGate;
@@ -122,6 +173,7 @@ impl HubSpot {
 
     pub fn router(&self) -> Router {
         let objects = "/crm/v3/objects/{object_type}";
+        let v4_batch = "/crm/v4/associations/{from_type}/{to_type}/batch";
         Router::new()
             .route("/crm/v3/properties/{object_type}", get(properties::list))
             .route(
@@ -139,6 +191,23 @@ impl HubSpot {
                 get(objects::read)
                     .patch(objects::update)
                     .delete(objects::archive),
+            )
+            .route(
+                "/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}/{to_id}",
+                put(associations::put).delete(associations::delete),
+            )
+            .route(
+                &format!("{v4_batch}/create"),
+                post(associations::batch_create),
+            )
+            .route(&format!("{v4_batch}/read"), post(associations::batch_read))
+            .route(
+                &format!("{v4_batch}/archive"),
+                post(associations::batch_archive),
+            )
+            .route(
+                &format!("{v4_batch}/labels/archive"),
+                post(associations::batch_labels_archive),
             )
             .fallback(access::no_route)
             .method_not_allowed_fallback(access::wrong_method)
@@ -220,6 +289,53 @@ impl HubSpot {
             Ok(Err(e)) => panic!("user_update of {object_type} {id}: refused: {e:?}"),
             Err(e) => panic!("user_update: unknown object type {object_type}: {e:?}"),
         }
+    }
+
+    /// A person associating a contact with a company in the UI (not an API call). `primary`
+    /// makes the company the contact's primary (the previous one stays associated, unlabeled);
+    /// otherwise the pair is left associated without the primary label (removing it if the
+    /// company was the primary). When the contact's primary changes, so does its
+    /// `associatedcompanyid`, and it is stamped now. False when either record is not live.
+    pub fn user_associate(&self, contact_id: &str, company_id: &str, primary: bool) -> bool {
+        let (Ok(contact), Ok(company)) = (
+            contact_id.trim().parse::<u64>(),
+            company_id.trim().parse::<u64>(),
+        ) else {
+            return false;
+        };
+        let at = now();
+        let mut portal = self.portal();
+        if !portal.associate(contact, company, primary, at) {
+            return false;
+        }
+        if !primary {
+            portal.unlabel_primary(contact, company, at);
+        }
+        true
+    }
+
+    /// A person removing a contact–company association in the UI (every label of the pair);
+    /// false when they were not associated.
+    pub fn user_dissociate(&self, contact_id: &str, company_id: &str) -> bool {
+        let (Ok(contact), Ok(company)) = (
+            contact_id.trim().parse::<u64>(),
+            company_id.trim().parse::<u64>(),
+        ) else {
+            return false;
+        };
+        self.portal().dissociate(contact, company, now())
+    }
+
+    /// A contact's companies: (company id, is it the primary?), by company id.
+    pub fn associations(&self, contact_id: &str) -> Vec<(String, bool)> {
+        let Ok(contact) = contact_id.trim().parse::<u64>() else {
+            return Vec::new();
+        };
+        self.portal()
+            .companies_of(contact)
+            .into_iter()
+            .map(|(company, primary)| (company.to_string(), primary))
+            .collect()
     }
 
     /// Live (not archived) objects: (id, every stored property as a string), by id.

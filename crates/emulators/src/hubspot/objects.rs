@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::HubSpot;
+use super::associations::{AssociationInput, links_of};
 use super::errors::{ApiError, invalid_properties_message};
 use super::portal::{ObjectKind, Record, Store, WriteError, now};
 use super::properties::wire_datetime;
@@ -201,6 +202,9 @@ pub(super) async fn read(
 struct WriteBody {
     #[serde(default)]
     properties: Map<String, Value>,
+    /// On create only: `[{"to":{"id"},"types":[{"associationCategory","associationTypeId"}]}]`.
+    #[serde(default)]
+    associations: Vec<AssociationInput>,
 }
 
 /// The whole-request answer to a refused write.
@@ -211,7 +215,16 @@ pub(super) fn write_error(kind: &ObjectKind, error: WriteError) -> ApiError {
             ApiError::conflict(kind.singular, &existing_id.to_string())
         }
         WriteError::NotFound => ApiError::not_found("resource not found"),
+        WriteError::InvalidAssociation { object_type, id } => {
+            ApiError::validation(invalid_association_message(object_type, &id))
+        }
     }
+}
+
+/// The message of a refused association on create. HubSpot's wording is not documented; the
+/// first sentence is what clients report seeing.
+fn invalid_association_message(object_type: &str, id: &str) -> String {
+    format!("One or more associations are invalid: there is no {object_type} with id {id}.")
 }
 
 /// The per-record batch error for a refused write.
@@ -235,6 +248,10 @@ pub(super) fn record_error(
                 "Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.",
                 kind.upper
             ),
+        ),
+        WriteError::InvalidAssociation { object_type, id } => (
+            "VALIDATION_ERROR",
+            invalid_association_message(object_type, id),
         ),
     };
     let mut context = context;
@@ -261,7 +278,8 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let body: WriteBody = parse_body(&body)?;
     let mut portal = hubspot.portal();
-    let outcome = portal.create(&object_type, &body.properties, now())?;
+    let links = links_of(portal.index(&object_type)?, &body.associations)?;
+    let outcome = portal.create_linked(&object_type, &body.properties, &links, now())?;
     let store = portal.store(&object_type)?;
     let id = outcome.map_err(|e| write_error(&store.kind, e))?;
     let record = &store.records[&id];

@@ -52,6 +52,14 @@ pub(super) struct PropertyDef {
     pub hubspot_defined: bool,
     /// An email address (validated as one).
     pub email: bool,
+    /// Left out of HubSpot's UI (`hidden: true` in the properties API).
+    pub hidden: bool,
+    /// The object type the value is an id of (`referencedObjectType`, e.g. `COMPANY`).
+    pub referenced_object_type: Option<&'static str>,
+    /// Kept by the portal from the record's associations, never written: a write is refused
+    /// as `READ_ONLY_VALUE` although the metadata says `readOnlyValue: false`, as a real
+    /// portal's does for `associatedcompanyid` (see [`contact_properties`]).
+    pub from_associations: bool,
 }
 
 impl PropertyDef {
@@ -80,6 +88,9 @@ impl PropertyDef {
             read_only: false,
             hubspot_defined: true,
             email: false,
+            hidden: false,
+            referenced_object_type: None,
+            from_associations: false,
         }
     }
 
@@ -118,7 +129,7 @@ impl PropertyDef {
                 json!({"label": label, "value": value, "displayOrder": i, "hidden": false})
             })
             .collect();
-        json!({
+        let mut property = json!({
             "name": self.name,
             "label": self.label,
             "type": self.kind.wire_name(),
@@ -130,7 +141,7 @@ impl PropertyDef {
             "calculated": false,
             "externalOptions": false,
             "hasUniqueValue": self.unique,
-            "hidden": false,
+            "hidden": self.hidden,
             "hubspotDefined": self.hubspot_defined,
             "archived": false,
             "modificationMetadata": {
@@ -138,8 +149,12 @@ impl PropertyDef {
                 "readOnlyDefinition": self.hubspot_defined,
                 "readOnlyValue": self.read_only,
             },
-            "formField": !self.read_only,
-        })
+            "formField": !self.read_only && !self.hidden,
+        });
+        if let Some(referenced) = self.referenced_object_type {
+            property["referencedObjectType"] = json!(referenced);
+        }
+        property
     }
 }
 
@@ -175,6 +190,9 @@ fn system_properties(contact_style: bool) -> Vec<PropertyDef> {
     props
 }
 
+/// The contact property holding the id of the contact's primary company.
+pub(super) const PRIMARY_COMPANY: &str = "associatedcompanyid";
+
 pub(super) fn contact_properties() -> Vec<PropertyDef> {
     let info = "contactinformation";
     let mut email = PropertyDef::new("email", "Email", PropertyType::String)
@@ -186,6 +204,21 @@ pub(super) fn contact_properties() -> Vec<PropertyDef> {
         .group(info)
         .describe("A custom date property of this portal.");
     renewal.hubspot_defined = false;
+    // As a real portal's properties API shows it (a 2024 capture): hidden, a reference to
+    // COMPANY, `readOnlyValue: false`. Its value is the id of the contact's primary company,
+    // kept from the associations; HubSpot's changelog of 2019-01-24 made it read-only ("can
+    // no longer be set or updated when creating or updating contact records … use the CRM
+    // Associations API"), so writes of it are refused here.
+    let mut primary_company = PropertyDef::new(
+        PRIMARY_COMPANY,
+        "Primary Associated Company ID",
+        PropertyType::Number,
+    )
+    .group(info)
+    .describe("HubSpot defined ID of a contact's primary associated company in HubSpot.");
+    primary_company.hidden = true;
+    primary_company.referenced_object_type = Some("COMPANY");
+    primary_company.from_associations = true;
     let mut props = vec![
         email,
         PropertyDef::new("firstname", "First Name", PropertyType::String)
@@ -226,6 +259,7 @@ pub(super) fn contact_properties() -> Vec<PropertyDef> {
             .group(info)
             .describe("Date the contact became a customer."),
         renewal,
+        primary_company,
     ];
     props.extend(system_properties(true));
     props
@@ -300,7 +334,7 @@ impl PropertyError {
 
 /// The value to store for a write of `value` to `def`: `None` clears the property.
 pub(super) fn normalize(def: &PropertyDef, value: &Value) -> Result<Option<String>, PropertyError> {
-    if def.read_only {
+    if def.read_only || def.from_associations {
         return Err(PropertyError::new(
             def.name,
             "READ_ONLY_VALUE",
@@ -502,6 +536,10 @@ mod tests {
         );
         assert_eq!(
             n("hs_object_id", json!("1")).unwrap_err().code,
+            "READ_ONLY_VALUE"
+        );
+        assert_eq!(
+            n("associatedcompanyid", json!("1001")).unwrap_err().code,
             "READ_ONLY_VALUE"
         );
         assert_eq!(n("is_public", json!(true)), Ok(Some("true".into())));

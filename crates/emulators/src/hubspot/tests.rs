@@ -456,3 +456,535 @@ async fn faults_refuse_every_third_call() {
     assert_eq!(api.hubspot.gate().calls(), 6);
     assert_eq!(api.hubspot.gate().served(), 4);
 }
+
+impl Api {
+    /// A stored property of a live record (`None` when it has no value).
+    fn property(&self, object_type: &str, id: &str, name: &str) -> Option<String> {
+        self.hubspot
+            .records(object_type)
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .unwrap_or_else(|| panic!("no live {object_type} {id}"))
+            .1
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    fn modified(&self, contact: &str) -> String {
+        self.property("contacts", contact, "hs_lastmodifieddate")
+            .expect("hs_lastmodifieddate")
+    }
+}
+
+/// A v4 input `{from, to, types}` with one HUBSPOT_DEFINED type.
+fn pair_input(from: &str, to: &str, type_id: u64) -> Value {
+    json!({
+        "from": {"id": from},
+        "to": {"id": to},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    })
+}
+
+async fn tick() {
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+}
+
+const V4: &str = "/crm/v4/associations/contacts/companies/batch";
+
+#[tokio::test]
+async fn primary_company_follows_v4_associations_and_bumps_the_stamps() {
+    let api = start().await;
+    let acme = api.insert("companies", json!({"name": "Acme"}));
+    let beta = api.insert("companies", json!({"name": "Beta"}));
+    let ann = api.insert("contacts", json!({"firstname": "Ann"}));
+    let created = api.modified(&ann);
+    assert_eq!(api.property("contacts", &ann, "associatedcompanyid"), None);
+    tick().await;
+
+    // Type 1 makes Acme the primary: the property follows and the stamps move.
+    let answer = api
+        .post(
+            &format!("{V4}/create"),
+            json!({"inputs": [pair_input(&ann, &acme, 1)]}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body["status"], "COMPLETE");
+    let result = &answer.body["results"][0];
+    assert_eq!(result["fromObjectTypeId"], "0-1");
+    assert_eq!(result["toObjectTypeId"], "0-2");
+    assert_eq!(result["fromObjectId"], json!(ann.parse::<u64>().unwrap()));
+    assert_eq!(result["toObjectId"], json!(acme.parse::<u64>().unwrap()));
+    assert_eq!(result["labels"], json!(["Primary"]));
+    assert_eq!(
+        api.property("contacts", &ann, "associatedcompanyid"),
+        Some(acme.clone())
+    );
+    let first = api.modified(&ann);
+    assert!(first > created, "{first} > {created}");
+    assert_eq!(
+        api.property("contacts", &ann, "lastmodifieddate"),
+        Some(first.clone())
+    );
+    let read = api
+        .post(
+            "/crm/v3/objects/contacts/batch/read",
+            json!({"properties": ["associatedcompanyid"], "inputs": [{"id": ann}]}),
+        )
+        .await;
+    assert_eq!(read.body["results"][0]["updatedAt"], json!(first));
+    assert_eq!(
+        read.body["results"][0]["properties"]["associatedcompanyid"],
+        json!(acme)
+    );
+    assert_eq!(api.hubspot.associations(&ann), vec![(acme.clone(), true)]);
+
+    // An unlabeled association (279) changes no property and bumps no stamp.
+    tick().await;
+    let unlabeled = api
+        .post(
+            &format!("{V4}/create"),
+            json!({"inputs": [pair_input(&ann, &beta, 279)]}),
+        )
+        .await;
+    assert_eq!(unlabeled.status, StatusCode::CREATED, "{}", unlabeled.body);
+    assert_eq!(unlabeled.body["results"][0]["labels"], json!([]));
+    assert_eq!(api.modified(&ann), first);
+
+    // A second primary, given from the company's side (type 2), moves it; Acme stays
+    // associated, unlabeled.
+    tick().await;
+    let moved = api
+        .post(
+            "/crm/v4/associations/companies/contacts/batch/create",
+            json!({"inputs": [pair_input(&beta, &ann, 2)]}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{}", moved.body);
+    assert_eq!(moved.body["results"][0]["fromObjectTypeId"], "0-2");
+    assert_eq!(
+        api.property("contacts", &ann, "associatedcompanyid"),
+        Some(beta.clone())
+    );
+    let second = api.modified(&ann);
+    assert!(second > first, "{second} > {first}");
+    let read = api
+        .post(&format!("{V4}/read"), json!({"inputs": [{"id": ann}]}))
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["status"], "COMPLETE");
+    assert_eq!(read.body["results"][0]["from"]["id"], json!(ann));
+    assert_eq!(
+        read.body["results"][0]["to"],
+        json!([
+            {"toObjectId": acme.parse::<u64>().unwrap(), "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": null},
+            ]},
+            {"toObjectId": beta.parse::<u64>().unwrap(), "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"},
+                {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": null},
+            ]},
+        ])
+    );
+    let reverse = api
+        .post(
+            "/crm/v4/associations/company/contact/batch/read",
+            json!({"inputs": [{"id": beta.parse::<u64>().unwrap()}]}),
+        )
+        .await;
+    assert_eq!(
+        reverse.body["results"][0]["to"][0]["associationTypes"],
+        json!([
+            {"category": "HUBSPOT_DEFINED", "typeId": 2, "label": "Primary"},
+            {"category": "HUBSPOT_DEFINED", "typeId": 280, "label": null},
+        ])
+    );
+
+    // Removing the primary label (type 1) clears the property; the pair stays, unlabeled.
+    tick().await;
+    let cleared = api
+        .post(
+            &format!("{V4}/labels/archive"),
+            json!({"inputs": [pair_input(&ann, &beta, 1)]}),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT, "{}", cleared.body);
+    assert_eq!(api.property("contacts", &ann, "associatedcompanyid"), None);
+    assert!(api.modified(&ann) > second);
+    assert_eq!(
+        api.hubspot.associations(&ann),
+        vec![(acme.clone(), false), (beta.clone(), false)]
+    );
+
+    // batch/archive removes pairs entirely; a contact without any is reported as HubSpot
+    // does, with 207.
+    let archived = api
+        .post(
+            &format!("{V4}/archive"),
+            json!({"inputs": [{"from": {"id": ann}, "to": [{"id": acme}, {"id": beta}]}]}),
+        )
+        .await;
+    assert_eq!(archived.status, StatusCode::NO_CONTENT);
+    assert!(api.hubspot.associations(&ann).is_empty());
+    let none = api
+        .post(&format!("{V4}/read"), json!({"inputs": [{"id": ann}]}))
+        .await;
+    assert_eq!(none.status, StatusCode::MULTI_STATUS, "{}", none.body);
+    let error = &none.body["errors"][0];
+    assert_eq!(
+        error["subCategory"],
+        "crm.associations.NO_ASSOCIATIONS_FOUND"
+    );
+    assert_eq!(error["context"]["fromObjectId"], json!([ann]));
+}
+
+#[tokio::test]
+async fn v4_single_put_delete_and_refused_inputs() {
+    let api = start().await;
+    let acme = api.insert("companies", json!({"name": "Acme"}));
+    let ann = api.insert("contacts", json!({"firstname": "Ann"}));
+    let bob = api.insert("contacts", json!({"firstname": "Bob"}));
+
+    // One bad company id: 207 naming that input only; the others are applied.
+    let answer = api
+        .post(
+            &format!("{V4}/create"),
+            json!({"inputs": [pair_input(&ann, &acme, 1), pair_input(&bob, "424242", 1)]}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::MULTI_STATUS, "{}", answer.body);
+    assert_eq!(answer.body["numErrors"], 1);
+    assert_eq!(answer.body["results"].as_array().unwrap().len(), 1);
+    let error = &answer.body["errors"][0];
+    assert_eq!(error["category"], "OBJECT_NOT_FOUND");
+    assert!(error["message"].as_str().unwrap().contains("COMPANY"));
+    assert_eq!(error["context"]["ids"], json!(["424242"]));
+    assert_eq!(error["context"]["fromObjectId"], json!([bob]));
+    assert_eq!(
+        api.property("contacts", &ann, "associatedcompanyid"),
+        Some(acme.clone())
+    );
+    assert_eq!(api.property("contacts", &bob, "associatedcompanyid"), None);
+
+    // Other types and object pairs are refused as a whole.
+    for (path, type_id) in [
+        (format!("{V4}/create"), 2),
+        (format!("{V4}/create"), 280),
+        (
+            "/crm/v4/associations/contacts/contacts/batch/create".to_owned(),
+            1,
+        ),
+    ] {
+        let refused = api
+            .post(&path, json!({"inputs": [pair_input(&bob, &acme, type_id)]}))
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path} {type_id}");
+        assert_eq!(refused.body["category"], "VALIDATION_ERROR");
+    }
+    assert!(api.hubspot.associations(&bob).is_empty());
+
+    // Single PUT with a spec list (numbers as ids), then DELETE.
+    let put = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/crm/v4/objects/contacts/{bob}/associations/companies/{acme}"),
+            Some(json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": "1"}])),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::CREATED, "{}", put.body);
+    assert_eq!(put.body["labels"], json!(["Primary"]));
+    assert_eq!(
+        api.property("contacts", &bob, "associatedcompanyid"),
+        Some(acme.clone())
+    );
+    let missing = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/crm/v4/objects/contacts/{bob}/associations/companies/999999"),
+            Some(json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}])),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let deleted = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/crm/v4/objects/companies/{acme}/associations/contacts/{bob}"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.property("contacts", &bob, "associatedcompanyid"), None);
+    assert!(api.hubspot.associations(&bob).is_empty());
+    // Every call went through the gate.
+    assert_eq!(api.hubspot.gate().calls(), 7);
+}
+
+#[tokio::test]
+async fn v3_create_with_associations_and_the_read_only_property() {
+    let api = start().await;
+    let acme = api.insert("companies", json!({"name": "Acme"}));
+    let beta = api.insert("companies", json!({"name": "Beta"}));
+
+    let created = api
+        .post(
+            "/crm/v3/objects/contacts",
+            json!({
+                "properties": {"firstname": "Ann"},
+                "associations": [
+                    {"to": {"id": acme.parse::<u64>().unwrap()}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+                    ]},
+                    {"to": {"id": beta}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}
+                    ]},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let ann = created.body["id"].as_str().unwrap().to_owned();
+    let properties = &created.body["properties"];
+    assert_eq!(properties["associatedcompanyid"], json!(acme));
+    assert_eq!(properties["hs_lastmodifieddate"], properties["createdate"]);
+    assert_eq!(
+        api.hubspot.associations(&ann),
+        vec![(acme.clone(), true), (beta.clone(), false)]
+    );
+
+    // A company created with a contact (company→contact, unlabeled 280): no new primary.
+    let gamma = api
+        .post(
+            "/crm/v3/objects/companies",
+            json!({
+                "properties": {"name": "Gamma"},
+                "associations": [{"to": {"id": ann}, "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 280}
+                ]}],
+            }),
+        )
+        .await;
+    assert_eq!(gamma.status, StatusCode::CREATED, "{}", gamma.body);
+    let gamma = gamma.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.hubspot.associations(&ann),
+        vec![(acme.clone(), true), (beta.clone(), false), (gamma, false)]
+    );
+    assert_eq!(
+        api.property("contacts", &ann, "hs_lastmodifieddate"),
+        properties["hs_lastmodifieddate"]
+            .as_str()
+            .map(str::to_owned)
+    );
+    let wrong_type = api
+        .post(
+            "/crm/v3/objects/contacts",
+            json!({"associations": [{"to": {"id": acme}, "types": [
+                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 2}
+            ]}]}),
+        )
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+
+    // Batch create: a traced input with a company that does not exist fails alone.
+    let batch = api
+        .post(
+            "/crm/v3/objects/contacts/batch/create",
+            json!({"inputs": [
+                {"objectWriteTraceId": "t1", "properties": {"firstname": "Bob"}, "associations": [
+                    {"to": {"id": beta}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+                    ]},
+                ]},
+                {"objectWriteTraceId": "t2", "properties": {"firstname": "Cy"}, "associations": [
+                    {"to": {"id": "999999"}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+                    ]},
+                ]},
+            ]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::MULTI_STATUS, "{}", batch.body);
+    assert_eq!(batch.body["results"][0]["objectWriteTraceId"], "t1");
+    assert_eq!(
+        batch.body["results"][0]["properties"]["associatedcompanyid"],
+        json!(beta)
+    );
+    let error = &batch.body["errors"][0];
+    assert_eq!(error["category"], "VALIDATION_ERROR");
+    assert_eq!(error["context"]["objectWriteTraceId"], json!(["t2"]));
+    assert!(error["message"].as_str().unwrap().contains("999999"));
+    assert_eq!(api.hubspot.records("contacts").len(), 2);
+
+    // Untraced: all or nothing, associations included.
+    let untraced = api
+        .post(
+            "/crm/v3/objects/contacts/batch/create",
+            json!({"inputs": [
+                {"properties": {"firstname": "Dee"}, "associations": [
+                    {"to": {"id": acme}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+                    ]},
+                ]},
+                {"properties": {"firstname": "Eve"}, "associations": [
+                    {"to": {"id": "999999"}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}
+                    ]},
+                ]},
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        untraced.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        untraced.body
+    );
+    assert_eq!(api.hubspot.records("contacts").len(), 2);
+    let acme_contacts = api
+        .post(
+            "/crm/v4/associations/companies/contacts/batch/read",
+            json!({"inputs": [{"id": acme}]}),
+        )
+        .await;
+    assert_eq!(
+        acme_contacts.body["results"][0]["to"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{}",
+        acme_contacts.body
+    );
+
+    // associatedcompanyid is read-only: refused on create and update, naming it.
+    for (path, body) in [
+        (
+            "/crm/v3/objects/contacts".to_owned(),
+            json!({"properties": {"firstname": "Fay", "associatedcompanyid": acme}}),
+        ),
+        (
+            format!("/crm/v3/objects/contacts/{ann}"),
+            json!({"properties": {"associatedcompanyid": ""}}),
+        ),
+    ] {
+        let method = if path.ends_with("contacts") {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::PATCH
+        };
+        let refused = api.send(method, &path, Some(body)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.body["category"], "VALIDATION_ERROR");
+        assert_eq!(refused.body["errors"][0]["code"], "READ_ONLY_VALUE");
+        assert_eq!(
+            refused.body["errors"][0]["context"]["propertyName"],
+            json!(["associatedcompanyid"])
+        );
+    }
+    assert_eq!(api.hubspot.records("contacts").len(), 2);
+    assert_eq!(
+        api.property("contacts", &ann, "associatedcompanyid"),
+        Some(acme.clone())
+    );
+
+    // The property as the properties API shows it.
+    let definition = api
+        .get("/crm/v3/properties/contacts/associatedcompanyid")
+        .await;
+    assert_eq!(definition.status, StatusCode::OK);
+    assert_eq!(definition.body["type"], "number");
+    assert_eq!(definition.body["label"], "Primary Associated Company ID");
+    assert_eq!(definition.body["hidden"], true);
+    assert_eq!(definition.body["referencedObjectType"], "COMPANY");
+    assert_eq!(
+        definition.body["modificationMetadata"]["readOnlyValue"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn search_returns_the_primary_company_and_archiving_cascades() {
+    let api = start().await;
+    let acme = api.insert("companies", json!({"name": "Acme"}));
+    let beta = api.insert("companies", json!({"name": "Beta"}));
+    let ann = api.insert("contacts", json!({"firstname": "Ann"}));
+    let bob = api.insert("contacts", json!({"firstname": "Bob"}));
+    assert!(api.hubspot.user_associate(&ann, &acme, true));
+    assert!(api.hubspot.user_associate(&bob, &acme, false));
+    assert!(api.hubspot.user_associate(&bob, &beta, true));
+    assert!(!api.hubspot.user_associate(&ann, "999999", true));
+
+    let search = api
+        .post(
+            "/crm/v3/objects/contacts/search",
+            json!({
+                "filterGroups": [{"filters": [
+                    {"propertyName": "associatedcompanyid", "operator": "HAS_PROPERTY"}
+                ]}],
+                "properties": ["firstname", "associatedcompanyid"],
+            }),
+        )
+        .await;
+    assert_eq!(search.status, StatusCode::OK, "{}", search.body);
+    assert_eq!(search.body["total"], 2);
+    assert_eq!(
+        search.body["results"][0]["properties"]["associatedcompanyid"],
+        json!(acme)
+    );
+    assert_eq!(
+        search.body["results"][1]["properties"]["associatedcompanyid"],
+        json!(beta)
+    );
+    let by_company = api
+        .post(
+            "/crm/v3/objects/contacts/search",
+            json!({"filterGroups": [{"filters": [
+                {"propertyName": "associatedcompanyid", "operator": "EQ", "value": acme}
+            ]}]}),
+        )
+        .await;
+    assert_eq!(ids(&by_company.body["results"]), vec![ann.clone()]);
+
+    // Archiving a company removes its pairs; its contacts lose the property, restamped.
+    let before = api.modified(&ann);
+    let bob_before = api.modified(&bob);
+    tick().await;
+    let deleted = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/crm/v3/objects/companies/{acme}"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.property("contacts", &ann, "associatedcompanyid"), None);
+    assert!(api.modified(&ann) > before);
+    assert!(api.hubspot.associations(&ann).is_empty());
+    // Bob's primary was Beta: only the unlabeled pair went, no stamp.
+    assert_eq!(api.hubspot.associations(&bob), vec![(beta.clone(), true)]);
+    assert_eq!(api.modified(&bob), bob_before);
+
+    // Archiving a contact removes its pairs.
+    assert!(api.hubspot.user_delete("contacts", &bob));
+    let beta_contacts = api
+        .post(
+            "/crm/v4/associations/companies/contacts/batch/read",
+            json!({"inputs": [{"id": beta}]}),
+        )
+        .await;
+    assert_eq!(beta_contacts.status, StatusCode::MULTI_STATUS);
+
+    // The UI helpers: unlabel, then dissociate.
+    assert!(api.hubspot.user_associate(&ann, &beta, true));
+    assert_eq!(
+        api.property("contacts", &ann, "associatedcompanyid"),
+        Some(beta.clone())
+    );
+    assert!(api.hubspot.user_associate(&ann, &beta, false));
+    assert_eq!(api.property("contacts", &ann, "associatedcompanyid"), None);
+    assert_eq!(api.hubspot.associations(&ann), vec![(beta.clone(), false)]);
+    assert!(api.hubspot.user_dissociate(&ann, &beta));
+    assert!(!api.hubspot.user_dissociate(&ann, &beta));
+    assert!(api.hubspot.associations(&ann).is_empty());
+}

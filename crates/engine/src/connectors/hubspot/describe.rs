@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
 use super::super::cloud::http::{failure, unexpected};
-use super::super::{ColumnInfo, ConnectorError, KeyGeneration, TableSchema};
+use super::super::{ColumnInfo, ConnectorError, ForeignKey, KeyGeneration, TableSchema};
 use super::HubSpotConnector;
 use crate::package::TableRef;
 use crate::value::ColumnType;
@@ -16,6 +16,19 @@ pub const OBJECT_TYPES: [&str; 4] = ["contacts", "companies", "deals", "tickets"
 pub const KEY: &str = "hs_object_id";
 pub const CREATED: &str = "createdate";
 pub const MODIFIED: &str = "hs_lastmodifieddate";
+/// The contact property HubSpot keeps at the id of the contact's primary company. It is
+/// read like any property and is a foreign key to `companies`; it is written through the
+/// associations API (the primary label, contact → company type 1), never as a property:
+/// HubSpot made the property read-only for writes in 2019.
+pub const PRIMARY_COMPANY: &str = "associatedcompanyid";
+/// The object type whose records hold `PRIMARY_COMPANY`, and the one it references.
+pub const CONTACTS: &str = "contacts";
+pub const COMPANIES: &str = "companies";
+
+/// Whether `property` of `object_type` is the contact's primary company.
+pub fn is_primary_company(object_type: &str, property: &str) -> bool {
+    object_type == CONTACTS && property == PRIMARY_COMPANY
+}
 
 impl HubSpotConnector {
     pub(super) async fn list_object_types(&self) -> Result<Vec<TableRef>, ConnectorError> {
@@ -121,11 +134,15 @@ pub fn schema(object_type: &str, properties: Properties) -> Result<TableSchema, 
         .results
         .into_iter()
         .map(|p| ColumnInfo {
-            writable: !p
-                .modification_metadata
-                .as_ref()
-                .is_some_and(|m| m.read_only_value),
-            ty: if p.name == KEY {
+            // The primary company is written through the associations API.
+            writable: is_primary_company(object_type, &p.name)
+                || !p
+                    .modification_metadata
+                    .as_ref()
+                    .is_some_and(|m| m.read_only_value),
+            // Ids are text (HubSpot's ids are numbers too large for some clients), and so
+            // is a reference to one.
+            ty: if p.name == KEY || is_primary_company(object_type, &p.name) {
                 ColumnType::Text { max_chars: None }
             } else {
                 column_type(&p.ty)
@@ -158,12 +175,21 @@ pub fn schema(object_type: &str, properties: Properties) -> Result<TableSchema, 
             writable: false,
         });
     }
+    let foreign_keys = columns
+        .iter()
+        .filter(|c| is_primary_company(object_type, &c.name))
+        .map(|c| ForeignKey {
+            column: c.name.clone(),
+            references: TableRef::new(None, COMPANIES),
+            referenced_column: None,
+        })
+        .collect();
     Ok(TableSchema {
         table: TableRef::new(None, object_type),
         columns,
         key: KEY.into(),
         key_generation: KeyGeneration::Vendor,
         log_name: String::new(),
-        foreign_keys: Vec::new(),
+        foreign_keys,
     })
 }

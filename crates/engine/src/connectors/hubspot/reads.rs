@@ -26,6 +26,13 @@ impl HubSpotConnector {
     fn row(schema: &TableSchema, object: &Object) -> Result<(Key, Row)> {
         let mut row = row_of("HubSpot", schema, &object.id, &object.properties)?;
         row.insert(KEY.into(), crate::value::Value::Text(object.id.clone()));
+        // A reference HubSpot keeps empty is no reference.
+        for fk in &schema.foreign_keys {
+            if matches!(row.get(&fk.column), Some(crate::value::Value::Text(t)) if t.trim().is_empty())
+            {
+                row.insert(fk.column.clone(), crate::value::Value::Null);
+            }
+        }
         Ok((Key(object.id.clone()), row))
     }
 
@@ -76,7 +83,7 @@ impl HubSpotConnector {
     }
 
     /// Batch read of these ids (those that no longer exist are left out).
-    async fn read_ids(
+    pub(super) async fn read_ids(
         &self,
         schema: &TableSchema,
         keys: &[Key],

@@ -489,6 +489,26 @@ async fn the_editor_proposes_relations_and_previews_first_run_matching() {
     assert_eq!(account["kind"], "relation", "{grid}");
     assert_eq!(account["value"], "account_id → accounts", "{grid}");
 
+    // Validate checks relations against the package's tasks.
+    let mut wrong = task_form(
+        &ws,
+        &package,
+        "contacts",
+        "contacts",
+        &[
+            ("name", "column", "name"),
+            ("account_id", "relation", "account_id → invoices"),
+        ],
+    );
+    wrong.push(("intent".into(), "validate".into()));
+    let (status, body) = failure(post(&ann, "save_task", &wrong).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "source_to_target", "{body}");
+    assert!(
+        body.to_string().contains("account_id") && body.to_string().contains("invoices"),
+        "{body}"
+    );
+
     let mut contacts = task_form(
         &ws,
         &package,

@@ -92,6 +92,88 @@ pub(super) mod ssr_only {
         }
     }
 
+    /// Checks this task's relations against the package's other tasks (each checked against
+    /// the live tables; one that no longer fits is left out): a relation names a task the
+    /// package has, and the columns can hold the referenced keys. The error names the column.
+    pub async fn check_relations(
+        package: &catalog::package_editor::PackageDetail,
+        task_id: Option<Uuid>,
+        (source_conn, target_conn): (&dyn Connector, &dyn Connector),
+        checked: &CheckedTask,
+        (s2t, t2s): (&Mapping, &Mapping),
+        locale: engine::mapping::locale::Locale,
+    ) -> Result<(), AppError> {
+        let relates = |m: &Mapping| {
+            m.values()
+                .any(|s| matches!(s, FieldSource::Relation(_) | FieldSource::Column(_)))
+        };
+        if !relates(s2t) && !relates(t2s) {
+            return Ok(());
+        }
+        let mut plans = Vec::new();
+        let mut names = Vec::new();
+        for task in package.tasks.iter().filter(|t| Some(t.id) != task_id) {
+            let Ok(other) = check_task(
+                source_conn,
+                target_conn,
+                (&task.source_table, &task.target_table),
+                (&task.source_to_target, &task.target_to_source),
+                locale,
+            )
+            .await
+            else {
+                continue;
+            };
+            names.push(TableRef::parse(&task.source_table).unwrap_or(other.source.clone()));
+            plans.push(plan(task.id, source_conn, target_conn, other));
+        }
+        let this = plans.len();
+        names.push(checked.source.clone());
+        plans.push(plan(
+            task_id.unwrap_or_else(Uuid::new_v4),
+            source_conn,
+            target_conn,
+            CheckedTask {
+                source: checked.source.clone(),
+                target: checked.target.clone(),
+                source_schema: checked.source_schema.clone(),
+                target_schema: checked.target_schema.clone(),
+                forward: checked.forward.clone(),
+                backward: checked.backward.clone(),
+            },
+        ));
+        match engine::sync::link_package(&mut plans, &names) {
+            Ok(_) => Ok(()),
+            Err(e) if e.task == this => Err(AppError::Validation {
+                field: e.direction.as_str().into(),
+                message: format!("{}: {}", e.column, e.message),
+            }),
+            Err(e) => Err(AppError::Validation {
+                field: "source_to_target".into(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn plan<'a>(
+        id: Uuid,
+        source: &'a dyn Connector,
+        target: &'a dyn Connector,
+        checked: CheckedTask,
+    ) -> engine::sync::TaskPlan<'a> {
+        engine::sync::TaskPlan {
+            id,
+            label: format!("{} → {}", checked.source, checked.target),
+            source,
+            target,
+            source_schema: checked.source_schema,
+            target_schema: checked.target_schema,
+            source_to_target: checked.forward,
+            target_to_source: checked.backward,
+            matching: None,
+        }
+    }
+
     /// A match key side as the editor shows it: a column name or an expression's text.
     pub fn match_side_text(source: &FieldSource) -> String {
         match source {
@@ -632,6 +714,15 @@ pub async fn save_task(
             field: field.into(),
             message,
         })?;
+        check_relations(
+            &package,
+            task_id,
+            (source_conn.as_ref(), target_conn.as_ref()),
+            &checked,
+            (&s2t, &t2s),
+            locale,
+        )
+        .await?;
         let matching = match_spec(
             &match_source,
             &match_target,

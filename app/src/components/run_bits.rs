@@ -21,6 +21,22 @@ pub fn count_cells(c: Counts) -> impl IntoView {
     }
 }
 
+/// What related records did, in words: paired by match, waiting for a parent, references
+/// set in a second pass, held by an ambiguous match key (empty when none).
+pub fn related_text(c: &Counts) -> String {
+    [
+        (c.paired, "paired by match"),
+        (c.waiting, "waiting for a parent"),
+        (c.second_pass, "references set in a second pass"),
+        (c.held, "held: ambiguous match key"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
 /// One row per task and direction.
 #[component]
 pub fn TaskCounts(tasks: Vec<TaskCountsView>) -> impl IntoView {
@@ -36,12 +52,13 @@ pub fn TaskCounts(tasks: Vec<TaskCountsView>) -> impl IntoView {
             ]
         })
         .map(|(task, direction, counts)| {
-            view! { <tr data-testid="task-counts"><td>{task}</td><td>{direction}</td>{count_cells(counts)}</tr> }
+            let related = related_text(&counts);
+            view! { <tr data-testid="task-counts"><td>{task}</td><td>{direction}</td>{count_cells(counts)}<td class="small" data-testid="related-counts">{related}</td></tr> }
         })
         .collect_view();
     view! {
         <table class="table">
-            <thead><tr><th>"Task"</th><th>"Direction"</th><th class="num">"Inserted"</th><th class="num">"Updated"</th><th class="num">"Deleted"</th><th class="num">"Failed"</th></tr></thead>
+            <thead><tr><th>"Task"</th><th>"Direction"</th><th class="num">"Inserted"</th><th class="num">"Updated"</th><th class="num">"Deleted"</th><th class="num">"Failed"</th><th>"Related records"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }
@@ -108,4 +125,24 @@ pub fn refresh_while(
             on_cleanup(move || handle.clear());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn related_records_are_said_in_words_and_only_when_there_are_some() {
+        assert_eq!(related_text(&Counts::default()), "");
+        let counts = Counts {
+            paired: 2,
+            waiting: 1,
+            second_pass: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            related_text(&counts),
+            "2 paired by match · 1 waiting for a parent · 3 references set in a second pass"
+        );
+    }
 }

@@ -3,8 +3,9 @@
 //! records another task syncs, written as their counterparts on the other side), or a lookup
 //! (a value found in a table of the written side by key columns).
 
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::TableRef;
 use super::lookup::Lookup;
@@ -51,34 +52,29 @@ impl FieldSource {
 }
 
 impl Serialize for FieldSource {
+    /// Entry by entry, so a relation's or lookup's fields keep their declared order in files.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             FieldSource::Column(c) => serializer.serialize_str(c),
             FieldSource::Constant(v) => {
-                let mut m = Map::new();
-                m.insert("constant".into(), v.clone());
-                Json::Object(m).serialize(serializer)
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("constant", v)?;
+                map.end()
             }
             FieldSource::Expression(e) => {
-                let mut m = Map::new();
-                m.insert("expression".into(), Json::String(e.clone()));
-                Json::Object(m).serialize(serializer)
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("expression", e)?;
+                map.end()
             }
             FieldSource::Relation(r) => {
-                let mut m = Map::new();
-                m.insert(
-                    "relation".into(),
-                    serde_json::to_value(r).expect("a relation serializes"),
-                );
-                Json::Object(m).serialize(serializer)
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("relation", r)?;
+                map.end()
             }
             FieldSource::Lookup(l) => {
-                let mut m = Map::new();
-                m.insert(
-                    "lookup".into(),
-                    serde_json::to_value(l).expect("a lookup serializes"),
-                );
-                Json::Object(m).serialize(serializer)
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("lookup", l)?;
+                map.end()
             }
         }
     }

@@ -39,6 +39,15 @@ fn primary_spec() -> Json {
     json!([{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": PRIMARY_TYPE }])
 }
 
+/// A whole-batch refusal (a 400): one error for all inputs.
+fn refusal(status: StatusCode, text: &str) -> BatchError {
+    serde_json::from_str(text).unwrap_or(BatchError {
+        category: status.to_string(),
+        message: "the answer is not HubSpot's error JSON".into(),
+        context: Map::new(),
+    })
+}
+
 impl HubSpotConnector {
     /// The properties a row sends: every written column but the key and the references
     /// (written as associations).
@@ -80,20 +89,36 @@ impl HubSpotConnector {
         action: &str,
         inputs: Vec<Json>,
     ) -> Result<(Page, StatusCode)> {
-        self.batch_at(
-            what,
-            &Self::objects_path(schema, &format!("/batch/{action}")),
-            inputs,
-        )
-        .await
+        let path = Self::objects_path(schema, &format!("/batch/{action}"));
+        let (status, text) = self.post_inputs(what, &path, inputs).await?;
+        let page = if status == StatusCode::NO_CONTENT {
+            Page {
+                results: Vec::new(),
+                paging: None,
+                errors: Vec::new(),
+            }
+        } else if status.is_success() {
+            serde_json::from_str(&text).map_err(|e| {
+                failure(format!("HubSpot: {what}: unexpected answer: {e}"), true).caused_by(e)
+            })?
+        } else {
+            Page {
+                results: Vec::new(),
+                paging: None,
+                errors: vec![refusal(status, &text)],
+            }
+        };
+        Ok((page, status))
     }
 
-    async fn batch_at(
+    /// POSTs `{"inputs": …}` to `path`: the status and the answer's text, or the failure of
+    /// the whole call (a server error, or a path HubSpot does not know).
+    async fn post_inputs(
         &self,
         what: &str,
         path: &str,
         inputs: Vec<Json>,
-    ) -> Result<(Page, StatusCode)> {
+    ) -> Result<(StatusCode, String)> {
         let response = self
             .send(
                 what,
@@ -104,38 +129,10 @@ impl HubSpotConnector {
             )
             .await?;
         let status = response.status();
-        if status == StatusCode::NO_CONTENT {
-            return Ok((
-                Page {
-                    results: Vec::new(),
-                    paging: None,
-                    errors: Vec::new(),
-                },
-                status,
-            ));
-        }
         if status.is_server_error() || status == StatusCode::NOT_FOUND {
             return Err(unexpected("HubSpot", what, response).await);
         }
-        let text = response.text().await.unwrap_or_default();
-        let page = if status.is_success() {
-            serde_json::from_str(&text).map_err(|e| {
-                failure(format!("HubSpot: {what}: unexpected answer: {e}"), true).caused_by(e)
-            })?
-        } else {
-            // A whole-batch refusal (400): one error for all inputs.
-            let error: BatchError = serde_json::from_str(&text).unwrap_or(BatchError {
-                category: status.to_string(),
-                message: "the answer is not HubSpot's error JSON".into(),
-                context: Map::new(),
-            });
-            Page {
-                results: Vec::new(),
-                paging: None,
-                errors: vec![error],
-            }
-        };
-        Ok((page, status))
+        Ok((status, response.text().await.unwrap_or_default()))
     }
 
     async fn create(&self, schema: &TableSchema, rows: &[&Row]) -> Result<Vec<Created>> {
@@ -266,30 +263,13 @@ impl HubSpotConnector {
             #[serde(default)]
             errors: Vec<BatchError>,
         }
-        let response = self
-            .send(
-                what,
-                Method::POST,
-                path,
-                &[],
-                Some(&json!({ "inputs": inputs })),
-            )
-            .await?;
-        let status = response.status();
-        if status.is_server_error() || status == StatusCode::NOT_FOUND {
-            return Err(unexpected("HubSpot", what, response).await);
-        }
-        let text = response.text().await.unwrap_or_default();
+        let (status, text) = self.post_inputs(what, path, inputs).await?;
         if status.is_success() {
             return Ok(serde_json::from_str::<Answer>(&text)
                 .map(|a| a.errors)
                 .unwrap_or_default());
         }
-        Ok(vec![serde_json::from_str(&text).unwrap_or(BatchError {
-            category: status.to_string(),
-            message: "the answer is not HubSpot's error JSON".into(),
-            context: Map::new(),
-        })])
+        Ok(vec![refusal(status, &text)])
     }
 
     /// Makes each contact's primary company the one asked for (`wanted`: contact, company or

@@ -47,9 +47,20 @@ test('build a package between two databases: connections, a task, mappings, pers
   await page.getByRole('button', { name: 'Validate' }).click();
   await expect(page.getByTestId('validated')).toContainText('Both mappings are valid');
   // Preview runs both mappings on the first rows of each table.
-  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
   await expect(page.getByTestId('preview')).toContainText('ann@example.com');
   await expect(page.getByTestId('preview')).toContainText('gold');
+  // Preview matching reads both tables and writes nothing: Ann is on both sides, Bob has no
+  // email (so he is new on each side).
+  await page.getByLabel('Match key 1 source').fill('email');
+  await page.getByLabel('Match key 1 target').fill('email');
+  await page.getByRole('button', { name: 'Preview matching' }).click();
+  await expect(page.getByTestId('match-paired')).toHaveText('1');
+  await expect(page.getByTestId('match-new-source')).toHaveText('1');
+  await expect(page.getByTestId('match-new-target')).toHaveText('1');
+  await expect(page.getByTestId('match-ambiguous')).toHaveText('0');
+  await page.getByLabel('Match key 1 source').fill('');
+  await page.getByLabel('Match key 1 target').fill('');
   await page.getByRole('button', { name: 'Save task' }).click();
 
   await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);

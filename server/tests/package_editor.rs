@@ -329,6 +329,25 @@ async fn log_tables(database: &str) -> i64 {
     .unwrap()
 }
 
+/// Everything Lockstep creates in a synced PostgreSQL database: its schema, the tables and
+/// functions in it, and triggers.
+async fn lockstep_objects(database: &str) -> Vec<String> {
+    let pool = sqlx::PgPool::connect(&format!("{}/{database}", support::admin_url()))
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname = 'lockstep'
+         UNION ALL SELECT 'relation ' || relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'lockstep'
+         UNION ALL SELECT 'function ' || proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = 'lockstep'
+         UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn packages_are_cloned_and_deleted_without_leaving_triggers_behind() {
     let app = TestApp::spawn().await;
@@ -408,6 +427,13 @@ async fn packages_are_cloned_and_deleted_without_leaving_triggers_behind() {
         (0, 0),
         "the triggers and logs went with the package"
     );
+    for database in [&crm_db, &shop_db] {
+        assert_eq!(
+            lockstep_objects(database).await,
+            Vec::<String>::new(),
+            "nothing of Lockstep's is left in {database}"
+        );
+    }
     let list = ann.call_ok("load_packages", &[]).await;
     assert_eq!(list["packages"].as_array().unwrap().len(), 1);
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::RunnerError;
 use crate as catalog;
 use engine::connectors::{Connector, ConnectorError, KeyGeneration, TableSchema};
-use engine::package::TableRef;
+use engine::package::{Direction, TableRef};
 use engine::sync::{Side, log_name};
 
 /// Removes the change tracking of tasks taken out of the package. A failure is logged and
@@ -29,8 +29,9 @@ pub(super) async fn remove_retired_tracking(
     Ok(())
 }
 
-/// Removes a task's change logs and triggers from both databases (idempotent; the tables
-/// may be gone already).
+/// Removes a task's change logs, triggers and insert-journal entries from both databases
+/// (idempotent; the tables may be gone already). The connectors drop their shared objects
+/// with the last tracked table of a database.
 pub async fn remove_tracking(
     task: &catalog::packages::RetiredTask,
     source: &dyn Connector,
@@ -52,6 +53,13 @@ pub async fn remove_tracking(
             log_name: log_name(task.id, side),
             foreign_keys: Vec::new(),
         };
+        // Pairs a stopped run left in the insert journal are of no use any more.
+        for direction in [Direction::SourceToTarget, Direction::TargetToSource] {
+            let journal = format!("{}:{}", task.id, direction.as_str());
+            if let Err(e) = connector.clear_journal(&journal).await {
+                tracing::debug!(task = %task.id, error = %e, "no insert journal to clear");
+            }
+        }
         connector.remove_tracking(&schema).await?;
     }
     Ok(())

@@ -9,6 +9,9 @@
 
 use sqlx::MySqlPool;
 
+/// A connection of the pool, held while the tracking lock is.
+type Connection = sqlx::pool::PoolConnection<sqlx::MySql>;
+
 use super::super::{ConnectorError, Result, TableSchema};
 use super::{qualified, quote};
 use crate::connectors::sql_error::classify;
@@ -175,22 +178,68 @@ pub async fn install(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
             quote(&referenced)
         ));
     }
-    for statement in statements {
-        sqlx::raw_sql(&statement)
-            .execute(pool)
-            .await
-            .map_err(|e| match classify(e) {
+    let mut conn = pool.acquire().await.map_err(classify)?;
+    take_lock(&mut conn).await?;
+    let mut installed = Ok(());
+    for statement in &statements {
+        use sqlx::Executor as _;
+        if let Err(e) = conn.execute(statement.as_str()).await {
+            installed = Err(match classify(e) {
                 ConnectorError::Other { message, source } => ConnectorError::Other {
                     message: format!("installing change tracking on {}: {message}", table.table),
                     source,
                 },
                 other => other,
-            })?;
+            });
+            break;
+        }
     }
-    Ok(())
+    release_lock(&mut conn).await;
+    installed
 }
 
+/// Removes the table's log and triggers. When no table of the connection's database (nor of
+/// the table's) is tracked any more, the insert journal goes too, so that nothing of
+/// Lockstep's stays behind. Installs and removals take turns (`TRACKING_LOCK`), so a journal
+/// is never dropped under an install that is about to use it.
 pub async fn remove(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(classify)?;
+    take_lock(&mut conn).await?;
+    let removed = remove_locked(pool, &mut conn, table).await;
+    release_lock(&mut conn).await;
+    removed
+}
+
+/// The server-wide lock installs and removals of tracking hold.
+const TRACKING_LOCK: &str = "lockstep_tracking";
+
+async fn take_lock(conn: &mut Connection) -> Result<()> {
+    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 60)")
+        .bind(TRACKING_LOCK)
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(classify)?;
+    if got == Some(1) {
+        Ok(())
+    } else {
+        Err(ConnectorError::connection(
+            "another install or removal of change tracking held its lock for a minute; try again",
+            true,
+        ))
+    }
+}
+
+async fn release_lock(conn: &mut Connection) {
+    if let Err(e) = sqlx::query("SELECT RELEASE_LOCK(?)")
+        .bind(TRACKING_LOCK)
+        .execute(&mut **conn)
+        .await
+    {
+        tracing::warn!(error = %e, "releasing the tracking lock failed; it goes with the connection");
+    }
+}
+
+async fn remove_locked(pool: &MySqlPool, conn: &mut Connection, table: &TableSchema) -> Result<()> {
     for (schema, name) in cascade_triggers(pool, table).await? {
         let trigger = qualified(&TableRef {
             schema: Some(schema),
@@ -211,5 +260,20 @@ pub async fn remove(pool: &MySqlPool, table: &TableSchema) -> Result<()> {
         .execute(pool)
         .await
         .map_err(classify)?;
+    let still_tracked: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.TABLES
+                         WHERE TABLE_SCHEMA IN (DATABASE(), COALESCE(?, DATABASE()))
+                           AND TABLE_NAME LIKE 'lockstep\\_log\\_%')",
+    )
+    .bind(table.table.schema.as_deref())
+    .fetch_one(&mut **conn)
+    .await
+    .map_err(classify)?;
+    if !still_tracked {
+        sqlx::query("DROP TABLE IF EXISTS lockstep_journal_batches")
+            .execute(&mut **conn)
+            .await
+            .map_err(classify)?;
+    }
     Ok(())
 }

@@ -85,9 +85,16 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
     tx.commit().await.map_err(classify)
 }
 
+/// Removes the table's log, function and trigger. When no other table of the database is
+/// tracked any more, the `lockstep` schema goes too (the insert journal with it), so that
+/// nothing of Lockstep's stays behind; the install lock keeps an install out meanwhile.
 pub async fn remove(pool: &PgPool, table: &TableSchema) -> Result<()> {
     let log = log_table(table);
     let mut tx = pool.begin().await.map_err(classify)?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('lockstep.install'))")
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     // The synced table may be gone already (and its trigger with it): the log still goes.
     let table_exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(qualified(&table.table))
@@ -106,6 +113,19 @@ pub async fn remove(pool: &PgPool, table: &TableSchema) -> Result<()> {
     statements.push(format!("DROP TABLE IF EXISTS {log}"));
     for statement in statements {
         sqlx::query(&statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
+    let still_tracked: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = 'lockstep' AND c.relkind = 'r' AND c.relname <> 'journal_batches')",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(classify)?;
+    if !still_tracked {
+        sqlx::query("DROP SCHEMA IF EXISTS lockstep CASCADE")
             .execute(&mut *tx)
             .await
             .map_err(classify)?;

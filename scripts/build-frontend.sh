@@ -27,6 +27,11 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name lockstep \
   "target/wasm32-unknown-unknown/$profile/frontend.wasm"
 cat style/*.css > "$out/lockstep.css"
 
+# Gzipped beside each file, once: the server sends these to browsers that accept gzip.
+for file in "$out/lockstep_bg.wasm" "$out/lockstep.js" "$out/lockstep.css"; do
+  gzip -9 -k -f "$file"
+done
+
 raw=$(wc -c < "$out/lockstep_bg.wasm")
-gz=$(gzip -9 -c "$out/lockstep_bg.wasm" | wc -c)
+gz=$(wc -c < "$out/lockstep_bg.wasm.gz")
 echo "==> front end ready in $out: lockstep_bg.wasm $((raw / 1024)) KiB, $((gz / 1024)) KiB gzipped"

@@ -13,8 +13,10 @@ use app::api::ssr::USER_ID_KEY;
 /// Paths anyone may open.
 fn is_public(path: &str) -> bool {
     const PREFIXES: [&str; 5] = ["/pkg/", "/api/", "/invite/", "/healthz", "/readyz"];
-    matches!(path, "/signin" | "/signup" | "/favicon.ico")
-        || PREFIXES.iter().any(|p| path.starts_with(p))
+    matches!(
+        path,
+        "/signin" | "/signup" | "/favicon.ico" | "/favicon.svg"
+    ) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
 pub async fn require_sign_in(session: Session, request: Request, next: Next) -> Response {

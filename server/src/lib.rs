@@ -11,6 +11,7 @@ pub mod run_errors_csv;
 pub mod security_headers;
 pub mod signed_in;
 pub mod startup;
+pub mod static_assets;
 pub mod sync_command;
 pub mod telemetry;
 pub mod workers;

@@ -24,7 +24,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
 use crate::security_headers::{self, BrowserPolicy};
-use crate::{auth_gate, client_address, health, package_export, run_errors_csv};
+use crate::{auth_gate, client_address, health, package_export, run_errors_csv, static_assets};
 
 /// Signed-in sessions end after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -77,6 +77,9 @@ impl Application {
         let router = Router::new()
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
+            .route("/favicon.ico", get(static_assets::favicon))
+            .route("/favicon.svg", get(static_assets::favicon))
+            .nest_service("/pkg", static_assets::pkg(&settings.site_root))
             .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
             .route("/packages/{id}/export.json", get(package_export::download))
             .leptos_routes_with_context(&state, routes, leptos_context(sign_up), {
@@ -101,6 +104,9 @@ impl Application {
                 browser_policy,
                 security_headers::set_headers,
             ))
+            .layer(axum::middleware::from_fn(static_assets::asset_caching))
+            // Pages, server function answers and assets, compressed as the browser accepts.
+            .layer(tower_http::compression::CompressionLayer::new())
             .layer(TraceLayer::new_for_http())
             .with_state(state);
         Ok(Application {

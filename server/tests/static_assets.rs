@@ -1,0 +1,93 @@
+//! What the server sends besides pages: a favicon anyone may fetch, answers compressed as
+//! the browser accepts, and `/pkg/` assets that browsers keep but revalidate.
+
+mod support;
+
+use support::TestApp;
+
+fn client() -> reqwest::Client {
+    // No automatic decompression: the test reads the encoding the server chose.
+    reqwest::Client::builder().build().unwrap()
+}
+
+#[tokio::test]
+async fn the_favicon_is_served_to_anyone() {
+    let app = TestApp::spawn().await;
+    for path in ["/favicon.ico", "/favicon.svg"] {
+        let response = client()
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "image/svg+xml");
+        assert!(response.text().await.unwrap().starts_with("<svg"));
+    }
+}
+
+#[tokio::test]
+async fn pages_and_assets_are_compressed_and_assets_revalidated() {
+    let site =
+        std::env::temp_dir().join(format!("lockstep-site-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let css = "body { color: black; }\n".repeat(200);
+    std::fs::write(site.join("pkg/lockstep.css"), &css).unwrap();
+    let root = site.to_str().unwrap().to_owned();
+    let app = TestApp::spawn_with(|s| s.site_root = root).await;
+
+    for (path, encoding) in [("/signin", "gzip"), ("/pkg/lockstep.css", "br")] {
+        let response = client()
+            .get(format!("{}{path}", app.url))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-encoding"], encoding, "{path}");
+        let sent = response.bytes().await.unwrap().len();
+        if path.starts_with("/pkg/") {
+            assert!(
+                sent < css.len() / 10,
+                "{sent} bytes for {} of CSS",
+                css.len()
+            );
+        }
+    }
+    // A file gzipped beforehand (by build-frontend.sh) is sent as it is.
+    std::fs::write(site.join("pkg/lockstep.js"), "export default 1;").unwrap();
+    std::fs::write(site.join("pkg/lockstep.js.gz"), b"prepared gzip bytes").unwrap();
+    let prepared = client()
+        .get(format!("{}/pkg/lockstep.js", app.url))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prepared.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        prepared.bytes().await.unwrap().as_ref(),
+        b"prepared gzip bytes"
+    );
+
+    let asset = client()
+        .get(format!("{}/pkg/lockstep.css", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.headers()["cache-control"], "no-cache");
+    assert!(
+        asset.headers().get("content-encoding").is_none(),
+        "not asked for"
+    );
+    let modified = asset.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(asset.text().await.unwrap(), css);
+    let again = client()
+        .get(format!("{}/pkg/lockstep.css", app.url))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}

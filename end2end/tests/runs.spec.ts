@@ -97,5 +97,20 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
   await page.reload();
   await expect(page.getByTestId('schedule-summary')).toContainText('Every day at 02:30 (Europe/Berlin)');
   await expect(page.getByTestId('next-occurrences').locator('li')).toHaveCount(5);
+  // Every 15 minutes: a refused save keeps every field as typed (the unit stays minutes).
+  await hydrated(page);
+  const again = page.getByTestId('schedule');
+  await again.locator('input[name="time_mode"][value="every"]').check();
+  await again.getByLabel('Every N').fill('15');
+  await again.getByLabel('Unit').selectOption('minutes');
+  await again.getByLabel('Time zone').fill('Not/AZone');
+  await again.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(again.locator('[data-field="time_zone"]')).toContainText('IANA');
+  await expect(again.getByLabel('Unit')).toHaveValue('minutes');
+  await expect(again.getByLabel('Every N')).toHaveValue('15');
+  await expect(again.locator('input[name="time_mode"][value="every"]')).toBeChecked();
+  await again.getByLabel('Time zone').fill('Europe/Berlin');
+  await again.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(again.getByTestId('schedule-summary')).toContainText('Every 15 minutes every day (Europe/Berlin)');
   await page.screenshot({ path: 'screenshots/schedule.png', fullPage: true });
 });

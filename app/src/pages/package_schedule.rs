@@ -14,10 +14,15 @@ use crate::model::{ScheduleData, WEEKDAYS};
 #[component]
 pub fn PackageSchedule(package_id: Uuid) -> impl IntoView {
     let save = ServerAction::<SaveSchedule>::new();
-    let data = Resource::new(
-        move || save.version().get(),
-        move |_| load_schedule(package_id),
-    );
+    // Reloaded after each answer that is not an error: a refused save leaves the form as
+    // it was typed (reloading would put the saved values back over the person's input).
+    let answered = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            answered.update(|n| *n += 1);
+        }
+    });
+    let data = Resource::new(move || answered.get(), move |_| load_schedule(package_id));
     let error = last_error(save.value());
     view! {
         <section class="card" data-testid="schedule">

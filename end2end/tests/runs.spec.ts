@@ -101,13 +101,13 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
   await hydrated(page);
   const again = page.getByTestId('schedule');
   await again.locator('input[name="time_mode"][value="every"]').check();
-  await again.getByLabel('Every N').fill('15');
+  await again.getByLabel('Every N', { exact: true }).fill('15');
   await again.getByLabel('Unit').selectOption('minutes');
   await again.getByLabel('Time zone').fill('Not/AZone');
   await again.getByRole('button', { name: 'Save schedule' }).click();
   await expect(again.locator('[data-field="time_zone"]')).toContainText('IANA');
   await expect(again.getByLabel('Unit')).toHaveValue('minutes');
-  await expect(again.getByLabel('Every N')).toHaveValue('15');
+  await expect(again.getByLabel('Every N', { exact: true })).toHaveValue('15');
   await expect(again.locator('input[name="time_mode"][value="every"]')).toBeChecked();
   await again.getByLabel('Time zone').fill('Europe/Berlin');
   await again.getByRole('button', { name: 'Save schedule' }).click();

@@ -32,6 +32,10 @@ test('create a PostgreSQL connection: test it, see a readable failure, save, fin
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect(page.getByTestId('connection-test')).toContainText('Database not found');
   await expect(page.getByLabel('Name')).toHaveValue('Local CRM');
+  // Saving right after a failed test asks to confirm.
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('[data-field="save_anyway"]')).toContainText('test of this connection failed');
+  await expect(page.getByLabel('Save even though the test failed')).toBeVisible();
   await page.getByLabel('Database').fill('postgres');
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect(page.getByTestId('connection-test')).toContainText('Connected');

@@ -530,6 +530,7 @@ fn secrets_print_redacted() {
         password: SECRET.into(),
         extra_secret: SECRET.into(),
         ssl_mode: "require".into(),
+        clear_password: false,
     };
     printed.push(format!("{form:?}"));
     printed.push(format!("{:?}", form.validate().unwrap()));

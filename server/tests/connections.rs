@@ -156,6 +156,36 @@ async fn a_connection_is_tested_saved_and_edited_without_its_password_ever_comin
     assert_eq!(list["connections"][0]["name"], "Shop");
     assert_eq!(list["connections"][0]["has_password"], true);
 
+    // After a failed test, saving asks for a confirmation; the password can be removed on
+    // purpose (not together with a new one).
+    let mut after_failure = mysql("save", "");
+    after_failure[1].1 = "Shop".into();
+    after_failure.push(("id", id.clone()));
+    after_failure.push(("last_test_failed", "yes".into()));
+    let fields = |f: &Vec<(&'static str, String)>| {
+        let mut all: Vec<(&str, String)> = vec![("workspace_id", ws.clone())];
+        all.extend(f.iter().cloned());
+        all
+    };
+    let all = fields(&after_failure);
+    let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = failure(ann.call("save_connection", &pairs).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["Conflict"]["field"], "save_anyway", "{body}");
+    let mut both = after_failure.clone();
+    both.push(("save_anyway", "yes".into()));
+    both.push(("clear_password", "yes".into()));
+    both[7].1 = "new-pw".into();
+    let all = fields(&both);
+    let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = failure(ann.call("save_connection", &pairs).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["Validation"]["field"], "password", "{body}");
+    both[7].1 = String::new();
+    call(both).await;
+    let list = ann.call_ok("load_connections", &[]).await;
+    assert_eq!(list["connections"][0]["has_password"], false, "{list}");
+
     // Field-level validation, and names are unique per workspace.
     let refused = |overrides: &'static [(&'static str, &'static str)]| {
         let (ann, ws) = (&ann, ws.clone());

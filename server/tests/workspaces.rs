@@ -46,6 +46,23 @@ async fn an_invited_viewer_sees_the_workspace_but_cannot_change_it() {
     let shell = vic.shell().await;
     assert_eq!(shell["current"]["id"], ws.as_str());
     assert_eq!(shell["current"]["role"], "viewer");
+    // Vic's own "My workspace" and Ann's are told apart by their owners.
+    let owners: Vec<(String, String)> = shell["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap().to_owned(),
+                w["owner"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        owners.contains(&("My workspace".into(), "ann@example.com".into()))
+            && owners.contains(&("My workspace".into(), "vic@example.com".into())),
+        "{owners:?}"
+    );
 
     let members = vic.call_ok("load_members", &[]).await;
     assert_eq!(members["members"].as_array().unwrap().len(), 2);

@@ -65,7 +65,8 @@ pub async fn load_connection(id: Option<Uuid>) -> Result<ConnectionEditData, App
     .await
 }
 
-/// Saves the form (`intent` = `save`), or only tries it (`intent` = `test`): a test of an
+/// Saves the form (`intent` = `save`; after a failed test only with `save_anyway`), or only
+/// tries it (`intent` = `test`): a test of an
 /// edited connection whose password field is empty uses the stored password, as long as the
 /// form still points at the same server and account. Neither reaches our metadata database
 /// or a refused address (`engine::connectors::destination`).
@@ -84,6 +85,9 @@ pub async fn save_connection(
     #[server(default)] password: String,
     #[server(default)] extra_secret: String,
     ssl_mode: String,
+    #[server(default)] clear_password: Option<String>,
+    #[server(default)] last_test_failed: Option<String>,
+    #[server(default)] save_anyway: Option<String>,
 ) -> Result<Option<ConnectionTest>, AppError> {
     use super::ssr::*;
     use catalog::connections::{self, ConnectionForm};
@@ -103,6 +107,7 @@ pub async fn save_connection(
             password,
             extra_secret,
             ssl_mode,
+            clear_password: clear_password.is_some_and(|v| !v.is_empty()),
         };
         if intent == "test" {
             require_editor(&pool, user.id, workspace_id).await?;
@@ -135,6 +140,13 @@ pub async fn save_connection(
                     message: e.message,
                 },
             }));
+        }
+        let checked = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+        if checked(&last_test_failed) && !checked(&save_anyway) {
+            return Err(AppError::Conflict {
+                field: "save_anyway".into(),
+                message: "the last test of this connection failed. Fix it and test again, or tick “Save even though the test failed”".into(),
+            });
         }
         connections::save(&pool, &secrets, user.id, workspace_id, id, &form).await?;
         leptos_axum::redirect("/connections");

@@ -69,7 +69,10 @@ fn WorkspaceSwitcher(shell: Shell) -> impl IntoView {
                     <input type="hidden" name="workspace_id" value=w.id.to_string() />
                     <button type="submit" role="menuitem" class:current=is_current aria-current=is_current.then_some("true")>
                         <span>{w.name}</span>
-                        <span class="muted small">{w.role.label()}</span>
+                        <span class="muted small" data-testid="workspace-owner">{match &w.owner {
+                            Some(owner) => format!("{} · {owner}'s", w.role.label()),
+                            None => w.role.label().to_owned(),
+                        }}</span>
                     </button>
                 </ActionForm>
             }

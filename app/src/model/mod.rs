@@ -11,6 +11,8 @@ pub struct WorkspaceView {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
+    /// Who created it (their email), to tell apart workspaces of one name.
+    pub owner: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -20,6 +22,7 @@ impl From<catalog::workspaces::WorkspaceSummary> for WorkspaceView {
             id: w.id,
             name: w.name,
             role: w.role,
+            owner: w.owner,
         }
     }
 }

@@ -141,6 +141,21 @@ fn ConnectionForm(
     .map(|(value, text)| view! { <option value=value selected=ssl == value>{text}</option> })
     .into_iter()
     .collect_view();
+    // Whether the last test shown failed: saving then asks for a confirmation (kept while a
+    // refused save is shown, so the box to confirm stays).
+    let last_test_failed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(Some(test))) = save.value().get() {
+            last_test_failed.set(!test.ok);
+        }
+    });
+    let confirm = move || {
+        last_test_failed.get().then(|| view! {
+            <input type="hidden" name="last_test_failed" value="yes" />
+            <label class="checkbox" data-testid="save-anyway"><input type="checkbox" name="save_anyway" value="yes" />" Save even though the test failed"</label>
+            <FieldError error field="save_anyway" />
+        })
+    };
     let tested = move || {
         save.value()
             .get()
@@ -220,6 +235,9 @@ fn ConnectionForm(
                     <input id="connection-password" name="password" type="password" autocomplete="new-password"
                         placeholder=if has_password { "A password is set — leave empty to keep it" } else { "" } />
                     <p class="hint">"Stored encrypted; never shown again. Changing the host, port, database or user asks for it again."</p>
+                    {has_password.then(|| view! {
+                        <label class="checkbox"><input type="checkbox" name="clear_password" value="yes" />" Remove the saved password (connect without one)"</label>
+                    })}
                     <FieldError error field="password" />
                 </div>
                 <div>
@@ -237,10 +255,11 @@ fn ConnectionForm(
                 <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
                 <input type="hidden" name="kind" value=kind.clone() />
                 {existing.as_ref().map(|c| view! { <input type="hidden" name="id" value=c.id.to_string() /> })}
-                <FormError error fields=&["name", "host", "port", "database", "username", "password", "extra_secret", "ssl_mode"] />
+                <FormError error fields=&["name", "host", "port", "database", "username", "password", "extra_secret", "ssl_mode", "save_anyway"] />
                 {field("name", "Name", value(|c| c.name.clone()), "text", "How this connection is listed, e.g. “CRM production”.")}
                 {fields}
                 {tested}
+                {confirm}
                 <div class="form-actions">
                     <button type="submit" name="intent" value="test" class="button">"Test connection"</button>
                     <button type="submit" name="intent" value="save" class="button button-primary">"Save"</button>

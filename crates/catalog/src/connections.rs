@@ -62,6 +62,8 @@ pub struct ConnectionForm {
     /// keep the stored one.
     pub extra_secret: String,
     pub ssl_mode: String,
+    /// Remove the stored password on purpose (connect without one); `password` must be empty.
+    pub clear_password: bool,
 }
 
 impl std::fmt::Debug for ConnectionForm {
@@ -77,6 +79,7 @@ impl std::fmt::Debug for ConnectionForm {
             .field("password", &hidden(&self.password))
             .field("extra_secret", &hidden(&self.extra_secret))
             .field("ssl_mode", &self.ssl_mode)
+            .field("clear_password", &self.clear_password)
             .finish()
     }
 }
@@ -532,7 +535,8 @@ fn name_taken(e: sqlx::Error) -> CatalogError {
 }
 
 /// Creates (`id` None) or updates a connection. Developers and Admins. An empty password
-/// keeps the stored one while the connection points where it pointed (see `reusable`).
+/// keeps the stored one while the connection points where it pointed (see `reusable`),
+/// unless `clear_password` removes it.
 pub async fn save(
     pool: &PgPool,
     secrets: &SecretBox,
@@ -542,6 +546,12 @@ pub async fn save(
     form: &ConnectionForm,
 ) -> Result<Uuid, CatalogError> {
     let valid = form.validate()?;
+    if form.clear_password && valid.password.is_some() {
+        return Err(CatalogError::validation(
+            "password",
+            "type a new password or remove the saved one, not both",
+        ));
+    }
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
     // Never our metadata database, never a refused address (checked again at each connect,
@@ -577,7 +587,9 @@ pub async fn save(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, host = excluded.host,
                 port = excluded.port, database = excluded.database, username = excluded.username,
-                password = CASE WHEN $13 THEN coalesce(excluded.password, connections.password) ELSE excluded.password END,
+                password = CASE WHEN $14 THEN NULL
+                                WHEN $13 THEN coalesce(excluded.password, connections.password)
+                                ELSE excluded.password END,
                 ssl_mode = excluded.ssl_mode,
                 extra_secret = CASE WHEN $13 THEN coalesce(excluded.extra_secret, connections.extra_secret) ELSE excluded.extra_secret END,
                 updated_at = now()
@@ -596,6 +608,7 @@ pub async fn save(
     .bind(user)
     .bind(&sealed_extra)
     .bind(keep_stored)
+    .bind(form.clear_password)
     .execute(&mut *tx)
     .await
     .map_err(name_taken)?;
@@ -763,6 +776,7 @@ async fn load(
         password: String::new(),
         extra_secret: String::new(),
         ssl_mode,
+        clear_password: false,
     };
     Ok((form, sealed, sealed_extra))
 }

@@ -12,6 +12,9 @@ pub struct WorkspaceSummary {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
+    /// The email of who created it (None once that account is gone): tells apart
+    /// workspaces of one name.
+    pub owner: Option<String>,
 }
 
 /// The caller's role in `workspace_id`, which must be at least `min`.
@@ -89,19 +92,21 @@ pub async fn list_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Vec<WorkspaceSummary>, CatalogError> {
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT w.id, w.name, m.role FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+    let rows: Vec<(Uuid, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT w.id, w.name, m.role, o.email FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+         LEFT JOIN users o ON o.id = w.created_by
          WHERE m.user_id = $1 ORDER BY lower(w.name), w.created_at",
     )
     .bind(user_id)
     .fetch_all(pool)
     .await?;
     rows.into_iter()
-        .map(|(id, name, role)| {
+        .map(|(id, name, role, owner)| {
             Ok(WorkspaceSummary {
                 id,
                 name,
                 role: parse_role(&role)?,
+                owner,
             })
         })
         .collect()
@@ -113,10 +118,11 @@ pub async fn current_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Option<WorkspaceSummary>, CatalogError> {
-    let row: Option<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT w.id, w.name, m.role FROM workspaces w
+    let row: Option<(Uuid, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT w.id, w.name, m.role, o.email FROM workspaces w
          JOIN memberships m ON m.workspace_id = w.id
          JOIN users u ON u.id = m.user_id
+         LEFT JOIN users o ON o.id = w.created_by
          WHERE m.user_id = $1
          ORDER BY (w.id = u.default_workspace_id) DESC NULLS LAST, lower(w.name), w.created_at
          LIMIT 1",
@@ -124,11 +130,12 @@ pub async fn current_for_user(
     .bind(user_id)
     .fetch_optional(pool)
     .await?;
-    row.map(|(id, name, role)| {
+    row.map(|(id, name, role, owner)| {
         Ok(WorkspaceSummary {
             id,
             name,
             role: parse_role(&role)?,
+            owner,
         })
     })
     .transpose()
@@ -145,11 +152,16 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     insert_with_admin(&mut tx, id, &name, user_id).await?;
     set_default(&mut tx, user_id, id).await?;
+    let owner: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(WorkspaceSummary {
         id,
         name,
         role: Role::Admin,
+        owner,
     })
 }
 

@@ -95,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         password: url.password().unwrap_or_default().into(),
         extra_secret: String::new(),
         ssl_mode: "disable".into(),
+        clear_password: false,
     };
     let src = connections::save(
         &meta,

@@ -518,6 +518,7 @@ fn secrets_print_redacted() {
             locale: "invariant".into(),
             dedicated_account: false,
             tasks: Vec::new(),
+            schedule: None,
         }
     ));
     let form = ConnectionForm {

@@ -137,6 +137,17 @@ async fn a_package_travels_as_a_file_without_its_secrets() {
     // do not fit the tables are refused, naming them.
     let mut matched = parsed.clone();
     matched.name = "Customers matched".into();
+    // The schedule travels with the file too.
+    matched.schedule = Some(
+        serde_json::from_value(serde_json::json!({
+            "when": {"kind": "recurring", "start": "2026-01-01T00:00:00",
+                     "repeat": {"every": "week", "days": ["Mon", "Fri"]},
+                     "time": {"kind": "every", "minutes": 15, "window": {"from": "08:00:00", "to": "18:00:00"}}},
+            "time_zone": "Europe/Berlin",
+            "enabled": true
+        }))
+        .unwrap(),
+    );
     matched.tasks[0].matching = Some(engine::package::MatchSpec {
         keys: vec![engine::package::MatchKey {
             source: engine::package::FieldSource::Column("email".into()),
@@ -168,5 +179,16 @@ async fn a_package_travels_as_a_file_without_its_secrets() {
     assert_eq!(
         again.tasks[0].matching, matched.tasks[0].matching,
         "{exported}"
+    );
+    assert_eq!(again.schedule, matched.schedule, "{exported}");
+    let schedule = eve
+        .call_ok("load_schedule", &[("package_id", id.as_str().unwrap())])
+        .await;
+    assert!(
+        schedule["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Every 15 minutes on Mon, Fri from 08:00 to 18:00"),
+        "{schedule}"
     );
 }

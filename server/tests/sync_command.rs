@@ -136,6 +136,15 @@ async fn invalid_packages_exit_2_naming_the_problem_and_write_nothing() {
     assert_eq!(code, 2);
     assert!(stderr.contains("line 1"), "{stderr}");
 
+    let mut bad_zone = package("People", &s_url, &t_url, people_task());
+    bad_zone["schedule"] = serde_json::json!({
+        "when": { "kind": "one_time", "at": "2027-01-01T08:00:00" },
+        "time_zone": "Mars/Base"
+    });
+    let (code, _, stderr) = env.sync(&env.write("z.json", &bad_zone), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("schedule.time_zone"), "{stderr}");
+
     let mut unknown_kind = package("People", &s_url, &t_url, people_task());
     unknown_kind["source"]["kind"] = "oracle".into();
     let (code, _, stderr) = env.sync(&env.write("k.json", &unknown_kind), &[]);

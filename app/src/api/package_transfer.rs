@@ -7,8 +7,9 @@ use uuid::Uuid;
 use crate::error::AppError;
 
 /// Creates a package from a package file on the chosen connections (the file's own URLs are
-/// not used: its passwords are never in it). Every task is checked against the live tables
-/// first; nothing is created unless all pass. Developers and Admins.
+/// not used: its passwords are never in it), with its tasks and schedule. Every task is
+/// checked against the live tables first; nothing is created unless all pass. Developers
+/// and Admins.
 #[server(endpoint = "import_package")]
 pub async fn import_package(
     workspace_id: Uuid,
@@ -89,7 +90,23 @@ pub async fn import_package(
             locale: file.locale.clone(),
             dedicated_account: file.dedicated_account,
         };
-        let id = package_editor::import(&pool, user.id, workspace_id, &settings, &tasks).await?;
+        let schedule = file
+            .schedule
+            .as_ref()
+            .map(|s| catalog::schedules::ScheduleForm {
+                schedule: s.when.clone(),
+                time_zone: s.time_zone.clone(),
+                enabled: s.enabled,
+            });
+        let id = package_editor::import(
+            &pool,
+            user.id,
+            workspace_id,
+            &settings,
+            &tasks,
+            schedule.as_ref(),
+        )
+        .await?;
         tracing::info!(package = %id, tasks = tasks.len(), "package imported");
         leptos_axum::redirect(&format!("/packages/{id}"));
         Ok(id)

@@ -74,6 +74,7 @@ fn package(
             target_to_source: t2s,
             matching: None,
         }],
+        schedule: None,
     }
 }
 

@@ -560,7 +560,7 @@ pub async fn delete(
 }
 
 /// A package as the `sync` command's file: its connections' URLs without passwords, its
-/// settings and tasks. Any member.
+/// settings, tasks and schedule. Any member.
 pub async fn export(
     pool: &PgPool,
     user: Uuid,
@@ -593,6 +593,13 @@ pub async fn export(
             })
         })
         .collect::<Result<_, CatalogError>>()?;
+    let schedule = super::schedules::get(pool, user, workspace, id)
+        .await?
+        .map(|s| engine::package::PackageSchedule {
+            when: s.schedule,
+            time_zone: s.time_zone,
+            enabled: s.enabled,
+        });
     Ok(Package {
         name: p.name,
         source,
@@ -600,22 +607,27 @@ pub async fn export(
         locale: p.locale,
         dedicated_account: p.dedicated_account,
         tasks,
+        schedule,
     })
 }
 
 /// Creates a package from an imported file on the chosen connections, with its tasks (which
-/// the caller checked against the live tables). Developers and Admins. The new package gets
-/// its first run like any other.
+/// the caller checked against the live tables) and schedule. Developers and Admins. The new
+/// package gets its first run like any other.
 pub async fn import(
     pool: &PgPool,
     user: Uuid,
     workspace: Uuid,
     settings: &PackageForm,
     tasks: &[TaskForm],
+    schedule: Option<&super::schedules::ScheduleForm>,
 ) -> Result<Uuid, CatalogError> {
     let id = save(pool, user, workspace, None, settings, false).await?;
     for task in tasks {
         save_task(pool, user, workspace, id, None, task).await?;
+    }
+    if let Some(schedule) = schedule {
+        super::schedules::save(pool, user, workspace, id, schedule, chrono::Utc::now()).await?;
     }
     Ok(id)
 }

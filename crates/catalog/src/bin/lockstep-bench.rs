@@ -76,6 +76,7 @@ async fn task_id(
             target_to_source: same_names(),
             matching: None,
         }],
+        schedule: None,
     };
     catalog::packages::save_from_file(meta, workspace, &package, true)
         .await

@@ -126,6 +126,7 @@ async fn scenario(
         locale: "invariant".into(),
         dedicated_account: false,
         tasks: tasks.clone(),
+        schedule: None,
     };
     let ids = catalog::packages::save_from_file(meta, workspace, &package, true)
         .await

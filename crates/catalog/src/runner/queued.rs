@@ -213,6 +213,8 @@ async fn package_to_run(
             locale: stored.locale.clone(),
             dedicated_account: stored.dedicated_account,
             tasks,
+            // A queued run needs no schedule.
+            schedule: None,
         },
         SavedPackage {
             id: stored.id,

@@ -461,6 +461,7 @@ pub fn package(
         locale: "invariant".into(),
         dedicated_account: false,
         tasks: vec![task],
+        schedule: None,
     }
 }
 

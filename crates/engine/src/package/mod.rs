@@ -35,6 +35,26 @@ pub struct Package {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dedicated_account: bool,
     pub tasks: Vec<TaskSpec>,
+    /// When the app runs the package (kept by export and import; `lockstep sync` runs once
+    /// and leaves it alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<PackageSchedule>,
+}
+
+/// A package's schedule in its file:
+/// `{"when": {"kind": "recurring", …}, "time_zone": "Europe/Berlin", "enabled": true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSchedule {
+    pub when: crate::schedule::Schedule,
+    /// An IANA time zone name.
+    pub time_zone: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn invariant() -> String {
@@ -413,6 +433,14 @@ impl Package {
         }
         crate::mapping::locale::Locale::parse(&self.locale)
             .map_err(|m| PackageError::new("locale", m))?;
+        if let Some(schedule) = &self.schedule {
+            schedule
+                .when
+                .validate()
+                .map_err(|e| PackageError::new(format!("schedule.when.{}", e.field), e.message))?;
+            crate::schedule::time_zone(&schedule.time_zone)
+                .map_err(|e| PackageError::new("schedule.time_zone", e.message))?;
+        }
         Ok(())
     }
 }

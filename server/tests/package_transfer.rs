@@ -132,6 +132,18 @@ async fn a_package_travels_as_a_file_without_its_secrets() {
     let (status, body) = failure(call(import(&file, &her_shop)).await).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("name"), "{body}");
+    // Under another name it imports.
+    let mut renamed = import(&file, &her_shop);
+    renamed.push(("name", "Customers again".into()));
+    let response = call(renamed).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let names: Vec<String> = eve.call_ok("load_packages", &[]).await["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(names.contains(&"Customers again".to_owned()), "{names:?}");
 
     // First-run match keys travel with the file: imported, kept, exported again; keys that
     // do not fit the tables are refused, naming them.

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
-/// Creates a package from a package file on the chosen connections (the file's own URLs are
+/// Creates a package from a package file on the chosen connections, named as the file says
+/// unless `name` is given (the file's own URLs are
 /// not used: its passwords are never in it), with its tasks and schedule. Every task is
 /// checked against the live tables first; nothing is created unless all pass. Developers
 /// and Admins.
@@ -16,6 +17,7 @@ pub async fn import_package(
     text: String,
     source_connection: Option<Uuid>,
     target_connection: Option<Uuid>,
+    #[server(default)] name: Option<String>,
 ) -> Result<Uuid, AppError> {
     use super::package_editor::ssr_only::{check_task, connect};
     use super::ssr::*;
@@ -27,10 +29,14 @@ pub async fn import_package(
         let AppState { pool, secrets, .. } = state?;
         let user = require_user().await?;
         require_editor(&pool, user.id, workspace_id).await?;
-        let file = Package::from_json(&text).map_err(|e| AppError::Validation {
+        let mut file = Package::from_json(&text).map_err(|e| AppError::Validation {
             field: "text".into(),
             message: format!("not a package file: {e}"),
         })?;
+        // A name given here replaces the file's (importing one file twice, say).
+        if let Some(name) = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+            file.name = name;
+        }
         let pick = |id: Option<Uuid>, field: &str, side: &str| {
             id.ok_or_else(|| AppError::Validation {
                 field: field.into(),

@@ -36,11 +36,17 @@ pub fn PackageImportPage() -> impl IntoView {
                             <section class="card">
                                 <ActionForm action=import attr:class="grid-form" attr:data-testid="import-form">
                                     <input type="hidden" name="workspace_id" value=page.workspace.id.to_string() />
-                                    <FormError error fields=&["text", "source_connection", "target_connection"] />
+                                    <FormError error fields=&["text", "name", "source_connection", "target_connection"] />
                                     <div>
                                         <label for="import-text">"Package file"</label>
                                         <textarea id="import-text" name="text" rows="14" required placeholder="Paste a package file: Export on the package list, or a file written for the sync command"></textarea>
                                         <FieldError error field="text" />
+                                    </div>
+                                    <div>
+                                        <label for="import-name">"Name"</label>
+                                        <input id="import-name" name="name" placeholder="The file's name for the package" maxlength="200" />
+                                        <p class="hint">"Leave empty to use the name in the file; give another to import a file whose name is taken."</p>
+                                        <FieldError error field="name" />
                                     </div>
                                     <div>
                                         <label for="import-source">"Source connection"</label>

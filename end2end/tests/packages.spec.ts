@@ -102,10 +102,11 @@ test('build a package between two databases: connections, a task, mappings, pers
   await page.getByLabel('Source connection').selectOption({ label: 'CRM (PostgreSQL)' });
   await page.getByLabel('Target connection').selectOption({ label: 'Shop (PostgreSQL)' });
   await page.getByRole('button', { name: 'Import' }).click();
-  // Same name as the original: said so, and what was pasted stays.
-  await expect(page.getByTestId('form-error')).toContainText('name');
+  // Same name as the original: said so under the Name field, and what was pasted stays;
+  // another name there imports it.
+  await expect(page.locator('[data-field="name"]')).toContainText('name');
   await expect(page.getByLabel('Package file')).toHaveValue(file);
-  await page.getByLabel('Package file').fill(file.replace('"name": "Customers"', '"name": "Customers again"'));
+  await page.getByLabel('Name', { exact: true }).fill('Customers again');
   await page.getByRole('button', { name: 'Import' }).click();
   await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('package-title')).toHaveText('Customers again');

@@ -186,6 +186,12 @@ async fn a_run_from_the_app_is_run_by_a_worker_and_recorded() {
     let detail = s.wait_for_state(&run, "succeeded").await;
     assert_eq!(detail["run"]["totals"]["inserted"], 30, "{detail}");
     assert_eq!(detail["run"]["started_by"], "ann@example.com");
+    // Times to the second: "2026-11-29 02:56:03 UTC".
+    let started = detail["run"]["started_at"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(started, "%Y-%m-%d %H:%M:%S UTC").is_ok(),
+        "{started}"
+    );
     assert_eq!(detail["run"]["tasks"][0]["task"], "customers → customers");
     assert_eq!(detail["attempts"], 1);
     assert_eq!(s.target_rows().await, (30, 30));

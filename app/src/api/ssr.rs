@@ -142,6 +142,7 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
         .await
 }
 
+/// A moment as pages show it: to the second, in UTC.
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }

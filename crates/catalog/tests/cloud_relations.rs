@@ -55,10 +55,16 @@ fn salesforce_view(sf: &Salesforce) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
-async fn postgres_view(pool: &sqlx::PgPool) -> BTreeMap<String, Option<String>> {
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT c.last_name, a.name FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id",
-    )
+/// Contact last name → the name of the row its `reference` points at in `parents`, on
+/// PostgreSQL.
+async fn postgres_view(
+    pool: &sqlx::PgPool,
+    parents: &str,
+    reference: &str,
+) -> BTreeMap<String, Option<String>> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT c.last_name, a.name FROM contacts c LEFT JOIN {parents} a ON a.id = c.{reference}"
+    ))
     .fetch_all(pool)
     .await
     .unwrap();
@@ -116,7 +122,7 @@ async fn salesforce_contacts_and_postgres_contacts_keep_their_accounts() {
         report.error,
         report.errors
     );
-    let view = postgres_view(&pg).await;
+    let view = postgres_view(&pg, "accounts", "account_id").await;
     assert_eq!(view, salesforce_view(&sf));
     assert_eq!(view["Ann"].as_deref(), Some("Acme"));
     assert_eq!(view["Bob"].as_deref(), Some("Initech"));
@@ -160,7 +166,7 @@ async fn salesforce_contacts_and_postgres_contacts_keep_their_accounts() {
         report.error,
         report.errors
     );
-    let view = postgres_view(&pg).await;
+    let view = postgres_view(&pg, "accounts", "account_id").await;
     assert_eq!(view, salesforce_view(&sf));
     assert_eq!(view["Ann"].as_deref(), Some("Initech"));
     assert_eq!(view["Bob"], None);
@@ -343,16 +349,6 @@ fn hubspot_view(hs: &emulators::hubspot::HubSpot) -> BTreeMap<String, Option<Str
         .collect()
 }
 
-async fn companies_view(pool: &sqlx::PgPool) -> BTreeMap<String, Option<String>> {
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT c.last_name, a.name FROM contacts c LEFT JOIN companies a ON a.id = c.company_id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    rows.into_iter().collect()
-}
-
 /// HubSpot's contact ↔ primary company (read as `associatedcompanyid`, written through the
 /// associations API) ↔ PostgreSQL's contacts.company_id, both sides holding data, faults on.
 #[tokio::test]
@@ -410,7 +406,7 @@ async fn hubspot_contacts_and_postgres_contacts_keep_their_primary_companies() {
         report.error,
         report.errors
     );
-    let view = companies_view(&pg).await;
+    let view = postgres_view(&pg, "companies", "company_id").await;
     assert_eq!(view, hubspot_view(&hs));
     assert_eq!(view["Ann"].as_deref(), Some("Acme"));
     assert_eq!(view["Bob"].as_deref(), Some("Initech"));
@@ -444,7 +440,7 @@ async fn hubspot_contacts_and_postgres_contacts_keep_their_primary_companies() {
         report.error,
         report.errors
     );
-    let view = companies_view(&pg).await;
+    let view = postgres_view(&pg, "companies", "company_id").await;
     assert_eq!(view, hubspot_view(&hs));
     assert_eq!(view["Ann"].as_deref(), Some("Initech"));
     assert_eq!(view["Bob"], None);

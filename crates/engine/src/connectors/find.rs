@@ -37,21 +37,31 @@ pub async fn by_scanning(
     if wanted.is_empty() {
         return Ok(found);
     }
+    each_row(connector, table, |row| {
+        let text = tuple_text(columns.iter().map(|c| row.get(c).unwrap_or(&Value::Null)));
+        if let Some(indexes) = text.and_then(|t| wanted.get(&t)) {
+            for &i in indexes {
+                found.push((i, row.clone()));
+            }
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// Calls `f` with every row of `table`, reading it in key order a page at a time.
+pub async fn each_row(
+    connector: &(impl Connector + ?Sized),
+    table: &TableSchema,
+    mut f: impl FnMut(Row),
+) -> Result<()> {
     let mut after = None;
     loop {
         let page = connector.scan(table, after.as_ref(), PAGE).await?;
-        let last = page.last().map(|(key, _)| key.clone());
-        for (_, row) in page {
-            let text = tuple_text(columns.iter().map(|c| row.get(c).unwrap_or(&Value::Null)));
-            if let Some(indexes) = text.and_then(|t| wanted.get(&t)) {
-                for &i in indexes {
-                    found.push((i, row.clone()));
-                }
-            }
-        }
-        match last {
-            Some(key) => after = Some(key),
-            None => return Ok(found),
-        }
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.clone());
+        page.into_iter().for_each(|(_, row)| f(row));
     }
 }

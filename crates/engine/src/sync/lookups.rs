@@ -10,15 +10,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::connectors::find::tuple_text;
-use crate::connectors::{Connector, Key, Result, Row};
+use crate::connectors::find::{self, tuple_text};
+use crate::connectors::{Connector, Result, Row};
 use crate::mapping::CompiledMapping;
 use crate::mapping::locale::Locale;
 use crate::mapping::lookup::{CompiledLookup, FieldLookups, Found, LookupResults, results_of};
 use crate::value::Value;
-
-/// How many rows a scan of a looked-up table reads per page.
-const PAGE: usize = 1000;
 
 /// Fills `results` with what the lookups of `mapping` find for `rows`.
 pub(super) async fn resolve(
@@ -87,32 +84,25 @@ async fn read_whole_table(
 ) -> Result<()> {
     let columns = lookup.key_columns();
     field.found.clear();
-    let mut after: Option<Key> = None;
-    loop {
-        let page = writer.scan(&lookup.table, after.as_ref(), PAGE).await?;
-        let Some((last, _)) = page.last() else {
-            break;
+    find::each_row(writer, &lookup.table, |row| {
+        let Some(text) = tuple_text(columns.iter().map(|c| row.get(c).unwrap_or(&Value::Null)))
+        else {
+            return;
         };
-        after = Some(last.clone());
-        for (_, row) in page {
-            let Some(text) = tuple_text(columns.iter().map(|c| row.get(c).unwrap_or(&Value::Null)))
-            else {
-                continue;
-            };
-            let value = row.get(&lookup.column).cloned().unwrap_or(Value::Null);
-            field
-                .found
-                .entry(text)
-                .and_modify(|found| {
-                    *found = match found {
-                        Found::One(_) => Found::Several(2),
-                        Found::Several(n) => Found::Several(*n + 1),
-                        Found::Nothing => Found::One(value.clone()),
-                    }
-                })
-                .or_insert(Found::One(value));
-        }
-    }
+        let value = row.get(&lookup.column).cloned().unwrap_or(Value::Null);
+        field
+            .found
+            .entry(text)
+            .and_modify(|found| {
+                *found = match found {
+                    Found::One(_) => Found::Several(2),
+                    Found::Several(n) => Found::Several(*n + 1),
+                    Found::Nothing => Found::One(value.clone()),
+                }
+            })
+            .or_insert(Found::One(value));
+    })
+    .await?;
     field.complete = true;
     Ok(())
 }

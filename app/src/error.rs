@@ -20,6 +20,10 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{message}")]
     Conflict { field: String, message: String },
+    /// Several problems at once, each for its field (the task editor's Validate lists every
+    /// one).
+    #[error("{}", summary(problems))]
+    Invalid { problems: Vec<Problem> },
     #[error("{0}")]
     TooManyRequests(String),
     /// Details are in the server's log, never in the browser.
@@ -30,14 +34,44 @@ pub enum AppError {
     Transport(String),
 }
 
+/// One problem of a form: the field at fault and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+fn summary(problems: &[Problem]) -> String {
+    match problems {
+        [one] => one.message.clone(),
+        many => format!(
+            "{} problems: {}",
+            many.len(),
+            many.iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
 impl AppError {
-    /// The message meant for `field`, if this error is about that field.
+    /// The message meant for `field`, if this error is about that field (several, one per
+    /// line).
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
             AppError::Validation { field, message } | AppError::Conflict { field, message }
                 if field == name =>
             {
                 Some(message.clone())
+            }
+            AppError::Invalid { problems } => {
+                let mine: Vec<&str> = problems
+                    .iter()
+                    .filter(|p| p.field == name)
+                    .map(|p| p.message.as_str())
+                    .collect();
+                (!mine.is_empty()).then(|| mine.join("\n"))
             }
             _ => None,
         }
@@ -49,7 +83,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Unauthorized => 401,
             AppError::Forbidden(_) => 403,
-            AppError::Validation { .. } => 422,
+            AppError::Validation { .. } | AppError::Invalid { .. } => 422,
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,

@@ -7,12 +7,13 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod model;
+pub mod page_script;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -25,20 +26,24 @@ use pages::{
     invite::InvitePage,
     members::MembersPage,
     not_found::NotFound,
-    package_editor::{PackagePage, TaskPage},
     package_import::PackageImportPage,
+    package_page::PackagePage,
     packages::PackagesPage,
     run_details::RunDetailsPage,
     runs::RunsPage,
     settings::SettingsPage,
+    task_editor::TaskPage,
 };
 
 // Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
 // complete HTML, so pages read and forms post without WASM, and redirects and status codes
 // are set before the first byte. Our pages are small; streaming would buy little.
 
-/// The HTML document the server renders around the app.
+/// The HTML document the server renders around the app. The assets' name is the options'
+/// output name: content-hashed (`lockstep-<hash>`) once `build-frontend.sh` built them.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href=stylesheet />
+                <script nonce=nonce inner_html=page_script::PAGE_SCRIPT></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -66,7 +73,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="lockstep" href="/pkg/lockstep.css" />
         <Title formatter=|page: String| if page.is_empty() { "Lockstep".to_owned() } else { format!("{page} · Lockstep") } />
         <Router>
             <Routes fallback=NotFound>

@@ -53,9 +53,9 @@ test('a Salesforce connection against the emulator, a task on it, the dedicated-
   await page.getByRole('button', { name: 'Check tables' }).click();
   await hydrated(page);
   await page.getByLabel('Source to Target mapping of name').selectOption('column');
-  await page.getByLabel('Source to Target value of name').fill('Name');
+  await page.getByLabel('Source to Target column of name').selectOption('Name');
   await page.getByLabel('Target to Source mapping of Name').selectOption('column');
-  await page.getByLabel('Target to Source value of Name').fill('name');
+  await page.getByLabel('Target to Source column of Name').selectOption('name');
   await page.screenshot({ path: 'screenshots/salesforce-task.png', fullPage: true });
   await page.getByRole('button', { name: 'Save task' }).click();
   await expect(page).toHaveURL(packageUrl);

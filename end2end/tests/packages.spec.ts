@@ -31,7 +31,9 @@ test('build a package between two databases: connections, a task, mappings, pers
   await hydrated(page);
   // Same-named columns are mapped already; `name` is required.
   await expect(page.getByLabel('Source to Target mapping of name')).toHaveValue('column');
-  await expect(page.getByTestId('s2t-row').filter({ hasText: 'name' })).toContainText('required');
+  await expect(
+    page.getByTestId('s2t-row').filter({ has: page.locator('strong', { hasText: /^name$/ }) }),
+  ).toContainText('required');
   await page.getByLabel('Source to Target mapping of tier').selectOption('constant');
   await page.getByLabel('Source to Target value of tier').fill('gold');
   await page.getByLabel('Source to Target mapping of email').selectOption('expression');
@@ -71,6 +73,7 @@ test('build a package between two databases: connections, a task, mappings, pers
   // The Parameters window shows LastSyncTime and InitTrackingObjects and resets them.
   const parameters = page.getByTestId('parameter-row');
   await expect(parameters).toContainText('Not installed yet (first run)');
+  await page.getByTestId('package-head').getByRole('link', { name: 'Parameters', exact: true }).click();
   await page.getByText('Reset LastSyncTime').click();
   await expect(page.getByTestId('parameters')).toContainText('Nothing is deleted or duplicated');
   await page.getByTestId('parameters').getByRole('button', { name: 'Yes, reset' }).first().click();
@@ -98,14 +101,14 @@ test('build a package between two databases: connections, a task, mappings, pers
   expect(file).toContain('"customers"');
   await page.goto('/packages/import');
   await hydrated(page);
-  await page.getByLabel('Package file').fill(file);
+  await page.getByLabel('File contents').fill(file);
   await page.getByLabel('Source connection').selectOption({ label: 'CRM (PostgreSQL)' });
   await page.getByLabel('Target connection').selectOption({ label: 'Shop (PostgreSQL)' });
   await page.getByRole('button', { name: 'Import' }).click();
   // Same name as the original: said so under the Name field, and what was pasted stays;
   // another name there imports it.
   await expect(page.locator('[data-field="name"]')).toContainText('name');
-  await expect(page.getByLabel('Package file')).toHaveValue(file);
+  await expect(page.getByLabel('File contents')).toHaveValue(file);
   await page.getByLabel('Name', { exact: true }).fill('Customers again');
   await page.getByRole('button', { name: 'Import' }).click();
   await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);

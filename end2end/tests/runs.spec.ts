@@ -81,6 +81,17 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
 
   const schedule = page.getByTestId('schedule');
   await expect(schedule.getByTestId('schedule-summary')).toContainText('runs only when you press Run');
+  // The schedule is a one-line summary; the header's Schedule opens its editor, which shows
+  // only the controls of the chosen recurrence.
+  await expect(schedule.getByLabel('Time zone')).toBeHidden();
+  await page.getByTestId('package-head').getByRole('link', { name: 'Schedule', exact: true }).click();
+  await expect(schedule.getByLabel('Time zone')).toBeVisible();
+  await expect(schedule.getByLabel('One-time date')).toBeHidden();
+  await expect(schedule.getByLabel('Every N', { exact: true })).toBeHidden();
+  await schedule.getByLabel('Every', { exact: true }).selectOption('week');
+  await expect(schedule.locator('input[name="days[0]"]')).toBeVisible();
+  await expect(schedule.getByLabel('Every N days')).toBeHidden();
+  await schedule.getByLabel('Every', { exact: true }).selectOption('day');
   await schedule.getByLabel('Time of day').fill('02:30');
   await schedule.getByLabel('Time zone').fill('Europe/Berlin');
   await schedule.getByRole('button', { name: 'Show next runs' }).click();
@@ -100,6 +111,7 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
   // Every 15 minutes: a refused save keeps every field as typed (the unit stays minutes).
   await hydrated(page);
   const again = page.getByTestId('schedule');
+  await again.locator('summary').first().click();
   await again.locator('input[name="time_mode"][value="every"]').check();
   await again.getByLabel('Every N', { exact: true }).fill('15');
   await again.getByLabel('Unit').selectOption('minutes');
@@ -112,5 +124,6 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
   await again.getByLabel('Time zone').fill('Europe/Berlin');
   await again.getByRole('button', { name: 'Save schedule' }).click();
   await expect(again.getByTestId('schedule-summary')).toContainText('Every 15 minutes every day (Europe/Berlin)');
+  await expect(again.getByTestId('schedule-summary')).toContainText('next at');
   await page.screenshot({ path: 'screenshots/schedule.png', fullPage: true });
 });

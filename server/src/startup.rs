@@ -49,8 +49,11 @@ impl Application {
         let sign_up = SignUpPolicy {
             open_to_all: settings.open_signup,
         };
+        let asset_name = static_assets::asset_name(&settings.site_root);
+        let hashed_assets: Option<Arc<str>> =
+            (asset_name != "lockstep").then(|| Arc::from(asset_name.as_str()));
         let leptos_options = LeptosOptions::builder()
-            .output_name("lockstep")
+            .output_name(asset_name.as_str())
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)
@@ -104,7 +107,10 @@ impl Application {
                 browser_policy,
                 security_headers::set_headers,
             ))
-            .layer(axum::middleware::from_fn(static_assets::asset_caching))
+            .layer(axum::middleware::from_fn_with_state(
+                hashed_assets,
+                static_assets::asset_caching,
+            ))
             // Pages, server function answers and assets, compressed as the browser accepts.
             .layer(tower_http::compression::CompressionLayer::new())
             .layer(TraceLayer::new_for_http())

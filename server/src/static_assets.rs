@@ -1,9 +1,10 @@
 //! Static files: the favicon (an SVG, also answered at `/favicon.ico`, where browsers look
 //! for one) and the front end's `/pkg/` assets. Those are served as `build-frontend.sh`
-//! left them, gzipped beforehand where it wrote a `.gz` beside the file (else compressed on
-//! the way by the compression layer). Their names carry no content hash yet, so browsers
-//! keep them but ask again each time (`no-cache`), and get `304 Not Modified` while the file
-//! is unchanged.
+//! left them, compressed beforehand where it wrote a `.br` or `.gz` beside the file (else
+//! compressed on the way by the compression layer). Their names carry a hash of their content
+//! (`lockstep-<hash>.js`, `…_bg.wasm`, `….css`, named in `pkg/asset-name`), so browsers keep
+//! them for a year without asking again; a new build has new names. Anything else under
+//! `/pkg/` (assets built without a hash) is kept but revalidated (`no-cache`, `304`).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -25,20 +26,57 @@ pub async fn favicon() -> Response {
         .into_response()
 }
 
-/// The service for `/pkg/`: files under `site_root/pkg`, their `.gz` when the browser
-/// accepts gzip, with conditional requests answered.
-pub fn pkg(site_root: &str) -> ServeDir {
-    ServeDir::new(std::path::Path::new(site_root).join("pkg")).precompressed_gzip()
+/// The file `build-frontend.sh` writes the assets' hashed name to.
+const ASSET_NAME_FILE: &str = "asset-name";
+
+/// The name the front end's assets carry under `site_root/pkg` (`lockstep-<hash>`), or
+/// `lockstep` when they were built without a hash (or not at all).
+pub fn asset_name(site_root: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(site_root)
+            .join("pkg")
+            .join(ASSET_NAME_FILE),
+    )
+    .ok()
+    .map(|name| name.trim().to_owned())
+    .filter(|name| {
+        name.starts_with("lockstep-")
+            && name[9..].chars().all(|c| c.is_ascii_hexdigit())
+            && name.len() > 9
+    })
+    .unwrap_or_else(|| "lockstep".to_owned())
 }
 
-/// `Cache-Control: no-cache` on `/pkg/` answers (kept, revalidated on each use).
-pub async fn asset_caching(request: Request, next: Next) -> Response {
-    let assets = request.uri().path().starts_with("/pkg/");
+/// The service for `/pkg/`: files under `site_root/pkg`, their `.br` or `.gz` when the
+/// browser accepts that encoding, with conditional requests answered.
+pub fn pkg(site_root: &str) -> ServeDir {
+    ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip()
+}
+
+/// `Cache-Control` on `/pkg/` answers: a year, immutable, for the content-hashed assets
+/// (`hashed` is their name, when they have one); revalidated on each use for the rest.
+pub async fn asset_caching(
+    axum::extract::State(hashed): axum::extract::State<Option<std::sync::Arc<str>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let assets = path.starts_with("/pkg/");
+    let immutable = hashed
+        .as_deref()
+        .is_some_and(|name| path.starts_with(&format!("/pkg/{name}")));
     let mut response = next.run(request).await;
     if assets && response.status().is_success() {
+        let policy = if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
         response
             .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

@@ -132,8 +132,21 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
     );
     let (status, body) = failure(post(&ann, "save_task", &missing).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["Validation"]["field"], "source_to_target", "{body}");
-    assert!(body.to_string().contains("name"), "{body}");
+    // Every problem at once, each for its grid: both directions leave `name` out.
+    let problems = body["Invalid"]["problems"]
+        .as_array()
+        .expect("a list of problems");
+    let fields: Vec<&str> = problems
+        .iter()
+        .filter_map(|p| p["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["source_to_target", "target_to_source"], "{body}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p["message"].as_str().unwrap().starts_with("name: ")),
+        "{body}"
+    );
     let bad_expression = task_form(
         &ws,
         &package,
@@ -212,7 +225,12 @@ async fn a_package_is_built_from_connections_and_checked_tasks() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let vic = support::join(&app, &ann, &ws, "vic@example.com", "viewer").await;
-    let (status, _) = failure(vic.call("load_package", &[("id", &package)]).await).await;
+    // A Viewer reads the package (the page shows it read-only) but cannot start a new one
+    // or change a task.
+    let read = vic.call_ok("load_package", &[("id", &package)]).await;
+    assert_eq!(read["package"]["name"], "Customers", "{read}");
+    assert_eq!(read["workspace"]["role"], "viewer", "{read}");
+    let (status, _) = failure(vic.call("load_package", &[]).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = failure(post(&vic, "save_task", &good).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -1,5 +1,6 @@
 //! What the server sends besides pages: a favicon anyone may fetch, answers compressed as
-//! the browser accepts, and `/pkg/` assets that browsers keep but revalidate.
+//! the browser accepts, content-hashed `/pkg/` assets that browsers keep for a year, and
+//! other `/pkg/` files that browsers keep but revalidate.
 
 mod support;
 
@@ -32,8 +33,38 @@ async fn pages_and_assets_are_compressed_and_assets_revalidated() {
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     let css = "body { color: black; }\n".repeat(200);
     std::fs::write(site.join("pkg/lockstep.css"), &css).unwrap();
+    // A build with content-hashed names, as build-frontend.sh leaves it.
+    std::fs::write(site.join("pkg/asset-name"), "lockstep-0123abcd\n").unwrap();
+    std::fs::write(site.join("pkg/lockstep-0123abcd.css"), &css).unwrap();
     let root = site.to_str().unwrap().to_owned();
     let app = TestApp::spawn_with(|s| s.site_root = root).await;
+
+    // Pages name the hashed files, which are kept for a year.
+    let page = client()
+        .get(format!("{}/signin", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for asset in [
+        "/pkg/lockstep-0123abcd.css",
+        "/pkg/lockstep-0123abcd.js",
+        "/pkg/lockstep-0123abcd_bg.wasm",
+    ] {
+        assert!(page.contains(asset), "the page does not name {asset}");
+    }
+    let hashed = client()
+        .get(format!("{}/pkg/lockstep-0123abcd.css", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
 
     for (path, encoding) in [("/signin", "gzip"), ("/pkg/lockstep.css", "br")] {
         let response = client()
@@ -66,6 +97,19 @@ async fn pages_and_assets_are_compressed_and_assets_revalidated() {
     assert_eq!(
         prepared.bytes().await.unwrap().as_ref(),
         b"prepared gzip bytes"
+    );
+    // With brotli beside it too, a browser that accepts both gets brotli.
+    std::fs::write(site.join("pkg/lockstep.js.br"), b"prepared brotli bytes").unwrap();
+    let brotli = client()
+        .get(format!("{}/pkg/lockstep.js", app.url))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(
+        brotli.bytes().await.unwrap().as_ref(),
+        b"prepared brotli bytes"
     );
 
     let asset = client()

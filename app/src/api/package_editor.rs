@@ -326,11 +326,14 @@ pub(super) mod ssr_only {
     }
 
     /// A grid posted back as parallel lists, as a mapping.
+    /// A grid as posted: per written column, its kind, its text value and the column
+    /// picked (used for the Column kind when one is picked).
     pub fn mapping(
         field: &str,
         columns: &[String],
         kinds: &[String],
         values: &[String],
+        picks: &[String],
     ) -> Result<Mapping, AppError> {
         let mut mapping = Mapping::new();
         for (i, column) in columns.iter().enumerate() {
@@ -338,7 +341,10 @@ pub(super) mod ssr_only {
             let value = values.get(i).cloned().unwrap_or_default();
             let source = match kind {
                 "" => continue,
-                "column" => FieldSource::Column(value.trim().to_owned()),
+                "column" => {
+                    let picked = picks.get(i).map(|p| p.trim()).filter(|p| !p.is_empty());
+                    FieldSource::Column(picked.unwrap_or(value.trim()).to_owned())
+                }
                 // A constant is JSON when it reads as JSON (42, true, null, "text"), else text.
                 "constant" => FieldSource::Constant(
                     serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value)),
@@ -366,6 +372,85 @@ pub(super) mod ssr_only {
             mapping.insert(column.clone(), source);
         }
         Ok(mapping)
+    }
+
+    /// The error for a task whose mapping was refused (`first`, as `check_task` gives it):
+    /// every problem of both mappings at once, each for its grid.
+    pub async fn every_mapping_problem(
+        (source_conn, target_conn): (&dyn Connector, &dyn Connector),
+        (source_table, target_table): (&str, &str),
+        (s2t, t2s): (&Mapping, &Mapping),
+        (field, message): (&'static str, String),
+    ) -> AppError {
+        let first = AppError::Validation {
+            field: field.into(),
+            message,
+        };
+        if !matches!(field, "source_to_target" | "target_to_source") {
+            return first;
+        }
+        let (Ok(source), Ok(target)) = (
+            TableRef::parse(source_table.trim()),
+            TableRef::parse(target_table.trim()),
+        ) else {
+            return first;
+        };
+        match engine::sync::mapping_problems(
+            source_conn,
+            target_conn,
+            (&source, &target),
+            (s2t, t2s),
+        )
+        .await
+        {
+            Ok(problems) if !problems.is_empty() => AppError::Invalid {
+                problems: problems
+                    .iter()
+                    .map(|p| crate::error::Problem {
+                        field: p.field().to_owned(),
+                        message: p.message(),
+                    })
+                    .collect(),
+            },
+            _ => first,
+        }
+    }
+
+    /// How many records Validate tries each mapping on.
+    const SAMPLE_ROWS: usize = 25;
+
+    /// The mapping applied to the first records of the read table: each value that does not
+    /// fit its written column (an expression giving text for a date column, …), once per
+    /// column, with the record it came from.
+    pub async fn sample_problems(
+        reader: &dyn Connector,
+        read: &TableSchema,
+        mapping: &engine::mapping::CompiledMapping,
+        field: &'static str,
+    ) -> Result<Vec<crate::error::Problem>, AppError> {
+        let rows =
+            reader
+                .scan(read, None, SAMPLE_ROWS)
+                .await
+                .map_err(|e| AppError::Validation {
+                    field: "connection".into(),
+                    message: format!("reading {} failed: {e}", read.table),
+                })?;
+        let (keys, rows): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        let mut seen = std::collections::HashSet::new();
+        Ok(keys
+            .into_iter()
+            .zip(mapping.apply_all(rows).await)
+            .filter_map(|(key, written)| {
+                let message = written.err()?;
+                // The first record a column fails on is enough to fix it.
+                let column = message.split(": ").next().unwrap_or_default().to_owned();
+                seen.insert(column).then(|| crate::error::Problem {
+                    field: field.to_owned(),
+                    message: format!("{message} (record {} of {})", key.0, read.table),
+                })
+            })
+            .collect())
     }
 
     /// The mapping applied to the first rows of the read table: what would be written.
@@ -418,7 +503,8 @@ pub(super) mod ssr_only {
     }
 }
 
-/// The package page's data (`id` None: a new package). Developers and Admins.
+/// The package page's data: a new package (`id` None) for Developers and Admins, an
+/// existing one for every member (a Viewer reads it).
 #[server(endpoint = "load_package")]
 pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError> {
     use super::ssr::*;
@@ -427,7 +513,9 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        require_editor(&pool, user.id, workspace.id).await?;
+        if id.is_none() {
+            require_editor(&pool, user.id, workspace.id).await?;
+        }
         let connections = catalog::connections::list(&pool, user.id, workspace.id)
             .await?
             .into_iter()
@@ -440,7 +528,13 @@ pub async fn load_package(id: Option<Uuid>) -> Result<PackageEditData, AppError>
         let package = match id {
             Some(id) => {
                 let p = catalog::package_editor::get(&pool, user.id, workspace.id, id).await?;
+                let label = |c: &Option<catalog::package_editor::ConnectionRef>| match c {
+                    Some(c) => format!("{} ({})", c.name, crate::model::connector_label(&c.kind)),
+                    None => "set in its file (sync command)".to_owned(),
+                };
                 Some(PackageDetailView {
+                    source_label: label(&p.source),
+                    target_label: label(&p.target),
                     id: p.id,
                     name: p.name,
                     locale: p.locale,
@@ -500,8 +594,12 @@ pub async fn save_package(
             dedicated_account: dedicated_account.is_some_and(|v| !v.is_empty()),
         };
         let confirmed = confirm_connection_change.is_some_and(|v| !v.is_empty());
+        let created = id.is_none();
         let id = save(&pool()?, user.id, workspace_id, id, &form, confirmed).await?;
-        leptos_axum::redirect(&format!("/packages/{id}"));
+        // A new package opens its page; an edited one stays where it is ("Saved").
+        if created {
+            leptos_axum::redirect(&format!("/packages/{id}"));
+        }
         Ok(id)
     })
     .await
@@ -527,7 +625,10 @@ pub async fn load_task(
         let AppState { pool, secrets, .. } = state?;
         let user = require_user().await?;
         let workspace = current_workspace(&pool, user.id).await?;
-        require_editor(&pool, user.id, workspace.id).await?;
+        // A Viewer reads a saved task (read-only); adding one needs Developer.
+        if task_id.is_none() {
+            require_editor(&pool, user.id, workspace.id).await?;
+        }
         let package =
             catalog::package_editor::get(&pool, user.id, workspace.id, package_id).await?;
         let (Some(source), Some(target)) = (package.source.clone(), package.target.clone()) else {
@@ -571,6 +672,7 @@ pub async fn load_task(
             .unwrap_or_default();
         let mut data = TaskEditData {
             workspace_id: workspace.id,
+            can_edit: workspace.role.can_edit(),
             package_id,
             package_name: package.name.clone(),
             task_id,
@@ -583,6 +685,10 @@ pub async fn load_task(
             problem: None,
             source_columns: Vec::new(),
             target_columns: Vec::new(),
+            functions: engine::mapping::expression::reference::FUNCTIONS
+                .iter()
+                .map(|f| (f.signature.to_owned(), f.summary.to_owned()))
+                .collect(),
             source_to_target: Vec::new(),
             target_to_source: Vec::new(),
             match_keys: saved
@@ -617,8 +723,15 @@ pub async fn load_task(
         .await?;
         match described {
             (Ok(s), Ok(t)) => {
-                data.source_columns = s.columns.iter().map(|c| c.name.clone()).collect();
-                data.target_columns = t.columns.iter().map(|c| c.name.clone()).collect();
+                let choices = |schema: &engine::connectors::TableSchema| {
+                    schema
+                        .columns
+                        .iter()
+                        .map(|c| (c.name.clone(), c.db_type.clone()))
+                        .collect()
+                };
+                data.source_columns = choices(&s);
+                data.target_columns = choices(&t);
                 // The package's tasks (this one included: a table may reference itself).
                 use engine::package::TableRef;
                 let mut tasks: Vec<(TableRef, TableRef)> = package
@@ -673,9 +786,11 @@ pub async fn save_task(
     #[server(default)] s2t_column: Vec<String>,
     #[server(default)] s2t_kind: Vec<String>,
     #[server(default)] s2t_value: Vec<String>,
+    #[server(default)] s2t_pick: Vec<String>,
     #[server(default)] t2s_column: Vec<String>,
     #[server(default)] t2s_kind: Vec<String>,
     #[server(default)] t2s_value: Vec<String>,
+    #[server(default)] t2s_pick: Vec<String>,
     #[server(default)] match_source: Vec<String>,
     #[server(default)] match_target: Vec<String>,
     #[server(default)] match_fold: Option<String>,
@@ -697,12 +812,12 @@ pub async fn save_task(
                 message: "choose the package's source and target connections first".into(),
             });
         };
-        let s2t = mapping("source_to_target", &s2t_column, &s2t_kind, &s2t_value)?;
-        let t2s = mapping("target_to_source", &t2s_column, &t2s_kind, &t2s_value)?;
+        let s2t = mapping("source_to_target", &s2t_column, &s2t_kind, &s2t_value, &s2t_pick)?;
+        let t2s = mapping("target_to_source", &t2s_column, &t2s_kind, &t2s_value, &t2s_pick)?;
         let source_conn = connect(&pool, &secrets, workspace_id, source.id, "source").await?;
         let target_conn = connect(&pool, &secrets, workspace_id, target.id, "target").await?;
         let locale = Locale::parse(&package.locale).unwrap_or_default();
-        let checked = check_task(
+        let checked = match check_task(
             source_conn.as_ref(),
             target_conn.as_ref(),
             (&source_table, &target_table),
@@ -710,10 +825,18 @@ pub async fn save_task(
             locale,
         )
         .await
-        .map_err(|(field, message)| AppError::Validation {
-            field: field.into(),
-            message,
-        })?;
+        {
+            Ok(checked) => checked,
+            Err(first) => {
+                return Err(every_mapping_problem(
+                    (source_conn.as_ref(), target_conn.as_ref()),
+                    (&source_table, &target_table),
+                    (&s2t, &t2s),
+                    first,
+                )
+                .await);
+            }
+        };
         check_relations(
             &package,
             task_id,
@@ -744,6 +867,27 @@ pub async fn save_task(
             })
             .transpose()?;
         if intent == "validate" {
+            // Each value must fit its written column: the mappings are applied to the first
+            // records of both tables (nothing is written).
+            let mut problems = sample_problems(
+                source_conn.as_ref(),
+                &checked.source_schema,
+                &checked.forward,
+                "source_to_target",
+            )
+            .await?;
+            problems.extend(
+                sample_problems(
+                    target_conn.as_ref(),
+                    &checked.target_schema,
+                    &checked.backward,
+                    "target_to_source",
+                )
+                .await?,
+            );
+            if !problems.is_empty() {
+                return Err(AppError::Invalid { problems });
+            }
             return Ok(Some(TaskPreview {
                 only_checked: true,
                 source_to_target: Vec::new(),

@@ -39,16 +39,21 @@ pub async fn load_packages() -> Result<PackagesData, AppError> {
     .await
 }
 
-/// Copies a package and its tasks ("Copy of …"); the copy starts with a first run.
+/// Copies a package and its tasks ("Copy of …"); the copy starts with a first run. With
+/// `open`, the copy's page opens (from the package page; the list stays put).
 #[server(endpoint = "clone_package")]
 pub async fn clone_package(
     workspace_id: uuid::Uuid,
     id: uuid::Uuid,
+    #[server(default)] open: Option<String>,
 ) -> Result<uuid::Uuid, AppError> {
     use super::ssr::*;
     respond(async move {
         let user = require_user().await?;
         let copy = catalog::package_editor::clone(&pool()?, user.id, workspace_id, id).await?;
+        if open.is_some_and(|v| !v.is_empty()) {
+            leptos_axum::redirect(&format!("/packages/{copy}"));
+        }
         Ok(copy)
     })
     .await
@@ -56,7 +61,7 @@ pub async fn clone_package(
 
 /// Deletes a package after removing its change tracking from both databases. When a side
 /// cannot be reached the deletion is refused, unless `leave_tracking` is given (the triggers
-/// then stay in that database until removed by hand).
+/// then stay in that database until removed by hand). The package list shows next.
 #[server(endpoint = "delete_package")]
 pub async fn delete_package(
     workspace_id: uuid::Uuid,
@@ -110,6 +115,7 @@ pub async fn delete_package(
             }
         }
         package_editor::delete(&pool, user.id, workspace_id, id).await?;
+        leptos_axum::redirect("/packages");
         Ok(())
     })
     .await

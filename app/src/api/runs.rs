@@ -199,6 +199,8 @@ fn run_view(r: &catalog::runs::history::RunRow) -> crate::model::RunView {
         started_at: r.started_at.map(format_time),
         finished_at: r.finished_at.map(format_time),
         duration: r.started_at.map(|s| duration_text(end - s)),
+        elapsed_secs: r.started_at.map(|s| (end - s).num_seconds().max(0) as u64),
+        expected: r.expected(),
         totals: r.totals(),
         error: r.error.clone(),
         tasks: r

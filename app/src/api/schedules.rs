@@ -33,6 +33,13 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
         let can_edit = workspace.role.can_edit();
         let today = chrono::Utc::now().date_naive();
         let stored = catalog::schedules::get(&pool, user.id, workspace.id, package_id).await?;
+        let time_zones: Vec<String> = if can_edit {
+            engine::schedule::time_zone_names()
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(match stored {
             Some(s) => {
                 let tz =
@@ -48,6 +55,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
                     } else {
                         Vec::new()
                     },
+                    time_zones,
                 }
             }
             None => ScheduleData {
@@ -57,6 +65,7 @@ pub async fn load_schedule(package_id: Uuid) -> Result<ScheduleData, AppError> {
                 fields: defaults(today),
                 summary: None,
                 next: Vec::new(),
+                time_zones,
             },
         })
     })
@@ -112,6 +121,7 @@ pub async fn save_schedule(
                 fields: defaults(chrono::Utc::now().date_naive()),
                 summary: None,
                 next: Vec::new(),
+                time_zones: Vec::new(),
             });
         }
         let fields = ScheduleFields {
@@ -165,6 +175,7 @@ pub async fn save_schedule(
             saved,
             summary: saved.then(|| summary(&schedule, tz.name(), fields.enabled)),
             next: upcoming(&schedule, tz),
+            time_zones: Vec::new(),
             fields,
         })
     })

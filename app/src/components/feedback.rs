@@ -11,6 +11,37 @@ pub fn last_error<T: Clone + Send + Sync + 'static>(
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
 
+/// Counts the action's answers that went through: a resource keyed on it is read again after
+/// a change was saved, never after a refused form (whose fields keep what was typed).
+pub fn successes<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+) -> RwSignal<u32> {
+    let count = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_))) {
+            count.update(|n| *n += 1);
+        }
+    });
+    count
+}
+
+/// "Saved" after the action's last answer went through.
+pub fn saved<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        matches!(value.get(), Some(Ok(_))).then(|| {
+            view! { <p class="saved" role="status" data-testid="saved">"✓ Saved"</p> }
+        })
+    }
+}
+
+/// For a `<details>` whose `open` follows `open`: keeps the signal in step when the person
+/// opens or closes it, so it stays as they left it when its section is drawn again.
+pub fn follow_toggle(open: RwSignal<bool>) -> impl Fn(leptos::ev::Event) + Clone + 'static {
+    move |ev| open.set(event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open())
+}
+
 /// A form-level error. Field errors listed in `fields` are left to `FieldError`.
 #[component]
 pub fn FormError(
@@ -24,12 +55,15 @@ pub fn FormError(
     }
 }
 
-/// The message for one field, shown under its input.
+/// The messages for one field, shown under its input, one per line.
 #[component]
 pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
     move || {
-        error.get().and_then(|e| e.for_field(field)).map(|message| {
-            view! { <p class="field-error" role="alert" data-field=field>{message}</p> }
+        error.get().and_then(|e| e.for_field(field)).map(|messages| {
+            messages
+                .lines()
+                .map(|message| view! { <p class="field-error" role="alert" data-field=field>{message.to_owned()}</p> })
+                .collect_view()
         })
     }
 }

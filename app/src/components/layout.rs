@@ -6,7 +6,7 @@ use leptos_router::components::{Outlet, Redirect};
 
 use crate::api::auth::get_shell;
 use crate::api::workspaces::{CreateWorkspace, RenameWorkspace, SwitchWorkspace};
-use crate::components::feedback::{PageError, loading};
+use crate::components::feedback::{PageError, loading, successes};
 use crate::components::top_bar::TopBar;
 use crate::error::AppError;
 use crate::model::Shell;
@@ -29,14 +29,11 @@ pub fn Layout() -> impl IntoView {
     let switch = ServerAction::<SwitchWorkspace>::new();
     let create = ServerAction::<CreateWorkspace>::new();
     let rename = ServerAction::<RenameWorkspace>::new();
+    // Read again after a switch, and after a create or rename that went through (a refused
+    // one keeps what was typed).
+    let (created, renamed) = (successes(create.value()), successes(rename.value()));
     let shell = Resource::new(
-        move || {
-            (
-                switch.version().get(),
-                create.version().get(),
-                rename.version().get(),
-            )
-        },
+        move || (switch.version().get(), created.get(), renamed.get()),
         |_| get_shell(),
     );
     provide_context(ShellContext {
@@ -62,5 +59,26 @@ pub fn Layout() -> impl IntoView {
         <main class="page">
             <Outlet />
         </main>
+    }
+}
+
+/// Its children only for who may use them: Developers and Admins of the current workspace
+/// (a Viewer sees no control they cannot use).
+#[component]
+pub fn EditorsOnly(children: ChildrenFn) -> impl IntoView {
+    let shell = use_shell().shell;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let can_edit = matches!(
+                        shell.await,
+                        Ok(Some(Shell { current: Some(w), .. })) if w.role.can_edit()
+                    );
+                    can_edit.then(|| children())
+                })
+            }}
+        </Suspense>
     }
 }

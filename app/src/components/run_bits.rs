@@ -14,11 +14,77 @@ pub fn RunState(state: State) -> impl IntoView {
 pub fn count_cells(c: Counts) -> impl IntoView {
     let failed_class = if c.failed > 0 { "num failed" } else { "num" };
     view! {
-        <td class="num">{c.inserted}</td>
-        <td class="num">{c.updated}</td>
-        <td class="num">{c.deleted}</td>
-        <td class=failed_class>{c.failed}</td>
+        <td class="num" data-label="Inserted">{c.inserted}</td>
+        <td class="num" data-label="Updated">{c.updated}</td>
+        <td class="num" data-label="Deleted">{c.deleted}</td>
+        <td class=failed_class data-label="Failed">{c.failed}</td>
     }
+}
+
+/// An active run's progress: records done of the expected total (an estimate: the tables'
+/// sizes on a first run, the changes logged since on later runs), the share done, the rate
+/// and the time elapsed.
+#[component]
+pub fn RunProgress(run: crate::model::RunView) -> impl IntoView {
+    let done = run.totals.inserted + run.totals.updated + run.totals.deleted + run.totals.failed;
+    let elapsed = run.elapsed_secs.unwrap_or(0);
+    let rate = (elapsed > 0).then(|| done as f64 / elapsed as f64);
+    let text = progress_text(done, run.expected, rate, elapsed, run.started_at.is_some());
+    let percent = run
+        .expected
+        .filter(|e| *e > 0)
+        .map(|e| (done.min(e) * 100 / e).min(99));
+    view! {
+        <div class="run-progress" data-testid="run-progress">
+            {percent.map(|p| view! { <progress max="100" value=p aria-label="Share of the records done"></progress> })}
+            <span>{text}</span>
+        </div>
+    }
+}
+
+/// "1,200 of about 300,000 records (0%) · 2,400 records/s · 0:05 elapsed".
+pub fn progress_text(
+    done: u64,
+    expected: Option<u64>,
+    rate: Option<f64>,
+    elapsed_secs: u64,
+    started: bool,
+) -> String {
+    if !started {
+        return "Waiting for a worker…".to_owned();
+    }
+    let mut parts = vec![match expected {
+        Some(total) if total > 0 => format!(
+            "{} of about {} records ({}%)",
+            grouped(done),
+            grouped(total),
+            (done.min(total) * 100 / total).min(99)
+        ),
+        Some(_) => format!("{} records (nothing to read was found)", grouped(done)),
+        None => format!("{} records", grouped(done)),
+    }];
+    if let Some(rate) = rate {
+        parts.push(format!("{} records/s", grouped(rate.round() as u64)));
+    }
+    parts.push(format!(
+        "{}:{:02} elapsed",
+        elapsed_secs / 60,
+        elapsed_secs % 60
+    ));
+    parts.join(" · ")
+}
+
+/// 1234567 → "1,234,567".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What related records did, in words: paired by match, waiting for a parent, references
@@ -41,7 +107,7 @@ pub fn related_text(c: &Counts) -> String {
 #[component]
 pub fn TaskCounts(tasks: Vec<TaskCountsView>) -> impl IntoView {
     if tasks.is_empty() {
-        return view! { <p class="muted">"No records processed yet."</p> }.into_any();
+        return ().into_any();
     }
     let rows = tasks
         .into_iter()
@@ -53,11 +119,11 @@ pub fn TaskCounts(tasks: Vec<TaskCountsView>) -> impl IntoView {
         })
         .map(|(task, direction, counts)| {
             let related = related_text(&counts);
-            view! { <tr data-testid="task-counts"><td>{task}</td><td>{direction}</td>{count_cells(counts)}<td class="small" data-testid="related-counts">{related}</td></tr> }
+            view! { <tr data-testid="task-counts"><td data-label="Task">{task}</td><td data-label="Direction">{direction}</td>{count_cells(counts)}<td class="small" data-label="Related records" data-testid="related-counts">{related}</td></tr> }
         })
         .collect_view();
     view! {
-        <table class="table">
+        <table class="table stack">
             <thead><tr><th>"Task"</th><th>"Direction"</th><th class="num">"Inserted"</th><th class="num">"Updated"</th><th class="num">"Deleted"</th><th class="num">"Failed"</th><th>"Related records"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
@@ -130,6 +196,30 @@ pub fn refresh_while(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_says_done_of_expected_rate_and_elapsed() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(
+            progress_text(1_200, Some(300_000), Some(2_400.4), 65, true),
+            "1,200 of about 300,000 records (0%) · 2,400 records/s · 1:05 elapsed"
+        );
+        // An estimate that was too low never shows 100% while the run goes on.
+        assert_eq!(
+            progress_text(500, Some(400), None, 0, true),
+            "500 of about 400 records (99%) · 0:00 elapsed"
+        );
+        assert_eq!(
+            progress_text(7, None, None, 3, true),
+            "7 records · 0:03 elapsed"
+        );
+        assert_eq!(
+            progress_text(0, None, None, 0, false),
+            "Waiting for a worker…"
+        );
+    }
 
     #[test]
     fn related_records_are_said_in_words_and_only_when_there_are_some() {

@@ -1,5 +1,7 @@
 //! The top bar, after Skyvia's: workspace switcher, + NEW menu, navigation, user menu.
-//! Menus are `<details>` so they open without WASM too.
+//! Menus are `<details>` so they open without WASM too; the page script closes them on a
+//! click outside or on one of their links (`crate::page_script`). A Viewer gets no + NEW
+//! menu (creating needs Developer or Admin).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,10 +15,8 @@ pub fn TopBar(shell: Shell) -> impl IntoView {
     let current = shell.current.clone();
     let can_edit = current.as_ref().is_some_and(|w| w.role.can_edit());
     let role = current.as_ref().map(|w| w.role.label()).unwrap_or("—");
-    view! {
-        <header class="top-bar">
-            <a class="brand" href="/packages">"Lockstep"</a>
-            <WorkspaceSwitcher shell=shell.clone() />
+    let new_menu = can_edit.then(|| {
+        view! {
             <details class="menu new-menu">
                 <summary class="button button-primary" data-testid="new-menu">"+ NEW"</summary>
                 <div class="menu-panel" role="menu">
@@ -24,9 +24,15 @@ pub fn TopBar(shell: Shell) -> impl IntoView {
                     <a role="menuitem" href="/packages/new">"Synchronization package"</a>
                     <p class="menu-heading">"Other"</p>
                     <a role="menuitem" href="/connections/new">"Connection"</a>
-                    {(!can_edit).then(|| view! { <p class="menu-note">"Your role is Viewer: creating needs Developer or Admin."</p> })}
                 </div>
             </details>
+        }
+    });
+    view! {
+        <header class="top-bar">
+            <a class="brand" href="/packages">"Lockstep"</a>
+            <WorkspaceSwitcher shell=shell.clone() />
+            {new_menu}
             <nav class="main-nav" aria-label="Main">
                 <A href="/packages">"Packages"</A>
                 <A href="/connections">"Connections"</A>

@@ -312,6 +312,9 @@ pub struct PackageDetailView {
     pub dedicated_account: bool,
     pub source_connection: Option<Uuid>,
     pub target_connection: Option<Uuid>,
+    /// "CRM production (PostgreSQL)"; "set in its file" for a package of the `sync` command.
+    pub source_label: String,
+    pub target_label: String,
     pub tasks: Vec<TaskView>,
     pub has_run: bool,
 }
@@ -344,6 +347,8 @@ pub struct MappingRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskEditData {
     pub workspace_id: Uuid,
+    /// Developers and Admins; a Viewer reads the task.
+    pub can_edit: bool,
     pub package_id: Uuid,
     pub package_name: String,
     pub task_id: Option<Uuid>,
@@ -355,8 +360,11 @@ pub struct TaskEditData {
     pub target_table: String,
     /// Why these tables cannot be synced (the engine's requirement message), if so.
     pub problem: Option<String>,
-    pub source_columns: Vec<String>,
-    pub target_columns: Vec<String>,
+    /// The columns of each table, to pick from: (name, database type).
+    pub source_columns: Vec<(String, String)>,
+    pub target_columns: Vec<(String, String)>,
+    /// The expression functions: (signature, what it does).
+    pub functions: Vec<(String, String)>,
     pub source_to_target: Vec<MappingRow>,
     pub target_to_source: Vec<MappingRow>,
     /// First-run match keys as the editor shows them: (source, target), each a column name

@@ -27,6 +27,10 @@ pub struct RunView {
     pub finished_at: Option<String>,
     /// "2 min 5 s"; so far while running.
     pub duration: Option<String>,
+    /// Seconds since it started (so far while running).
+    pub elapsed_secs: Option<u64>,
+    /// Records the run expects to read, all tasks and directions (an estimate), once known.
+    pub expected: Option<u64>,
     pub totals: Counts,
     pub error: Option<String>,
     pub tasks: Vec<TaskCountsView>,
@@ -133,6 +137,10 @@ pub struct ScheduleData {
     pub summary: Option<String>,
     /// The next occurrences, in the schedule's time zone.
     pub next: Vec<String>,
+    /// Every IANA time zone name, for the editor's searchable list (editors only, and only
+    /// when the schedule is loaded).
+    #[serde(default)]
+    pub time_zones: Vec<String>,
 }
 
 /// Days of the week as the editor names them.

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::connections::{DeleteConnection, load_connections};
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{FormError, PageError, last_error, loading};
+use crate::components::layout::EditorsOnly;
 use crate::model::{ConnectionView, connector_label};
 
 fn matches(c: &ConnectionView, query: &str) -> bool {
@@ -30,20 +31,21 @@ pub fn ConnectionsPage() -> impl IntoView {
         <Title text="Connections" />
         <div class="page-head">
             <h1>"Connections"</h1>
-            <a class="button button-primary" href="/connections/new">"+ New connection"</a>
+            <EditorsOnly><a class="button button-primary" href="/connections/new">"+ New connection"</a></EditorsOnly>
         </div>
         <FormError error=delete_error />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) if page.connections.is_empty() => view! {
-                        <EmptyState
-                            title="No connections yet"
-                            text="A connection holds how to reach a database or a cloud app. Its password is encrypted and never shown again."
-                            action_href="/connections/new"
-                            action_label="Create a connection"
-                        />
-                    }.into_any(),
+                    Ok(page) if page.connections.is_empty() => if page.workspace.role.can_edit() {
+
+                        view! { <EmptyState title="No connections yet" text="A connection holds how to reach a database or a cloud app. Its password is encrypted and never shown again." action_href="/connections/new" action_label="Create a connection" /> }.into_any()
+
+                    } else {
+
+                        view! { <EmptyState title="No connections yet" text="A connection holds how to reach a database or a cloud app. Its password is encrypted and never shown again." /> }.into_any()
+
+                    },
                     Ok(page) => {
                         let can_edit = page.workspace.role.can_edit();
                         let workspace_id = page.workspace.id.to_string();
@@ -58,7 +60,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                                 <button type="submit" class="button small">"Search"</button>
                             </form>
                             <div class="card table-card">
-                                <table class="table">
+                                <table class="table stack">
                                     <thead><tr><th>"Name"</th><th>"Connector"</th><th>"Reaches"</th><th>"Created by"</th><th>"Used by"</th>{can_edit.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
@@ -90,7 +92,7 @@ fn ConnectionRow(
     let question = format!("Delete the connection {}?", c.name);
     let actions = can_edit.then(|| {
         view! {
-            <td class="actions">
+            <td class="actions" data-label="">
                 <a class="button small" href=edit_href.clone()>"Edit"</a>
                 <details class="confirm">
                     <summary class="button small danger">"Delete"</summary>
@@ -106,11 +108,11 @@ fn ConnectionRow(
     });
     view! {
         <tr data-testid="connection-row">
-            <td><strong>{c.name.clone()}</strong></td>
-            <td>{connector_label(&c.kind)}</td>
-            <td class="muted">{reaches(&c)}</td>
-            <td class="muted">{c.created_by.clone().unwrap_or_else(|| "—".into())}</td>
-            <td class="muted" data-testid="connection-used-by">{used_by}</td>
+            <td data-label=""><strong>{c.name.clone()}</strong></td>
+            <td data-label="Connector">{connector_label(&c.kind)}</td>
+            <td class="muted" data-label="Reaches">{reaches(&c)}</td>
+            <td class="muted" data-label="Created by">{c.created_by.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="muted" data-label="Used by" data-testid="connection-used-by">{used_by}</td>
             {actions}
         </tr>
     }

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_query_map;
 use crate::api::members::{
     ChangeMemberRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
 };
-use crate::components::feedback::{FieldError, FormError, PageError, last_error, loading};
+use crate::components::feedback::{
+    FieldError, FormError, PageError, last_error, loading, successes,
+};
 use crate::model::{InvitationCreated, InvitationView, MemberView, Role};
 
 #[component]
@@ -17,15 +19,16 @@ pub fn MembersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvitation>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    // Read again after a change went through, never after a refused form (which keeps
+    // what was typed).
+    let (invited, revoked, changed, removed) = (
+        successes(invite.value()),
+        successes(revoke.value()),
+        successes(change.value()),
+        successes(remove.value()),
+    );
     let data = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                revoke.version().get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
+        move || (invited.get(), revoked.get(), changed.get(), removed.get()),
         |_| load_members(),
     );
     let invite_error = last_error(invite.value());
@@ -144,7 +147,7 @@ fn MemberTable(
         .collect_view();
     view! {
         <div class="card table-card">
-            <table class="table">
+            <table class="table stack">
                 <thead><tr><th>"Email"</th><th>"Role"</th><th>"Joined"</th>{is_admin.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -158,6 +161,12 @@ fn InviteForm(
     invite: ServerAction<InviteMember>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    // The next invitation starts from the role of the last one.
+    let role = invite
+        .value()
+        .get_untracked()
+        .and_then(|r| r.ok())
+        .map_or(Role::Developer, |created| created.role);
     view! {
         <section class="card">
             <h2>"Invite a member"</h2>
@@ -171,7 +180,7 @@ fn InviteForm(
                 </div>
                 <div>
                     <label for="invite-role">"Role"</label>
-                    <select id="invite-role" name="role">{role_options(Role::Developer)}</select>
+                    <select id="invite-role" name="role">{role_options(role)}</select>
                     <p class="hint">"Admin: members and everything. Developer: connections and packages, run them. Viewer: read and see runs."</p>
                 </div>
                 <div><button type="submit" class="button button-primary">"Create invitation link"</button></div>
@@ -214,7 +223,7 @@ fn PendingInvitations(
     view! {
         <section class="card table-card">
             <h2>"Pending invitations"</h2>
-            <table class="table">
+            <table class="table stack">
                 <thead><tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>

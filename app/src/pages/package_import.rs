@@ -1,6 +1,7 @@
-//! `/packages/import`: paste a package file (from Export, or one written for the `sync`
-//! command) and choose the connections it will use; every task is checked against the live
-//! tables before anything is created.
+//! `/packages/import`: choose a package file (from Export, or one written for the `sync`
+//! command) or paste it, and choose the connections it will use; every task is checked
+//! against the live tables before anything is created. Reading the chosen file is the page
+//! script's (`crate::page_script`): it works before the WASM loads.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,14 +39,19 @@ pub fn PackageImportPage() -> impl IntoView {
                                     <input type="hidden" name="workspace_id" value=page.workspace.id.to_string() />
                                     <FormError error fields=&["text", "name", "source_connection", "target_connection"] />
                                     <div>
-                                        <label for="import-text">"Package file"</label>
+                                        <label for="import-file">"Package file"</label>
+                                        <input id="import-file" type="file" accept=".json,application/json" data-fill-text="import-text" data-fill-name="import-name" data-testid="import-file" />
+                                        <p class="hint">"A file from Export, or one written for the sync command. Or paste it below."</p>
+                                    </div>
+                                    <div>
+                                        <label for="import-text">"File contents"</label>
                                         <textarea id="import-text" name="text" rows="14" required placeholder="Paste a package file: Export on the package list, or a file written for the sync command"></textarea>
                                         <FieldError error field="text" />
                                     </div>
                                     <div>
                                         <label for="import-name">"Name"</label>
                                         <input id="import-name" name="name" placeholder="The file's name for the package" maxlength="200" />
-                                        <p class="hint">"Leave empty to use the name in the file; give another to import a file whose name is taken."</p>
+                                        <p class="hint">"Filled from the file; change it to import a file whose name is taken (empty: the name in the file)."</p>
                                         <FieldError error field="name" />
                                     </div>
                                     <div>

@@ -10,6 +10,7 @@ use crate::api::packages::{ClonePackage, DeletePackage, load_packages};
 use crate::api::runs::RunPackage;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{FormError, PageError, last_error, loading};
+use crate::components::layout::EditorsOnly;
 use crate::model::PackageView;
 
 #[component]
@@ -35,8 +36,10 @@ pub fn PackagesPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Packages"</h1>
             <div class="form-actions">
-                <a class="button" href="/packages/import">"Import"</a>
-                <a class="button button-primary" href="/packages/new">"+ New synchronization package"</a>
+                <EditorsOnly>
+                    <a class="button" href="/packages/import">"Import"</a>
+                    <a class="button button-primary" href="/packages/new">"+ New synchronization package"</a>
+                </EditorsOnly>
             </div>
         </div>
         <FormError error=clone_error />
@@ -45,21 +48,22 @@ pub fn PackagesPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) if page.packages.is_empty() => view! {
-                        <EmptyState
-                            title="No packages yet"
-                            text="A synchronization package keeps a database and a cloud app (or two databases) in sync in both directions. Create connections first, then a package with one task per table."
-                            action_href="/packages/new"
-                            action_label="Create a package"
-                        />
-                    }.into_any(),
+                    Ok(page) if page.packages.is_empty() => if page.workspace.role.can_edit() {
+
+                        view! { <EmptyState title="No packages yet" text="A synchronization package keeps a database and a cloud app (or two databases) in sync in both directions. Create connections first, then a package with one task per table." action_href="/packages/new" action_label="Create a package" /> }.into_any()
+
+                    } else {
+
+                        view! { <EmptyState title="No packages yet" text="A synchronization package keeps a database and a cloud app (or two databases) in sync in both directions. Create connections first, then a package with one task per table." /> }.into_any()
+
+                    },
                     Ok(page) => {
                         let can_edit = page.workspace.role.can_edit();
                         let workspace_id = page.workspace.id;
                         let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p can_edit workspace_id clone delete run /> }).collect_view();
                         view! {
                             <div class="card table-card">
-                                <table class="table">
+                                <table class="table stack">
                                     <thead><tr><th>"Name"</th><th>"Source → Target"</th><th>"Tasks"</th><th>"Last run"</th>{can_edit.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
@@ -90,7 +94,7 @@ fn PackageRow(
         let (edit, clone_id, run_id, delete_id) =
             (format!("/packages/{id}"), id.clone(), id.clone(), id);
         view! {
-            <td class="actions">
+            <td class="actions" data-label="">
                 <ActionForm action=run attr:class="inline-form">
                     <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
                     <input type="hidden" name="package_id" value=run_id />
@@ -132,10 +136,10 @@ fn PackageRow(
     };
     view! {
         <tr data-testid="package-row">
-            <td><a href=format!("/packages/{}", p.id)><strong>{p.name}</strong></a></td>
-            <td>{p.source} " → " {p.target}</td>
-            <td>{p.tasks}</td>
-            <td>{last_run}</td>
+            <td data-label=""><a href=format!("/packages/{}", p.id)><strong>{p.name}</strong></a></td>
+            <td data-label="Source → Target">{p.source} " → " {p.target}</td>
+            <td data-label="Tasks">{p.tasks}</td>
+            <td data-label="Last run">{last_run}</td>
             {actions}
         </tr>
     }

@@ -138,7 +138,7 @@ fn FailedRecords(run_id: Uuid, count: i64, errors: Vec<RunErrorView>) -> impl In
                 <a class="button" href=format!("/runs/{run_id}/errors.csv") download="" rel="external" data-testid="errors-csv">"Download CSV"</a>
             </div>
             <p class="hint">"Each is retried by the next run; nothing was skipped silently."</p>
-            <table class="table">
+            <table class="table stack">
                 <thead><tr><th>"Task"</th><th>"Direction"</th><th>"Side"</th><th>"Record key"</th><th>"Operation"</th><th>"Message"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>

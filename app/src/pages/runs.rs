@@ -112,7 +112,7 @@ fn RunsTable(page: RunsData) -> impl IntoView {
     let rows = page.runs.into_iter().map(row).collect_view();
     view! {
         <div class="card table-card">
-            <table class="table" data-testid="runs-table">
+            <table class="table stack" data-testid="runs-table">
                 <thead><tr><th>"Package"</th><th>"State"</th><th>"Queued"</th><th>"Duration"</th><th>"By"</th><th class="num">"Inserted"</th><th class="num">"Updated"</th><th class="num">"Deleted"</th><th class="num">"Failed"</th><th></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -129,13 +129,13 @@ fn RunsTable(page: RunsData) -> impl IntoView {
 fn row(r: RunView) -> impl IntoView {
     view! {
         <tr data-testid="run-row">
-            <td><a href=format!("/packages/{}", r.package_id)>{r.package_name.clone()}</a></td>
-            <td><RunState state=r.state /></td>
-            <td>{r.queued_at.clone()}</td>
-            <td>{r.duration.clone().unwrap_or_default()}</td>
-            <td>{r.started_by.clone()}</td>
+            <td data-label=""><a href=format!("/packages/{}", r.package_id)>{r.package_name.clone()}</a></td>
+            <td data-label="State"><RunState state=r.state /></td>
+            <td data-label="Queued">{r.queued_at.clone()}</td>
+            <td data-label="Duration">{r.duration.clone().unwrap_or_default()}</td>
+            <td data-label="By">{r.started_by.clone()}</td>
             {count_cells(r.totals)}
-            <td><a href=format!("/runs/{}", r.id)>"Details"</a></td>
+            <td data-label=""><a href=format!("/runs/{}", r.id)>"Details"</a></td>
         </tr>
     }
 }

@@ -43,10 +43,11 @@ impl WorkerConfig {
         }
     }
 
-    /// A run without a heartbeat for `lease` is failed; runs beat six times per lease.
+    /// A run without a heartbeat for `lease` is failed; runs beat every second (the live
+    /// progress the pages show), and at least six times per lease.
     pub fn set_lease(&mut self, lease: Duration) {
         self.scheduler.lease = lease;
-        self.run.heartbeat = lease / 6;
+        self.run.heartbeat = (lease / 6).min(Duration::from_secs(1));
     }
 }
 

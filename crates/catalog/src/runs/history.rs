@@ -39,6 +39,15 @@ impl RunRow {
         }
         total
     }
+
+    /// The records the run expects to read, added up over the tasks that said (None until
+    /// one did).
+    pub fn expected(&self) -> Option<u64> {
+        self.tasks
+            .iter()
+            .filter_map(|t| t.expected)
+            .reduce(|a, b| a + b)
+    }
 }
 
 /// Which runs to list.

@@ -15,7 +15,7 @@ use crate::CatalogError;
 use engine::sync::{CancelToken, Progress, RecordError, TaskSummary};
 
 /// How often a running run renews its lease (well inside `queue::DEFAULT_LEASE`).
-pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// What a run's lease keeps in step with the run history: cancel requests reach `cancel`,
 /// `progress` is published every `heartbeat`.

@@ -406,6 +406,10 @@ impl Connector for MemoryConnector {
         }))
     }
 
+    async fn estimate_rows(&self, table: &TableSchema) -> Result<Option<u64>> {
+        Ok(Some(self.with_table(&table.table, |t| t.rows.len() as u64)))
+    }
+
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
         Ok(self.with_table(&table.table, |t| {
             keys.iter()

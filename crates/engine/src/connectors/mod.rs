@@ -328,6 +328,12 @@ pub trait Connector: Send + Sync {
     /// Which of `keys` still exist (no row data read).
     async fn existing(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<Key>>;
 
+    /// About how many records the table holds, cheaply (for a run's progress); None when the
+    /// connector cannot tell without reading them all.
+    async fn estimate_rows(&self, _table: &TableSchema) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// The rows of `table` whose `columns` equal, column for column, one of `tuples`
     /// (values of those columns' types, none null), each with the index of the tuple it
     /// matched, compared the way the data source compares (a case-insensitive collation

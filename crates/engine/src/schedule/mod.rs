@@ -208,6 +208,11 @@ fn capitalize(s: &str) -> String {
     }
 }
 
+/// Every IANA time zone name, in the database's order (for a searchable list).
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
 /// Parses an IANA time zone name ("Europe/Berlin", "UTC").
 pub fn time_zone(name: &str) -> Result<chrono_tz::Tz, ScheduleError> {
     name.trim().parse().map_err(|_| {

@@ -129,6 +129,70 @@ pub async fn check_task(
     })
 }
 
+/// Every mapping problem of a task at once, both directions (the editor's Validate lists
+/// them all; [`check_task`] stops at the first). A table that cannot be described is still
+/// the one error returned.
+pub async fn mapping_problems(
+    source: &dyn Connector,
+    target: &dyn Connector,
+    (source_table, target_table): (&TableRef, &TableRef),
+    (source_to_target, target_to_source): (&Mapping, &Mapping),
+) -> Result<Vec<TaskCheckError>, TaskCheckError> {
+    let table_error = |side| move |source| TaskCheckError::Table { side, source };
+    let source_schema = source
+        .describe(source_table)
+        .await
+        .map_err(table_error(Side::Source))?;
+    let target_schema = target
+        .describe(target_table)
+        .await
+        .map_err(table_error(Side::Target))?;
+    let mut problems = Vec::new();
+    let directions = [
+        (
+            Direction::SourceToTarget,
+            source_to_target,
+            &source_schema,
+            &target_schema,
+            target,
+            Side::Target,
+        ),
+        (
+            Direction::TargetToSource,
+            target_to_source,
+            &target_schema,
+            &source_schema,
+            source,
+            Side::Source,
+        ),
+    ];
+    for (direction, mapping, read, write, writer, side) in directions {
+        // A lookup table that is missing is one problem; the rest of the mapping is still
+        // checked (that lookup's column is not reported twice).
+        let (lookups, lookup_problem) =
+            match describe_lookups(writer, side, direction, mapping).await {
+                Ok(lookups) => (lookups, None),
+                Err(e @ TaskCheckError::Mapping { .. }) => (HashMap::new(), Some(e)),
+                Err(e) => return Err(e),
+            };
+        let skipped = match &lookup_problem {
+            Some(TaskCheckError::Mapping { source, .. }) => Some(source.column.clone()),
+            _ => None,
+        };
+        problems.extend(lookup_problem);
+        problems.extend(
+            CompiledMapping::problems(mapping, read, write, &lookups)
+                .into_iter()
+                .filter(|p| {
+                    skipped.as_deref() != Some(p.column.as_str())
+                        || !p.message.starts_with("lookup:")
+                })
+                .map(|source| TaskCheckError::Mapping { direction, source }),
+        );
+    }
+    Ok(problems)
+}
+
 /// Describes the tables `mapping`'s lookups search, through the connector of the side it
 /// writes (`side`). A table that is not there is the mapping's fault, named by its column.
 async fn describe_lookups(

@@ -73,7 +73,7 @@ mod task;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use check::{CheckedTask, TaskCheckError, check_task};
+pub use check::{CheckedTask, TaskCheckError, check_task, mapping_problems};
 pub use matching::{Ambiguous, MatchReport, Matching, find_matches};
 pub use package_run::{PackageRun, run_package};
 pub use relations::{RelationError, RunOrder, link_package};

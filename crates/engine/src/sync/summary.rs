@@ -24,6 +24,10 @@ pub struct TaskSummary {
     pub task: String,
     pub source_to_target: Counts,
     pub target_to_source: Counts,
+    /// The records this task expects to read in both directions (an estimate, for
+    /// progress), once it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<u64>,
     #[serde(skip)]
     pub errors: Vec<RecordError>,
 }

@@ -241,6 +241,8 @@ impl<'a> Run<'a> {
         let target_changes = snapshot(backward).await?;
         let highest = |s: &Snapshot| s.values().flatten().copied().max().unwrap_or(0);
         self.log_floor = [highest(&source_changes), highest(&target_changes)];
+        self.publish_expected(&task_state, source_changes.len() + target_changes.len())
+            .await;
 
         if let Some(pass) = task_state.full_pass.clone() {
             self.full_pass(&mut task_state, pass).await?;
@@ -264,6 +266,28 @@ impl<'a> Run<'a> {
         task_state.last_sync_at = Some(Utc::now());
         state.save(plan.id, &task_state).await?;
         Ok(())
+    }
+
+    /// Publishes about how many records this run of the task reads: the logged changes,
+    /// plus both tables' sizes when a full pass is due. An estimate the connectors cannot
+    /// give is left out; none is an error.
+    async fn publish_expected(&mut self, task_state: &super::state::TaskState, changes: usize) {
+        let mut expected = changes as u64;
+        if task_state.full_pass.is_some() {
+            let sides = [
+                (self.plan.source, self.source_schema),
+                (self.plan.target, self.target_schema),
+            ];
+            for (connector, schema) in sides {
+                match connector.estimate_rows(schema).await {
+                    Ok(Some(rows)) => expected += rows,
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(error = %e, "no row estimate"),
+                }
+            }
+        }
+        self.summary.expected = Some(expected);
+        self.options.progress.publish(&self.summary);
     }
 
     /// Tries this direction's pending records again; the number no longer pending.

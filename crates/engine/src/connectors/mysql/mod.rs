@@ -336,6 +336,30 @@ impl Connector for MySqlConnector {
         Ok(found)
     }
 
+    async fn estimate_rows(&self, table: &TableSchema) -> Result<Option<u64>> {
+        // An exact count when it takes under two seconds, else InnoDB's estimate.
+        let counted: Option<i64> = sqlx::query_scalar(&format!(
+            "SET STATEMENT max_statement_time = 2 FOR SELECT COUNT(*) FROM {}",
+            qualified(&table.table)
+        ))
+        .fetch_one(&self.pool)
+        .await
+        .ok();
+        if let Some(n) = counted {
+            return Ok(Some(n.max(0) as u64));
+        }
+        let estimate: Option<Option<u64>> = sqlx::query_scalar(
+            "SELECT CAST(TABLE_ROWS AS UNSIGNED) FROM information_schema.TABLES
+              WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+        )
+        .bind(table.table.schema.as_deref())
+        .bind(&table.table.name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(estimate.flatten())
+    }
+
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(1000) {

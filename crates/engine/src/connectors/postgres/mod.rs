@@ -375,6 +375,37 @@ impl Connector for PostgresConnector {
         Ok(found.into_iter().map(Key).collect())
     }
 
+    async fn estimate_rows(&self, table: &TableSchema) -> Result<Option<u64>> {
+        // The planner's estimate, scaled to the table's current size. A table never
+        // analyzed (reltuples < 0) is counted, within two seconds.
+        let estimate: Option<f64> = sqlx::query_scalar(
+            "SELECT CASE WHEN c.reltuples < 0 THEN NULL
+                         WHEN c.relpages = 0 THEN c.reltuples::float8
+                         ELSE c.reltuples / c.relpages
+                              * (pg_relation_size(c.oid) / current_setting('block_size')::int) END
+               FROM pg_class c WHERE c.oid = $1::regclass",
+        )
+        .bind(qualified(&table.table))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .flatten();
+        if let Some(estimate) = estimate {
+            return Ok(Some(estimate.max(0.0).round() as u64));
+        }
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query("SET LOCAL statement_timeout = '2s'")
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let counted: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {}", qualified(&table.table)))
+                .fetch_one(&mut *tx)
+                .await
+                .ok();
+        Ok(counted.map(|n| n.max(0) as u64))
+    }
+
     async fn fetch(&self, table: &TableSchema, keys: &[Key]) -> Result<Vec<(Key, Row)>> {
         if keys.is_empty() {
             return Ok(Vec::new());

@@ -12,6 +12,7 @@
 
 mod library;
 pub mod limits;
+pub mod reference;
 
 use std::cell::Cell;
 

@@ -1,5 +1,5 @@
 import { test } from '@playwright/test';
-import { createConnection, DST_DB, email, hydrated, signUp, SRC_DB } from '../tests/helpers';
+import { createConnection, createPackage, DST_DB, email, signUp, SRC_DB } from '../tests/helpers';
 
 // A cold load of the package page (empty cache) at 20 Mbit/s down, 5 Mbit/s up and 40 ms of
 // latency, through Chromium's network emulation: the bytes on the wire and the time until
@@ -10,14 +10,7 @@ test('cold load of the package page at 20 Mbit/s + 40 ms', async ({ browser }) =
   await signUp(page, email('bench'));
   await createConnection(page, 'CRM', SRC_DB);
   await createConnection(page, 'Shop', DST_DB);
-  await page.goto('/packages/new');
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Bench');
-  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'CRM (PostgreSQL)' });
-  await page.getByLabel('Target', { exact: true }).selectOption({ label: 'Shop (PostgreSQL)' });
-  await page.getByRole('button', { name: 'Create' }).click();
-  await page.waitForURL(/\/packages\/[0-9a-f-]{36}$/);
-  const url = page.url();
+  const url = await createPackage(page, 'Bench', 'CRM (PostgreSQL)', 'Shop (PostgreSQL)');
   const cookies = await setup.cookies();
   await setup.close();
 

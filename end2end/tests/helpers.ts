@@ -40,3 +40,29 @@ export async function createConnection(page: Page, name: string, database: strin
   await expect(page).toHaveURL(/\/connections$/);
 }
 
+
+/** Creates a package between two saved connections (named by their option labels) and
+ * returns its page's URL. */
+export async function createPackage(page: Page, name: string, source: string, target: string): Promise<string> {
+  await page.goto('/packages/new');
+  await hydrated(page);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: source });
+  await page.getByLabel('Target', { exact: true }).selectOption({ label: target });
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
+  return page.url();
+}
+
+/** Opens an invitation link, creates the invitee's account from it and joins. */
+export async function joinByInvitation(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await hydrated(page);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/invite\//);
+  await hydrated(page);
+  await page.getByTestId('accept-invitation').click();
+  await expect(page).toHaveURL(/\/packages$/);
+}

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { PASSWORD, createConnection, DST_DB, email, hydrated, signUp, SRC_DB } from './helpers';
+import { createConnection, createPackage, DST_DB, email, hydrated, joinByInvitation, signUp, SRC_DB } from './helpers';
 
 /** No page may scroll sideways, nor any of its tables: their content fits the window. */
 async function fitsWidth(page: Page, what: string): Promise<void> {
@@ -16,14 +16,7 @@ async function fitsWidth(page: Page, what: string): Promise<void> {
 
 /** Creates a package between the two test databases with one task orders → orders. */
 async function packageWithTask(page: Page, name: string): Promise<string> {
-  await page.goto('/packages/new');
-  await hydrated(page);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'CRM (PostgreSQL)' });
-  await page.getByLabel('Target', { exact: true }).selectOption({ label: 'Shop (PostgreSQL)' });
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
-  const url = page.url();
+  const url = await createPackage(page, name, 'CRM (PostgreSQL)', 'Shop (PostgreSQL)');
   await hydrated(page);
   await page.getByRole('link', { name: '+ Add task' }).click();
   await page.getByLabel('Source table (CRM)').selectOption('orders');
@@ -241,15 +234,7 @@ test('a Viewer reads every page with no control they cannot use', async ({ brows
 
   const viewer = await browser.newContext();
   const vp = await viewer.newPage();
-  await vp.goto(link);
-  await vp.getByRole('link', { name: 'Create an account' }).click();
-  await hydrated(vp);
-  await vp.getByLabel('Password').fill(PASSWORD);
-  await vp.getByRole('button', { name: 'Create account' }).click();
-  await expect(vp).toHaveURL(/\/invite\//);
-  await hydrated(vp);
-  await vp.getByTestId('accept-invitation').click();
-  await expect(vp).toHaveURL(/\/packages$/);
+  await joinByInvitation(vp, link);
   await hydrated(vp);
 
   // Lists: no create buttons, no row actions, no + NEW menu.

@@ -1,20 +1,13 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { createConnection, DST_DB, email, hydrated, signUp, SRC_DB } from './helpers';
+import { createConnection, createPackage, DST_DB, email, hydrated, signUp, SRC_DB } from './helpers';
 
 test('run a package from the browser, watch it finish, download its failed records', async ({ page }) => {
   await signUp(page, email('runner'));
   await createConnection(page, 'Warehouse', SRC_DB);
   await createConnection(page, 'Store', DST_DB);
 
-  await page.goto('/packages/new');
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Orders');
-  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Warehouse (PostgreSQL)' });
-  await page.getByLabel('Target', { exact: true }).selectOption({ label: 'Store (PostgreSQL)' });
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
-  const packageUrl = page.url();
+  const packageUrl = await createPackage(page, 'Orders', 'Warehouse (PostgreSQL)', 'Store (PostgreSQL)');
   await expect(page.getByTestId('no-runs')).toBeVisible();
   await hydrated(page);
 
@@ -70,13 +63,7 @@ test('create a schedule and see its next occurrences', async ({ page }) => {
   await signUp(page, email('scheduler'));
   await createConnection(page, 'A', SRC_DB);
   await createConnection(page, 'B', DST_DB);
-  await page.goto('/packages/new');
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Nightly');
-  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'A (PostgreSQL)' });
-  await page.getByLabel('Target', { exact: true }).selectOption({ label: 'B (PostgreSQL)' });
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page).toHaveURL(/\/packages\/[0-9a-f-]{36}$/);
+  await createPackage(page, 'Nightly', 'A (PostgreSQL)', 'B (PostgreSQL)');
   await hydrated(page);
 
   const schedule = page.getByTestId('schedule');

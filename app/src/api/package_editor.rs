@@ -416,6 +416,22 @@ pub(super) mod ssr_only {
         }
     }
 
+    /// The first `n` records of the read table: their keys and rows.
+    async fn first_records(
+        reader: &dyn Connector,
+        read: &TableSchema,
+        n: usize,
+    ) -> Result<(Vec<engine::connectors::Key>, Vec<engine::connectors::Row>), AppError> {
+        let rows = reader
+            .scan(read, None, n)
+            .await
+            .map_err(|e| AppError::Validation {
+                field: "connection".into(),
+                message: format!("reading {} failed: {e}", read.table),
+            })?;
+        Ok(rows.into_iter().unzip())
+    }
+
     /// How many records Validate tries each mapping on.
     const SAMPLE_ROWS: usize = 25;
 
@@ -428,15 +444,7 @@ pub(super) mod ssr_only {
         mapping: &engine::mapping::CompiledMapping,
         field: &'static str,
     ) -> Result<Vec<crate::error::Problem>, AppError> {
-        let rows =
-            reader
-                .scan(read, None, SAMPLE_ROWS)
-                .await
-                .map_err(|e| AppError::Validation {
-                    field: "connection".into(),
-                    message: format!("reading {} failed: {e}", read.table),
-                })?;
-        let (keys, rows): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        let (keys, rows) = first_records(reader, read, SAMPLE_ROWS).await?;
         let mut seen = std::collections::HashSet::new();
         Ok(keys
             .into_iter()
@@ -459,14 +467,7 @@ pub(super) mod ssr_only {
         read: &TableSchema,
         mapping: &engine::mapping::CompiledMapping,
     ) -> Result<Vec<crate::model::PreviewRow>, AppError> {
-        let rows = reader
-            .scan(read, None, 3)
-            .await
-            .map_err(|e| AppError::Validation {
-                field: "connection".into(),
-                message: format!("reading {} failed: {e}", read.table),
-            })?;
-        let (keys, rows): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        let (keys, rows) = first_records(reader, read, 3).await?;
         let written = mapping.apply_all(rows).await;
         Ok(keys
             .into_iter()

@@ -15,6 +15,7 @@ use crate::api::runs::RunPackage;
 use crate::components::feedback::{
     FieldError, FormError, PageError, follow_toggle, last_error, loading, saved, successes,
 };
+use crate::components::package_delete::DeletePackageConfirm;
 use crate::components::run_bits::RunState;
 use crate::error::AppError;
 use crate::model::{
@@ -168,11 +169,8 @@ fn PackageHeader(
     schedule_open: RwSignal<bool>,
     parameters_open: RwSignal<bool>,
 ) -> impl IntoView {
-    let question = format!(
-        "Delete the package {}, its tasks, ID map and run history? The change tracking it installed is removed from both databases.",
-        package.name
-    );
     let id = package.id;
+    let package_name = package.name.clone();
     let title = view! { <h1 data-testid="package-title">{package.name.clone()}</h1> };
     let name = if can_edit {
         view! {
@@ -225,23 +223,16 @@ fn PackageHeader(
     let run_error = last_error(run.value());
     let clone_error = last_error(clone.value());
     let delete_error = last_error(delete.value());
-    let editing = can_edit.then(|| view! {
-        <ActionForm action=clone attr:class="inline-form">
-            <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
-            <input type="hidden" name="id" value=id.to_string() />
-            <input type="hidden" name="open" value="yes" />
-            <button type="submit" class="button">"Clone"</button>
-        </ActionForm>
-        <details class="confirm menu-right">
-            <summary class="button danger">"Delete"</summary>
-            <ActionForm action=delete attr:class="inline-form">
+    let editing = can_edit.then(|| {
+        view! {
+            <ActionForm action=clone attr:class="inline-form">
                 <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
                 <input type="hidden" name="id" value=id.to_string() />
-                <span>{question}</span>
-                <label class="checkbox small"><input type="checkbox" name="leave_tracking" value="yes" />" Delete even if a database cannot be reached (its triggers stay)"</label>
-                <button type="submit" class="button danger">"Yes, delete"</button>
+                <input type="hidden" name="open" value="yes" />
+                <button type="submit" class="button">"Clone"</button>
             </ActionForm>
-        </details>
+            <DeletePackageConfirm workspace_id id name=package_name delete />
+        }
     });
     view! {
         <header class="package-head" data-testid="package-head">

@@ -11,6 +11,7 @@ use crate::api::runs::RunPackage;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::{FormError, PageError, last_error, loading};
 use crate::components::layout::EditorsOnly;
+use crate::components::package_delete::DeletePackageConfirm;
 use crate::model::PackageView;
 
 #[component]
@@ -87,12 +88,10 @@ fn PackageRow(
     run: ServerAction<RunPackage>,
 ) -> impl IntoView {
     let p = package;
-    let (id, name) = (p.id.to_string(), p.name.clone());
+    let (package_id, id, name) = (p.id, p.id.to_string(), p.name.clone());
     let actions = can_edit.then(move || {
-        let question = format!("Delete the package {name}, its tasks, ID map and run history? The change tracking it installed is removed from both databases.");
         let export = format!("/packages/{id}/export.json");
-        let (edit, clone_id, run_id, delete_id) =
-            (format!("/packages/{id}"), id.clone(), id.clone(), id);
+        let (edit, clone_id, run_id) = (format!("/packages/{id}"), id.clone(), id);
         view! {
             <td class="actions" data-label="">
                 <ActionForm action=run attr:class="inline-form">
@@ -107,16 +106,7 @@ fn PackageRow(
                     <input type="hidden" name="id" value=clone_id />
                     <button type="submit" class="button small">"Clone"</button>
                 </ActionForm>
-                <details class="confirm">
-                    <summary class="button small danger">"Delete"</summary>
-                    <ActionForm action=delete attr:class="inline-form">
-                        <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
-                        <input type="hidden" name="id" value=delete_id />
-                        <span>{question}</span>
-                        <label class="checkbox small"><input type="checkbox" name="leave_tracking" value="yes" />" Delete even if a database cannot be reached (its triggers stay)"</label>
-                        <button type="submit" class="button small danger">"Yes, delete"</button>
-                    </ActionForm>
-                </details>
+                <DeletePackageConfirm workspace_id id=package_id name=name.clone() delete small=true />
             </td>
         }
     });

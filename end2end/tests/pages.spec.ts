@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { createConnection, createPackage, DST_DB, email, hydrated, joinByInvitation, signUp, SRC_DB } from './helpers';
+import { PASSWORD, createConnection, createPackage, DST_DB, email, hydrated, joinByInvitation, signUp, SRC_DB } from './helpers';
 
 /** No page may scroll sideways, nor any of its tables: their content fits the window. */
 async function fitsWidth(page: Page, what: string): Promise<void> {
@@ -219,7 +219,15 @@ test('a Viewer reads every page with no control they cannot use', async ({ brows
   const vic = email('viewer');
   const owner = await browser.newContext();
   const page = await owner.newPage();
-  await signUp(page, ann);
+  // The owner names her workspace as she signs up.
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(ann);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Workspace name').fill('Acme ops');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/packages$/);
+  await expect(page.getByTestId('current-workspace')).toHaveText('Acme ops');
   await createConnection(page, 'CRM', SRC_DB);
   await createConnection(page, 'Shop', DST_DB);
   const url = await packageWithTask(page, 'Shared orders');
@@ -275,7 +283,8 @@ test('a Viewer reads every page with no control they cannot use', async ({ brows
   await expect(vp.getByRole('button', { name: 'Save task' })).toHaveCount(0);
   await vp.screenshot({ path: 'screenshots/viewer-task.png', fullPage: true });
 
-  // The workspace switcher tells the two "My workspace"s apart by owner.
+  // The workspace switcher names both, with their owners.
+  await expect(vp.getByTestId('current-workspace')).toHaveText('Acme ops');
   await vp.getByTestId('workspace-switcher').click();
   await expect(vp.getByTestId('workspace-owner').filter({ hasText: ann })).toHaveCount(1);
 

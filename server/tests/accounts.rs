@@ -32,6 +32,41 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
 }
 
 #[tokio::test]
+async fn the_first_workspace_takes_the_name_given_at_sign_up() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser
+        .call_ok(
+            "sign_up",
+            &[
+                ("email", "ann@example.com"),
+                ("password", PASSWORD),
+                ("workspace_name", "  Sales operations "),
+            ],
+        )
+        .await;
+    assert_eq!(browser.shell().await["current"]["name"], "Sales operations");
+
+    // A name that is too long is refused under its field, and no account is made.
+    let other = app.browser();
+    let long = "x".repeat(81);
+    let response = other
+        .call(
+            "sign_up",
+            &[
+                ("email", "bob@example.com"),
+                ("password", PASSWORD),
+                ("workspace_name", long.as_str()),
+            ],
+        )
+        .await;
+    let (status, body) = failure(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "workspace_name", "{body}");
+    assert_eq!(other.shell().await, serde_json::Value::Null);
+}
+
+#[tokio::test]
 async fn sign_up_signs_in_and_shows_the_empty_workspace() {
     let app = TestApp::spawn().await;
     let browser = app.browser();

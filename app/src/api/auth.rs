@@ -27,6 +27,7 @@ pub async fn sign_up(
     email: String,
     password: String,
     next: Option<String>,
+    #[server(default)] workspace_name: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
     use catalog::{CatalogError, users};
@@ -39,6 +40,7 @@ pub async fn sign_up(
             open_to_all: policy.open_to_all,
             invitation_token: next.as_deref().and_then(invitation_token),
             client_ip: &ip,
+            workspace_name: workspace_name.as_deref(),
         };
         let user = users::sign_up_visitor(&pool, &email, &password, rules)
             .await

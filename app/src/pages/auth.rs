@@ -101,6 +101,12 @@ pub fn SignUpPage() -> impl IntoView {
                         view! {
                             <ActionForm action>
                                 <CredentialFields error new_password=true />
+                                {(!next.get_untracked().starts_with("/invite/")).then(|| view! {
+                                    <label for="workspace-name">"Workspace name"</label>
+                                    <input id="workspace-name" name="workspace_name" maxlength="80" placeholder="My workspace" />
+                                    <p class="hint">"Optional: the workspace you start in, e.g. Sales operations. Admins can rename it later."</p>
+                                    <FieldError error field="workspace_name" />
+                                })}
                                 <button class="button button-primary wide" type="submit" disabled=move || action.pending().get()>
                                     "Create account"
                                 </button>

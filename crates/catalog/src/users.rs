@@ -40,6 +40,8 @@ pub struct SignUpRules<'a> {
     pub invitation_token: Option<&'a str>,
     /// The client's address: sign-ups per address are limited.
     pub client_ip: &'a str,
+    /// The name the person gave their first workspace (empty or None: "My workspace").
+    pub workspace_name: Option<&'a str>,
 }
 
 /// What a refused sign-up says.
@@ -75,9 +77,28 @@ pub async fn sign_up_visitor(
         ensure_may_sign_up(&mut conn, &email, &rules).await?;
     }
     check_password_rules(password)?;
+    first_workspace_name(&rules)?;
     sign_in_limits::count_sign_up(pool, rules.client_ip).await?;
     let password_hash = hash_password_blocking(password.to_owned()).await?;
     create_account(pool, email, password_hash, Some(&rules)).await
+}
+
+/// The first workspace's name: the one given, checked like any workspace name, else
+/// [`FIRST_WORKSPACE_NAME`].
+fn first_workspace_name(rules: &SignUpRules<'_>) -> Result<String, CatalogError> {
+    match rules
+        .workspace_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(name) => super::workspaces::validate_name(name).map_err(|e| match e {
+            CatalogError::Validation { message, .. } => {
+                CatalogError::validation("workspace_name", message)
+            }
+            other => other,
+        }),
+        None => Ok(FIRST_WORKSPACE_NAME.to_owned()),
+    }
 }
 
 async fn ensure_may_sign_up(
@@ -135,8 +156,11 @@ async fn create_account(
                 e.into()
             }
         })?;
-    super::workspaces::insert_with_admin(&mut tx, workspace_id, FIRST_WORKSPACE_NAME, user_id)
-        .await?;
+    let name = match rules {
+        Some(rules) => first_workspace_name(rules)?,
+        None => FIRST_WORKSPACE_NAME.to_owned(),
+    };
+    super::workspaces::insert_with_admin(&mut tx, workspace_id, &name, user_id).await?;
     sqlx::query("UPDATE users SET default_workspace_id = $1 WHERE id = $2")
         .bind(workspace_id)
         .bind(user_id)

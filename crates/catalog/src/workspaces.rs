@@ -50,7 +50,7 @@ pub(crate) fn parse_role(stored: &str) -> Result<Role, CatalogError> {
 }
 
 /// Checks a workspace name typed by a person and returns it trimmed.
-fn validate_name(name: &str) -> Result<String, CatalogError> {
+pub(crate) fn validate_name(name: &str) -> Result<String, CatalogError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(CatalogError::validation(

@@ -187,6 +187,8 @@ async fn first_run_copies_each_side_to_the_other_and_remembers_the_pairs() {
     let summary = f.run_ok().await;
     assert_eq!(summary.source_to_target.inserted, 4);
     assert_eq!(summary.target_to_source.inserted, 1);
+    // What the run said it would read, for progress: both tables, in full.
+    assert_eq!(summary.expected, Some(5));
     f.assert_converged();
     assert_eq!(
         f.names(&f.source, &f.s, "full_name"),
@@ -201,6 +203,8 @@ async fn a_run_without_changes_moves_nothing_its_own_writes_do_not_echo() {
     f.target.user_insert(&f.t, contact("Bob", 2));
     f.run_ok().await;
     let second = f.run_ok().await;
+    // Nothing changed: nothing to read.
+    assert_eq!(second.expected, Some(0));
     assert_eq!(second.source_to_target, Default::default());
     assert_eq!(second.target_to_source, Default::default());
     assert_eq!(

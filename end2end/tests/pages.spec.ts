@@ -330,6 +330,53 @@ test('forms keep what was typed when they are refused before the WASM has loaded
   await expect(schedule.getByLabel('Unit')).toHaveValue('minutes');
   await expect(schedule.locator('input[name="time_mode"][value="every"]')).toBeChecked();
 
+  // The task editor: a mistake in an expression; the grid comes back as typed.
+  const edit = await page.getByTestId('task-row').getByRole('link', { name: 'Edit' }).getAttribute('href');
+  await page.goto(edit!);
+  await page.getByLabel('Source to Target mapping of item').selectOption('expression');
+  await page.getByLabel('Source to Target value of item').fill('lower(item');
+  await page.getByRole('button', { name: 'Save task' }).click();
+  await expect(page).toHaveURL(/__err=/);
+  await expect(page.locator('[data-field="source_to_target"]')).toContainText('line 1');
+  await expect(page.getByLabel('Source to Target mapping of item')).toHaveValue('expression');
+  await expect(page.getByLabel('Source to Target value of item')).toHaveValue('lower(item');
+
+  // A connection with its port out of range: every field but the password comes back.
+  await page.goto('/connections/new/postgres');
+  await page.getByLabel('Name').fill('Slow CRM');
+  await page.getByLabel('Host').fill('db.internal');
+  await page.getByLabel('Port').fill('70000');
+  await page.getByLabel('Database').fill('crm');
+  await page.getByLabel('User').fill('sync');
+  await page.getByLabel('Password').fill('secret');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/__err=/);
+  await expect(page.locator('[data-field="port"]')).toBeVisible();
+  await expect(page.getByLabel('Name')).toHaveValue('Slow CRM');
+  await expect(page.getByLabel('Host')).toHaveValue('db.internal');
+  await expect(page.getByLabel('Port')).toHaveValue('70000');
+  await expect(page.getByLabel('Database')).toHaveValue('crm');
+  await expect(page.getByLabel('Password')).toHaveValue('');
+
+  // A new workspace with a blank name.
+  await page.goto('/settings');
+  const create = page.locator('#new-workspace');
+  await create.getByLabel('Name').fill('   ');
+  await create.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page).toHaveURL(/__err=/);
+  await expect(create.locator('[data-field="name"]')).toBeVisible();
+  await expect(create.getByLabel('Name')).toHaveValue('   ');
+
+  // An invitation to an address that is not one: the role stays as chosen.
+  await page.goto('/members');
+  await page.getByLabel('Email').fill('nobody@intranet');
+  await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  await expect(page).toHaveURL(/__err=/);
+  await expect(page.locator('[data-field="email"]')).toBeVisible();
+  await expect(page.getByLabel('Email')).toHaveValue('nobody@intranet');
+  await expect(page.getByLabel('Role', { exact: true })).toHaveValue('viewer');
+
   // Import: what was pasted stays when the file is refused.
   await page.goto('/packages/import');
   await page.getByLabel('File contents').fill('{ "not": "a package" }');

@@ -123,6 +123,26 @@ async fn postgresql_and_mariadb_types_round_trip() {
     .await;
     assert_eq!(h.run().await.target_to_source.updated, 1);
     h.assert_converged("after an edit in MariaDB").await;
+    // Updates into MariaDB go many rows per statement: every type keeps its exact value,
+    // whether the other rows of the statement hold a value or NULL in that column.
+    pg_exec(
+        &pp,
+        r#"UPDATE t SET i8 = CASE WHEN i8 IS NULL THEN -1 ELSE NULL END,
+                       n = CASE WHEN n IS NULL THEN 0.000001 ELSE NULL END,
+                       f = CASE WHEN f IS NULL THEN 0.30000000000000004 ELSE NULL END,
+                       s = CASE WHEN s IS NULL THEN 'ü' ELSE NULL END,
+                       b = CASE WHEN b IS NULL THEN false ELSE NULL END,
+                       d = CASE WHEN d IS NULL THEN DATE '2000-02-29' ELSE NULL END,
+                       tm = CASE WHEN tm IS NULL THEN TIME '12:34:56.654321' ELSE NULL END,
+                       ts = CASE WHEN ts IS NULL THEN TIMESTAMP '2031-12-31 23:59:59.999999' ELSE NULL END,
+                       j = CASE WHEN j IS NULL THEN '{"b": "✓"}'::jsonb ELSE NULL END,
+                       bytes = CASE WHEN bytes IS NULL THEN '\x0001'::bytea ELSE NULL END"#,
+    )
+    .await;
+    let updated = h.run().await;
+    assert_eq!(updated.source_to_target.updated, 3, "{:?}", updated.errors);
+    h.assert_converged("after every row changed in PostgreSQL")
+        .await;
 }
 
 #[tokio::test]

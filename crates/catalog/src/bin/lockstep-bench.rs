@@ -361,6 +361,15 @@ async fn main() {
         peak_rss_mb()
     );
 
+    println!("\nIncremental run into MariaDB, 10000 rows changed in the source");
+    src.execute("UPDATE people SET note = 'changed for MariaDB' WHERE id <= 10000")
+        .await
+        .unwrap();
+    let (into_my, _) = sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
+    println!("  10000 updates written  {}", rate(10_000, into_my));
+    // The PostgreSQL task logged the same changes: they go before its own measurement.
+    sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
+
     println!("\nIncremental run, 1000 changed rows on each side");
     let big = incremental(
         &meta,

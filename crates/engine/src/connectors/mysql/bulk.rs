@@ -4,14 +4,15 @@
 //! set-based existence checks for updates and deletes. Any record-level failure makes the
 //! caller redo the batch record by record.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::{MySql, Transaction};
 
 pub use super::super::batch::BulkError;
 use super::super::batch::{Split, common_columns, split};
-use super::super::{Key, KeyGeneration, TableSchema, WriteOp, WriteOutcome};
+use super::super::{Key, KeyGeneration, Row, TableSchema, WriteOp, WriteOutcome};
 use super::{qualified, quote, values};
+use crate::value::ColumnType;
 
 const MAX_PARAMS: usize = 30_000;
 
@@ -36,6 +37,58 @@ async fn existing(
         found.extend(query.fetch_all(&mut **tx).await?);
     }
     Ok(found)
+}
+
+/// Updates `rows` (key, values) that set the same `columns`, many rows per statement: the
+/// new values as a derived table of `SELECT … UNION ALL SELECT …`, joined to the table on
+/// its key. Each row fires the table's UPDATE triggers as one UPDATE per row would.
+async fn update_rows(
+    tx: &mut Transaction<'_, MySql>,
+    schema: &TableSchema,
+    columns: &[&str],
+    rows: &[(&Key, &Row)],
+) -> Result<(), BulkError> {
+    let table = qualified(&schema.table);
+    let key = quote(&schema.key);
+    let per_row = columns.len() + 1;
+    let first = std::iter::once("? AS `k`".to_owned())
+        .chain((0..columns.len()).map(|n| format!("? AS `c{n}`")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = format!("SELECT {}", vec!["?"; per_row].join(", "));
+    let sets = columns
+        .iter()
+        .enumerate()
+        .map(|(n, c)| format!("t.{} = v.`c{n}`", quote(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in rows.chunks((MAX_PARAMS / per_row).clamp(1, 1000)) {
+        let selects = std::iter::once(format!("SELECT {first}"))
+            .chain(std::iter::repeat_n(more.clone(), chunk.len() - 1))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let sql =
+            format!("UPDATE {table} AS t JOIN ({selects}) AS v ON t.{key} = v.`k` SET {sets}");
+        let mut query = sqlx::query(&sql);
+        for (k, row) in chunk {
+            // Typed like the key column, so that the join uses the primary key.
+            query = match schema.column(&schema.key).map(|c| &c.ty) {
+                Some(ColumnType::Int {
+                    unsigned: false, ..
+                }) if k.0.parse::<i64>().is_ok() => query.bind(k.0.parse::<i64>().ok()),
+                Some(ColumnType::Int { unsigned: true, .. }) if k.0.parse::<u64>().is_ok() => {
+                    query.bind(k.0.parse::<u64>().ok())
+                }
+                _ => query.bind(&k.0),
+            };
+            for c in columns {
+                let value = row.get(*c).cloned().unwrap_or(crate::value::Value::Null);
+                query = values::bind_for(query, value, schema.column(c));
+            }
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 pub async fn write(
@@ -113,22 +166,33 @@ pub async fn write(
             &updates.iter().map(|(_, k, _)| *k).collect::<Vec<_>>(),
         )
         .await?;
-        for (i, k, row) in &updates {
+        // Rows that set the same columns go in one statement per chunk; a key updated twice
+        // in the batch keeps its last values (as one statement per row would).
+        let mut groups: BTreeMap<Vec<&str>, Vec<(&Key, &Row)>> = BTreeMap::new();
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (n, (_, k, _)) in updates.iter().enumerate() {
+            last.insert(k.0.as_str(), n);
+        }
+        for (n, (i, k, row)) in updates.iter().enumerate() {
             if !present.contains(&k.0) {
                 outcomes[*i] = Some(WriteOutcome::Missing);
                 continue;
             }
-            let (columns, binds) = values::assignments(schema, row);
-            if !columns.is_empty() {
-                let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
-                let sql = format!("UPDATE {table} SET {} WHERE {key} = ?", sets.join(", "));
-                let mut query = sqlx::query(&sql);
-                for b in binds {
-                    query = values::bind(query, b);
-                }
-                query.bind(&k.0).execute(&mut **tx).await?;
-            }
             outcomes[*i] = Some(WriteOutcome::Updated);
+            if last[k.0.as_str()] != n {
+                continue;
+            }
+            let columns: Vec<&str> = row
+                .keys()
+                .map(String::as_str)
+                .filter(|name| schema.column(name).is_some_and(|c| c.name != schema.key))
+                .collect();
+            if !columns.is_empty() {
+                groups.entry(columns).or_default().push((k, row));
+            }
+        }
+        for (columns, rows) in &groups {
+            update_rows(tx, schema, columns, rows).await?;
         }
     }
 

@@ -93,6 +93,29 @@ pub fn assignments(schema: &TableSchema, row: &Row) -> (Vec<String>, Vec<Value>)
         .unzip()
 }
 
+/// Binds `value` for a `column` of the table; a NULL is bound with the column's own type, so
+/// that a statement that lines values up across rows (`UNION ALL`) gives the column one type
+/// whichever rows hold NULL.
+pub fn bind_for<'q>(
+    query: Query<'q, sqlx::MySql, MySqlArguments>,
+    value: Value,
+    column: Option<&ColumnInfo>,
+) -> Query<'q, sqlx::MySql, MySqlArguments> {
+    if !value.is_null() {
+        return bind(query, value);
+    }
+    match column.map(|c| &c.ty) {
+        Some(ColumnType::Bool) => query.bind(None::<bool>),
+        Some(ColumnType::Int { .. }) => query.bind(None::<i64>),
+        Some(ColumnType::Float) => query.bind(None::<f64>),
+        Some(ColumnType::Bytes { .. }) => query.bind(None::<Vec<u8>>),
+        Some(ColumnType::Date) => query.bind(None::<chrono::NaiveDate>),
+        Some(ColumnType::Time) => query.bind(None::<chrono::NaiveTime>),
+        Some(ColumnType::Timestamp) => query.bind(None::<chrono::NaiveDateTime>),
+        _ => query.bind(None::<String>),
+    }
+}
+
 pub fn bind<'q>(
     query: Query<'q, sqlx::MySql, MySqlArguments>,
     value: Value,

@@ -1,8 +1,9 @@
 //! The fast write path for MySQL/MariaDB: multi-row INSERTs whose AUTO_INCREMENT keys are
 //! consecutive (guaranteed for one multi-row INSERT when `innodb_autoinc_lock_mode` is 0 or 1
-//! and the increment is 1, so the first key gives all of them), UUID keys made here, and
-//! set-based existence checks for updates and deletes. Any record-level failure makes the
-//! caller redo the batch record by record.
+//! and the increment is 1, so the first key gives all of them), UUID keys made here,
+//! set-based existence checks for updates and deletes, updates many rows per statement and
+//! deletes by key lists. Any record-level failure (or a statement MariaDB refuses, such as
+//! a mix of collations on a text key) makes the caller redo the batch record by record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -42,6 +42,20 @@ pub fn follow_toggle(open: RwSignal<bool>) -> impl Fn(leptos::ev::Event) + Clone
     move |ev| open.set(event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open())
 }
 
+/// Opens `open` when `error` holds an error: at once (so the server renders a section with
+/// an error open, for a form posted without WASM), and whenever a new one comes. The person
+/// can still close it.
+pub fn open_on_error(open: RwSignal<bool>, error: Signal<Option<AppError>>) {
+    if error.get_untracked().is_some() {
+        open.set(true);
+    }
+    Effect::new(move |_| {
+        if error.get().is_some() {
+            open.set(true);
+        }
+    });
+}
+
 /// A form-level error. Field errors listed in `fields` are left to `FieldError`.
 #[component]
 pub fn FormError(

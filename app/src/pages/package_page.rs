@@ -13,7 +13,8 @@ use crate::api::package_editor::{DeleteTask, ResetParameter, SavePackage, load_p
 use crate::api::packages::{ClonePackage, DeletePackage};
 use crate::api::runs::RunPackage;
 use crate::components::feedback::{
-    FieldError, FormError, PageError, follow_toggle, last_error, loading, saved, successes,
+    FieldError, FormError, PageError, follow_toggle, last_error, loading, open_on_error, saved,
+    successes,
 };
 use crate::components::package_delete::DeletePackageConfirm;
 use crate::components::run_bits::RunState;
@@ -111,6 +112,7 @@ fn ExistingPackage(id: Uuid) -> impl IntoView {
     let save_error = last_error(save.value());
     let rename_error = last_error(rename.value());
     let reset_error = last_error(reset.value());
+    open_on_error(parameters_open, reset_error);
     let delete_task_error = last_error(delete_task.value());
     view! {
         <Suspense fallback=loading>
@@ -600,7 +602,7 @@ fn Parameters(
     });
     view! {
         <section class="card table-card" id="parameters" data-testid="parameters">
-            <details class="section-details" open=move || open.get() || error.get().is_some() on:toggle=follow_toggle(open)>
+            <details class="section-details" open=move || open.get() on:toggle=follow_toggle(open)>
                 <summary><h2>"Parameters"</h2><span class="muted small">" LastSyncTime and change tracking per task"</span></summary>
                 <FormError error />
                 <table class="table stack">

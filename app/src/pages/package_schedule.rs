@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api::schedules::{SaveSchedule, load_schedule};
 use crate::components::feedback::{
-    FieldError, FormError, PageError, follow_toggle, last_error, loading,
+    FieldError, FormError, PageError, follow_toggle, last_error, loading, open_on_error,
 };
 use crate::error::AppError;
 use crate::model::{ScheduleData, WEEKDAYS};
@@ -27,6 +27,7 @@ pub fn PackageSchedule(package_id: Uuid, open: RwSignal<bool>) -> impl IntoView 
     });
     let data = Resource::new(move || answered.get(), move |_| load_schedule(package_id));
     let error = last_error(save.value());
+    open_on_error(open, error);
     view! {
         <section class="card" id="schedule" data-testid="schedule">
             <Transition fallback=loading>
@@ -100,7 +101,7 @@ fn ScheduleForm(
         })
         .collect_view();
     view! {
-        <details class="section-details" open=move || open.get() || error.get().is_some() on:toggle=follow_toggle(open)>
+        <details class="section-details" open=move || open.get() on:toggle=follow_toggle(open)>
         <summary><h2>"Schedule"</h2> " " {summary} <span class="button small">"Edit"</span></summary>
         <ActionForm action=save attr:class="schedule-form" attr:data-testid="schedule-form">
             <input type="hidden" name="workspace_id" value=workspace_id.to_string() />

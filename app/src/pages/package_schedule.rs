@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api::schedules::{SaveSchedule, load_schedule};
 use crate::components::feedback::{
-    FieldError, FormError, PageError, follow_toggle, last_error, loading, open_on_error,
+    FieldError, FormError, PageError, follow_toggle, last_error, loading, open_on_error, successes,
 };
 use crate::error::AppError;
 use crate::model::{ScheduleData, WEEKDAYS};
@@ -19,12 +19,7 @@ pub fn PackageSchedule(package_id: Uuid, open: RwSignal<bool>) -> impl IntoView 
     let save = ServerAction::<SaveSchedule>::new();
     // Reloaded after each answer that is not an error: a refused save leaves the form as
     // it was typed (reloading would put the saved values back over the person's input).
-    let answered = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            answered.update(|n| *n += 1);
-        }
-    });
+    let answered = successes(save.value());
     let data = Resource::new(move || answered.get(), move |_| load_schedule(package_id));
     let error = last_error(save.value());
     open_on_error(open, error);

@@ -49,11 +49,16 @@ impl Application {
         let sign_up = SignUpPolicy {
             open_to_all: settings.open_signup,
         };
-        let asset_name = static_assets::asset_name(&settings.site_root);
-        let hashed_assets: Option<Arc<str>> =
-            (asset_name != "lockstep").then(|| Arc::from(asset_name.as_str()));
+        let hashed_name = static_assets::hashed_asset_name(&settings.site_root);
+        let hashed_assets: Option<Arc<str>> = hashed_name
+            .as_deref()
+            .map(|name| Arc::from(format!("/pkg/{name}")));
         let leptos_options = LeptosOptions::builder()
-            .output_name(asset_name.as_str())
+            .output_name(
+                hashed_name
+                    .as_deref()
+                    .unwrap_or(static_assets::PLAIN_ASSET_NAME),
+            )
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)

@@ -29,22 +29,21 @@ pub async fn favicon() -> Response {
 /// The file `build-frontend.sh` writes the assets' hashed name to.
 const ASSET_NAME_FILE: &str = "asset-name";
 
-/// The name the front end's assets carry under `site_root/pkg` (`lockstep-<hash>`), or
-/// `lockstep` when they were built without a hash (or not at all).
-pub fn asset_name(site_root: &str) -> String {
-    std::fs::read_to_string(
+/// The name of assets built without a content hash (or not built at all).
+pub const PLAIN_ASSET_NAME: &str = "lockstep";
+
+/// The content-hashed name the front end's assets carry under `site_root/pkg`
+/// (`lockstep-<hash>`), if `build-frontend.sh` wrote one.
+pub fn hashed_asset_name(site_root: &str) -> Option<String> {
+    let name = std::fs::read_to_string(
         std::path::Path::new(site_root)
             .join("pkg")
             .join(ASSET_NAME_FILE),
     )
-    .ok()
-    .map(|name| name.trim().to_owned())
-    .filter(|name| {
-        name.starts_with("lockstep-")
-            && name[9..].chars().all(|c| c.is_ascii_hexdigit())
-            && name.len() > 9
-    })
-    .unwrap_or_else(|| "lockstep".to_owned())
+    .ok()?;
+    let name = name.trim();
+    let hash = name.strip_prefix("lockstep-")?;
+    (!hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| name.to_owned())
 }
 
 /// The service for `/pkg/`: files under `site_root/pkg`, their `.br` or `.gz` when the
@@ -56,7 +55,8 @@ pub fn pkg(site_root: &str) -> ServeDir {
 }
 
 /// `Cache-Control` on `/pkg/` answers: a year, immutable, for the content-hashed assets
-/// (`hashed` is their name, when they have one); revalidated on each use for the rest.
+/// (`hashed` is their path prefix, `/pkg/lockstep-<hash>`, when they have one); revalidated
+/// on each use for the rest.
 pub async fn asset_caching(
     axum::extract::State(hashed): axum::extract::State<Option<std::sync::Arc<str>>>,
     request: Request,
@@ -66,7 +66,7 @@ pub async fn asset_caching(
     let assets = path.starts_with("/pkg/");
     let immutable = hashed
         .as_deref()
-        .is_some_and(|name| path.starts_with(&format!("/pkg/{name}")));
+        .is_some_and(|prefix| path.starts_with(prefix));
     let mut response = next.run(request).await;
     if assets && response.status().is_success() {
         let policy = if immutable {

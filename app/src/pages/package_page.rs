@@ -497,9 +497,7 @@ fn TaskRow(
         <details class="confirm">
             <summary class="button small">"Resync"</summary>
             <ActionForm action=reset attr:class="inline-form">
-                <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
-                <input type="hidden" name="package_id" value=package_id.to_string() />
-                <input type="hidden" name="task_id" value=task.id.to_string() />
+                <TaskFields workspace_id package_id task_id=task.id />
                 <input type="hidden" name="parameter" value="last_sync_time" />
                 <span>"The next run re-applies this task's mapping to every record it synced (the source wins). Nothing is deleted or duplicated."</span>
                 <button type="submit" class="button small">"Resync task"</button>
@@ -515,9 +513,7 @@ fn TaskRow(
             <details class="confirm">
                 <summary class="button small danger">"Delete"</summary>
                 <ActionForm action=delete attr:class="inline-form">
-                    <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
-                    <input type="hidden" name="package_id" value=package_id.to_string() />
-                    <input type="hidden" name="task_id" value=task.id.to_string() />
+                    <TaskFields workspace_id package_id task_id=task.id />
                     <span>{question}</span>
                     <button type="submit" class="button small danger">"Yes, delete"</button>
                 </ActionForm>
@@ -548,6 +544,16 @@ fn TaskRow(
                 {remove}
             </td>
         </tr>
+    }
+}
+
+/// Which task a row's forms act on, as hidden fields.
+#[component]
+fn TaskFields(workspace_id: Uuid, package_id: Uuid, task_id: Uuid) -> impl IntoView {
+    view! {
+        <input type="hidden" name="workspace_id" value=workspace_id.to_string() />
+        <input type="hidden" name="package_id" value=package_id.to_string() />
+        <input type="hidden" name="task_id" value=task_id.to_string() />
     }
 }
 

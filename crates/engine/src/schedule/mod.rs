@@ -307,6 +307,15 @@ mod tests {
     }
 
     #[test]
+    fn every_listed_time_zone_is_accepted() {
+        let names: Vec<&str> = time_zone_names().collect();
+        assert!(names.contains(&"Europe/Berlin") && names.contains(&"America/New_York"));
+        for name in names {
+            assert!(time_zone(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
     fn the_nth_weekday_of_a_month() {
         let third_tue = MonthDay::Nth {
             nth: Nth::Third,

@@ -133,14 +133,22 @@ impl StateStore for PgStateStore {
     }
 
     async fn load(&self, task: Uuid) -> Result<TaskState, StateError> {
-        let row: (bool, Option<String>, Option<String>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
-            "SELECT tracking_installed, full_pass_direction, full_pass_after, last_sync_at FROM package_tasks WHERE id = $1",
+        type Row = (
+            bool,
+            Option<String>,
+            Option<String>,
+            bool,
+            Option<chrono::DateTime<chrono::Utc>>,
+        );
+        let row: Row = sqlx::query_as(
+            "SELECT tracking_installed, full_pass_direction, full_pass_after, full_pass_reverse, last_sync_at
+               FROM package_tasks WHERE id = $1",
         )
         .bind(task)
         .fetch_one(&self.pool)
         .await
         .map_err(state_error)?;
-        let (tracking_installed, direction, after, last_sync_at) = row;
+        let (tracking_installed, direction, after, reverse, last_sync_at) = row;
         let full_pass = direction.map(|d| FullPass {
             direction: if d == "target_to_source" {
                 Direction::TargetToSource
@@ -148,6 +156,7 @@ impl StateStore for PgStateStore {
                 Direction::SourceToTarget
             },
             after: after.map(Key),
+            reverse,
         });
         Ok(TaskState {
             tracking_installed,
@@ -159,13 +168,14 @@ impl StateStore for PgStateStore {
     async fn save(&self, task: Uuid, state: &TaskState) -> Result<(), StateError> {
         sqlx::query(
             "UPDATE package_tasks SET tracking_installed = $2, full_pass_direction = $3, full_pass_after = $4,
-                    last_sync_at = $5, updated_at = now() WHERE id = $1",
+                    last_sync_at = $5, full_pass_reverse = $6, updated_at = now() WHERE id = $1",
         )
         .bind(task)
         .bind(state.tracking_installed)
         .bind(state.full_pass.as_ref().map(|p| p.direction.as_str()))
         .bind(state.full_pass.as_ref().and_then(|p| p.after.as_ref().map(|k| k.0.clone())))
         .bind(state.last_sync_at)
+        .bind(state.full_pass.as_ref().is_none_or(|p| p.reverse))
         .execute(&self.pool)
         .await
         .map_err(state_error)?;

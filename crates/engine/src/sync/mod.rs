@@ -45,7 +45,9 @@
 //! written to the target (mapped: update, source wins; unmapped: insert), then every target row
 //! not mapped is copied to the source, and mapped target rows whose source row is gone are
 //! deleted. The ID map makes the pass idempotent: no duplicates, nothing deleted that the
-//! source still has. The change logs snapshotted before the pass are then applied as usual:
+//! source still has. When the target held no row as the pass began (tracking already
+//! installed), the second half is skipped: every row the target holds afterwards is a copy
+//! the pass wrote or was logged (`FullPass::reverse`, kept so a resumed pass decides alike). The change logs snapshotted before the pass are then applied as usual:
 //! a pass resumed after a crash did not re-read the rows before its cursor, and those may
 //! have changed since they were copied.
 //!

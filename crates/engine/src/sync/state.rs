@@ -34,6 +34,10 @@ impl Side {
 pub struct FullPass {
     pub direction: Direction,
     pub after: Option<Key>,
+    /// Whether the target's rows are read back after the source's. Decided when the pass
+    /// begins: false when the target held no row then (tracking already installed), so every
+    /// row it holds afterwards is a copy this pass wrote or a change its log recorded.
+    pub reverse: bool,
 }
 
 impl FullPass {
@@ -41,6 +45,7 @@ impl FullPass {
         FullPass {
             direction: Direction::SourceToTarget,
             after: None,
+            reverse: true,
         }
     }
 }

@@ -1029,6 +1029,15 @@ impl<'a> Run<'a> {
         let forward = self.flow(Direction::SourceToTarget);
         let backward = self.flow(Direction::TargetToSource);
         if pass.direction == Direction::SourceToTarget {
+            if pass.after.is_none() {
+                // Tracking is installed: any row the target gets from now on is logged.
+                pass.reverse = !backward
+                    .reader()
+                    .scan_keys(self.target_schema, None, 1)
+                    .await
+                    .map_err(|e| backward.reading_failed(e))?
+                    .is_empty();
+            }
             if let Some(matching) = &self.plan.matching {
                 self.match_records(matching).await?;
             }
@@ -1061,9 +1070,15 @@ impl<'a> Run<'a> {
                 self.save_cursor(task_state, &pass).await?;
                 rows = next?;
             }
+            if !pass.reverse {
+                task_state.full_pass = None;
+                self.state.save(self.plan.id, task_state).await?;
+                return Ok(());
+            }
             pass = FullPass {
                 direction: Direction::TargetToSource,
                 after: None,
+                reverse: true,
             };
             self.save_cursor(task_state, &pass).await?;
         }

@@ -9,6 +9,12 @@ use std::sync::Arc;
 
 use server::{config::Settings, database, startup, startup::Application, telemetry, workers};
 
+/// Rendering a page allocates many small, short-lived values (every element of the view is
+/// one); mimalloc serves those at about half the cost of glibc's allocator under load
+/// (`cargo bench -p server --bench web`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "lockstep",

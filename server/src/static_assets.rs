@@ -1,7 +1,7 @@
 //! Static files: the favicon (an SVG, also answered at `/favicon.ico`, where browsers look
 //! for one) and the front end's `/pkg/` assets. Those are served as `build-frontend.sh`
 //! left them, compressed beforehand where it wrote a `.br` or `.gz` beside the file (else
-//! compressed on the way by the compression layer). Their names carry a hash of their content
+//! compressed on the way). Their names carry a hash of their content
 //! (`lockstep-<hash>.js`, `…_bg.wasm`, `….css`, named in `pkg/asset-name`), so browsers keep
 //! them for a year without asking again; a new build has new names. Anything else under
 //! `/pkg/` (assets built without a hash) is kept but revalidated (`no-cache`, `304`).
@@ -47,11 +47,18 @@ pub fn hashed_asset_name(site_root: &str) -> Option<String> {
 }
 
 /// The service for `/pkg/`: files under `site_root/pkg`, their `.br` or `.gz` when the
-/// browser accepts that encoding, with conditional requests answered.
-pub fn pkg(site_root: &str) -> ServeDir {
-    ServeDir::new(std::path::Path::new(site_root).join("pkg"))
-        .precompressed_br()
-        .precompressed_gzip()
+/// browser accepts that encoding, with conditional requests answered. A file without them
+/// (a build without the brotli tool) is compressed on the way, brotli included; pages are
+/// only gzipped (see `startup`), assets are worth brotli's CPU: browsers keep them.
+pub fn pkg(site_root: &str) -> tower_http::compression::Compression<ServeDir> {
+    use tower::Layer as _;
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Precise(9))
+        .layer(
+            ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
 }
 
 /// `Cache-Control` on `/pkg/` answers: a year, immutable, for the content-hashed assets

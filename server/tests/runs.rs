@@ -211,6 +211,12 @@ async fn a_run_from_the_app_is_run_by_a_worker_and_recorded() {
     let (status, body) = failure(s.ann.call("load_runs", &[("from", "yesterday")]).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Validation"]["field"], "from", "{body}");
+    // One page holds it all: no link to newer or older runs; a made-up page link is refused.
+    assert!(all["newer"].is_null() && all["older"].is_null(), "{all}");
+    assert_eq!(all["total_exact"], true);
+    let (status, body) = failure(s.ann.call("load_runs", &[("page", "older.soon.x")]).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "page", "{body}");
 
     // A second run moves nothing: the first one's copies are known.
     let again = s.run().await;

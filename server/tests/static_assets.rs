@@ -99,6 +99,12 @@ async fn pages_and_assets_are_compressed_and_assets_revalidated() {
             );
         }
     }
+    // Pages are gzipped even for a browser that prefers brotli (brotli on the fly costs more
+    // CPU than rendering the page).
+    assert_eq!(
+        fetch_encoded(&app.url, "/signin", "br, gzip").await.0,
+        "gzip"
+    );
     // A file gzipped beforehand (by build-frontend.sh) is sent as it is.
     std::fs::write(site.join("pkg/lockstep.js"), "export default 1;").unwrap();
     std::fs::write(site.join("pkg/lockstep.js.gz"), b"prepared gzip bytes").unwrap();

@@ -42,17 +42,25 @@ const CHARTED: u32 = 20;
 #[server(endpoint = "load_package_runs")]
 pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppError> {
     use super::ssr::*;
-    use catalog::runs::history::{self, RunFilter};
+    use catalog::runs::list::{self, PageStart, RunFilter};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
         let filter = RunFilter {
             package: Some(package_id),
-            per_page: CHARTED,
             ..Default::default()
         };
-        let (runs, _) = history::list(&pool, user.id, workspace.id, &filter).await?;
+        let runs = list::list(
+            &pool,
+            user.id,
+            workspace.id,
+            &filter,
+            PageStart::Newest,
+            CHARTED,
+        )
+        .await?
+        .runs;
         let active = runs.iter().find(|r| r.state.is_active()).map(run_view);
         let finished: Vec<_> = runs.iter().filter(|r| !r.state.is_active()).collect();
         let history = finished
@@ -74,7 +82,8 @@ pub async fn load_package_runs(package_id: Uuid) -> Result<PackageRunsData, AppE
     .await
 }
 
-/// Every run of the workspace (or of one package), newest first, filtered and paginated.
+/// Every run of the workspace (or of one package), newest first, filtered, a page at a time
+/// (`page`: where the page starts, as the previous page's links give it; none: the newest).
 #[server(endpoint = "load_runs")]
 pub async fn load_runs(
     package: Option<String>,
@@ -82,10 +91,10 @@ pub async fn load_runs(
     failed_only: Option<String>,
     from: Option<String>,
     until: Option<String>,
-    page: Option<u32>,
+    page: Option<String>,
 ) -> Result<RunsData, AppError> {
     use super::ssr::{current_workspace, pool, require_user, respond};
-    use catalog::runs::history::{self, RunFilter};
+    use catalog::runs::list::{self, PageStart, RunFilter};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
@@ -122,6 +131,13 @@ pub async fn load_runs(
                 }),
             None => Ok(None),
         };
+        let start = PageStart::parse(page.as_deref().unwrap_or_default()).ok_or_else(|| {
+            AppError::Validation {
+                field: "page".into(),
+                message: "this page link is not valid; open the newest runs and page from there"
+                    .into(),
+            }
+        })?;
         const PER_PAGE: u32 = 25;
         let filter = RunFilter {
             package,
@@ -129,16 +145,16 @@ pub async fn load_runs(
             failed_only: filled(failed_only).is_some(),
             from: date("from", from, false)?,
             until: date("until", until, true)?,
-            page: page.unwrap_or(0),
-            per_page: PER_PAGE,
         };
-        let (runs, total) = history::list(&pool, user.id, workspace.id, &filter).await?;
+        let found = list::list(&pool, user.id, workspace.id, &filter, start, PER_PAGE).await?;
+        let (total, total_exact) = list::count(&pool, user.id, workspace.id, &filter).await?;
         Ok(RunsData {
             workspace: workspace.into(),
-            runs: runs.iter().map(run_view).collect(),
+            runs: found.runs.iter().map(run_view).collect(),
             total,
-            page: filter.page,
-            per_page: PER_PAGE,
+            total_exact,
+            newer: found.newer.and_then(|p| PageStart::Newer(p).to_param()),
+            older: found.older.and_then(|p| PageStart::Older(p).to_param()),
         })
     })
     .await

@@ -60,9 +60,12 @@ pub struct PackageRunsData {
 pub struct RunsData {
     pub workspace: WorkspaceView,
     pub runs: Vec<RunView>,
+    /// How many runs match, counted up to a limit (`total_exact` false: more than that).
     pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
+    pub total_exact: bool,
+    /// The `page` parameter of the newer / older page, when there is one.
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

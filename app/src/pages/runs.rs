@@ -1,6 +1,7 @@
 //! Every run of every package in the workspace (or one package's log): filtered by state,
 //! failed-only and date range, newest first, 25 per page. Filters are a GET form, so a
-//! filtered list has an address to share.
+//! filtered list has an address to share. Pages are named by the run they start after
+//! (`catalog::runs::list`), so Newer / Older / Oldest cost the same on any page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,7 +24,7 @@ pub fn RunsPage() -> impl IntoView {
             q.get("failed_only"),
             q.get("from"),
             q.get("until"),
-            q.get("page").and_then(|p| p.parse::<u32>().ok()),
+            q.get("page"),
         )
     };
     let data = Resource::new(
@@ -91,24 +92,46 @@ fn RunsTable(page: RunsData) -> impl IntoView {
         .into_any();
     }
     let query = use_query_map();
-    let link = move |to: u32| {
+    let link = move |to: Option<&str>| {
         let q = query.read_untracked();
         let mut pairs: Vec<(String, String)> = ["package", "state", "failed_only", "from", "until"]
             .iter()
             .filter_map(|k| q.get(k).map(|v| ((*k).to_owned(), v)))
             .collect();
-        pairs.push(("page".into(), to.to_string()));
+        pairs.extend(to.map(|to| ("page".to_owned(), to.to_owned())));
         let text: Vec<String> = pairs
             .into_iter()
             .map(|(k, v)| format!("{k}={}", crate::pages::auth::urlencode(&v)))
             .collect();
         format!("/runs?{}", text.join("&"))
     };
-    let pages = (page.total as u32).div_ceil(page.per_page.max(1)).max(1);
-    let prev = (page.page > 0)
-        .then(|| view! { <a class="button small" href=link(page.page - 1)>"← Newer"</a> });
-    let next = (page.page + 1 < pages)
-        .then(|| view! { <a class="button small" href=link(page.page + 1)>"Older →"</a> });
+    let newest = page
+        .newer
+        .is_some()
+        .then(|| view! { <a class="button small" href=link(None)>"⇤ Newest"</a> });
+    let prev = page
+        .newer
+        .as_deref()
+        .map(|to| view! { <a class="button small" href=link(Some(to)) rel="prev">"← Newer"</a> });
+    let next = page
+        .older
+        .as_deref()
+        .map(|to| view! { <a class="button small" href=link(Some(to)) rel="next">"Older →"</a> });
+    let oldest = page
+        .older
+        .is_some()
+        .then(|| view! { <a class="button small" href=link(Some("oldest"))>"Oldest ⇥"</a> });
+    let count = if page.total_exact {
+        format!(
+            "{} runs",
+            crate::components::run_bits::grouped(page.total as u64)
+        )
+    } else {
+        format!(
+            "More than {} runs",
+            crate::components::run_bits::grouped(page.total as u64)
+        )
+    };
     let rows = page.runs.into_iter().map(row).collect_view();
     view! {
         <div class="card table-card">
@@ -117,9 +140,11 @@ fn RunsTable(page: RunsData) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
             <div class="pager">
+                {newest}
                 {prev}
-                <span class="muted small">{format!("Page {} of {pages} · {} runs", page.page + 1, page.total)}</span>
+                <span class="muted small" data-testid="runs-count">{count}</span>
                 {next}
+                {oldest}
             </div>
         </div>
     }

@@ -1,4 +1,4 @@
-//! Reading the run history: lists with filters, one run's details, its failed records.
+//! Reading the run history: one run's details and its failed records (lists: `list`).
 //! Any member of the workspace.
 
 use chrono::{DateTime, Utc};
@@ -50,74 +50,8 @@ impl RunRow {
     }
 }
 
-/// Which runs to list.
-#[derive(Debug, Clone, Default)]
-pub struct RunFilter {
-    pub package: Option<Uuid>,
-    pub state: Option<RunState>,
-    /// Runs that failed or had failed records.
-    pub failed_only: bool,
-    pub from: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    /// From 0.
-    pub page: u32,
-    pub per_page: u32,
-}
-
-/// A page of runs, newest first, and how many match in all.
-pub async fn list(
-    pool: &PgPool,
-    user: Uuid,
-    workspace: Uuid,
-    filter: &RunFilter,
-) -> Result<(Vec<RunRow>, i64), CatalogError> {
-    let mut conn = pool.acquire().await?;
-    require_role(&mut conn, workspace, user, Role::Viewer).await?;
-    let per_page = filter.per_page.clamp(1, 200);
-    let rows: Vec<Row> = bind_filter(
-        sqlx::query_as(&format!(
-            "{SELECT} {FILTER} ORDER BY r.queued_at DESC, r.id LIMIT $7 OFFSET $8"
-        )),
-        workspace,
-        filter,
-    )
-    .bind(i64::from(per_page))
-    .bind(i64::from(filter.page) * i64::from(per_page))
-    .fetch_all(&mut *conn)
-    .await?;
-    let (total,): (i64,) = bind_filter(
-        sqlx::query_as(&format!("SELECT count(*) FROM runs r {FILTER}")),
-        workspace,
-        filter,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok((rows.into_iter().map(Row::into_run).collect(), total))
-}
-
-/// The filter's conditions, $1 to $6 (see `bind_filter`).
-const FILTER: &str = "WHERE r.workspace_id = $1
-            AND ($2::uuid IS NULL OR r.package_id = $2)
-            AND ($3::text IS NULL OR r.state = $3)
-            AND (NOT $4 OR r.state = 'failed' OR EXISTS (SELECT 1 FROM run_errors e WHERE e.run_id = r.id))
-            AND ($5::timestamptz IS NULL OR r.queued_at >= $5)
-            AND ($6::timestamptz IS NULL OR r.queued_at < $6)";
-
-fn bind_filter<'q, O>(
-    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    workspace: Uuid,
-    filter: &'q RunFilter,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    query
-        .bind(workspace)
-        .bind(filter.package)
-        .bind(filter.state)
-        .bind(filter.failed_only)
-        .bind(filter.from)
-        .bind(filter.until)
-}
-
-const SELECT: &str =
+/// A run row with its package name and who started it (`Row`).
+pub(super) const SELECT: &str =
     "SELECT r.id, r.package_id, p.name, r.state, r.started_by, u.email, r.queued_at,
                 r.started_at, r.finished_at, r.error, coalesce(r.progress, r.summary)
            FROM runs r
@@ -125,7 +59,7 @@ const SELECT: &str =
            LEFT JOIN users u ON u.id = r.started_by_user";
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: Uuid,
     package_id: Uuid,
     name: String,
@@ -141,7 +75,7 @@ struct Row {
 }
 
 impl Row {
-    fn into_run(self) -> RunRow {
+    pub(super) fn into_run(self) -> RunRow {
         RunRow {
             id: self.id,
             package_id: self.package_id,

@@ -10,6 +10,7 @@
 
 pub mod history;
 mod lease;
+pub mod list;
 pub mod queue;
 pub mod record;
 

@@ -7,7 +7,10 @@
 //! databases (dropped and re-created on every run).
 
 mod support;
+#[path = "support/timed.rs"]
+mod timed;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::connectors::{self, Connector};
@@ -18,6 +21,7 @@ use engine::sync::{CancelToken, SyncOptions, TaskPlan, run_task};
 use futures_util::TryStreamExt;
 use sqlx::{Connection, Executor, MySqlPool, PgPool};
 use support::{arg, fresh_pg, peak_rss_mb};
+use timed::{Stages, TimedConnector, TimedState};
 
 const COLUMNS: [&str; 10] = [
     "name", "email", "age", "score", "active", "born", "updated", "balance", "note", "code",
@@ -89,16 +93,27 @@ async fn sync_once(
     task: uuid::Uuid,
     source: &dyn Connector,
     target: &dyn Connector,
-) -> (Duration, String) {
+) -> (Duration, Arc<Stages>) {
     let table = TableRef::parse("people").unwrap();
     let ss = source.describe(&table).await.unwrap();
     let ts = target.describe(&table).await.unwrap();
+    let stages = Arc::new(Stages::default());
+    let (source, target) = (
+        TimedConnector {
+            inner: source,
+            stages: stages.clone(),
+        },
+        TimedConnector {
+            inner: target,
+            stages: stages.clone(),
+        },
+    );
     let plan = TaskPlan {
         matching: None,
         id: task,
         label: "people".into(),
-        source,
-        target,
+        source: &source,
+        target: &target,
         source_to_target: CompiledMapping::compile(&same_names(), &ss, &ts, Locale::Invariant)
             .unwrap(),
         target_to_source: CompiledMapping::compile(&same_names(), &ts, &ss, Locale::Invariant)
@@ -106,9 +121,12 @@ async fn sync_once(
         source_schema: ss,
         target_schema: ts,
     };
-    let state = catalog::sync_state::PgStateStore::new(meta.clone());
+    let state = TimedState {
+        inner: catalog::sync_state::PgStateStore::new(meta.clone()),
+        stages: stages.clone(),
+    };
     let started = Instant::now();
-    let summary = run_task(
+    run_task(
         &plan,
         &state,
         &SyncOptions {
@@ -119,13 +137,7 @@ async fn sync_once(
     )
     .await
     .expect("sync run");
-    (
-        started.elapsed(),
-        format!(
-            "{:?} / {:?}",
-            summary.source_to_target, summary.target_to_source
-        ),
-    )
+    (started.elapsed(), stages)
 }
 
 async fn fill_source(pool: &PgPool, rows: u64) {
@@ -270,7 +282,7 @@ async fn incremental(
     rows: u64,
     s: &dyn Connector,
     t: &dyn Connector,
-) -> Duration {
+) -> (Duration, Arc<Stages>) {
     src.execute("UPDATE people SET note = 'changed in source' WHERE id <= 1000")
         .await
         .unwrap();
@@ -283,7 +295,7 @@ async fn incremental(
     )
     .await
     .unwrap();
-    sync_once(meta, task, s, t).await.0
+    sync_once(meta, task, s, t).await
 }
 
 #[tokio::main]
@@ -325,7 +337,7 @@ async fn main() {
     let pg_conn = connectors::connect(&pg_target, &Default::default())
         .await
         .unwrap();
-    let (sync_pg, _) = sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
+    let (sync_pg, pg_stages) = sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
     let rss = peak_rss_mb();
     println!(
         "  PostgreSQL → PostgreSQL  raw COPY        {}",
@@ -336,6 +348,7 @@ async fn main() {
         rate(rows, sync_pg),
         copy.as_secs_f64() / sync_pg.as_secs_f64()
     );
+    println!("      where it went: {}", pg_stages.report(rows));
 
     let (_, raw_my) = fresh_my(&my, "lockstep_bench_raw_my").await;
     let insert = raw_insert_my(&src, &raw_my).await;
@@ -346,7 +359,7 @@ async fn main() {
     let my_conn = connectors::connect(&my_target, &Default::default())
         .await
         .unwrap();
-    let (sync_my, _) = sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
+    let (sync_my, my_stages) = sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
     println!(
         "  PostgreSQL → MariaDB     raw INSERT×1000 {}",
         rate(rows, insert)
@@ -356,6 +369,7 @@ async fn main() {
         rate(rows, sync_my),
         insert.as_secs_f64() / sync_my.as_secs_f64()
     );
+    println!("      where it went: {}", my_stages.report(rows));
     println!(
         "  peak memory after the PostgreSQL first run: {rss:.0} MB (goal ≤ 300 MB); after both: {:.0} MB",
         peak_rss_mb()
@@ -371,7 +385,7 @@ async fn main() {
     sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
 
     println!("\nIncremental run, 1000 changed rows on each side");
-    let big = incremental(
+    let (big, big_stages) = incremental(
         &meta,
         pg_task,
         &src,
@@ -410,7 +424,7 @@ async fn main() {
         small_conn.as_ref(),
     )
     .await;
-    let small = incremental(
+    let (small, _) = incremental(
         &meta,
         small_task,
         &small_src,
@@ -424,11 +438,27 @@ async fn main() {
         "  on {rows} rows: {:.3} s (goal ≤ 0.5 s)",
         big.as_secs_f64()
     );
+    println!("      where it went: {}", big_stages.report(2000));
     println!(
         "  on 10000 rows: {:.3} s; ratio {:.2}× (goal ≤ 2×)",
         small.as_secs_f64(),
         big.as_secs_f64() / small.as_secs_f64()
     );
+
+    println!("\nA burst: every row of the {rows}-row source changed before one run");
+    let burst_at = Instant::now();
+    src.execute("UPDATE people SET note = 'changed in a burst'")
+        .await
+        .unwrap();
+    let logged = burst_at.elapsed();
+    let (burst, burst_stages) = sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
+    println!(
+        "  {rows} updates logged in {:.1} s, synced {}; peak memory so far {:.0} MB (goal ≤ 300 MB)",
+        logged.as_secs_f64(),
+        rate(rows, burst),
+        peak_rss_mb()
+    );
+    println!("      where it went: {}", burst_stages.report(rows));
 
     println!("\nSingle-row UPDATE throughput, 2 clients, {seconds} s each");
     let tracked = update_tps(&src, rows, seconds).await;

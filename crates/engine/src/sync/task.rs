@@ -250,12 +250,20 @@ impl<'a> Run<'a> {
         // Logged changes are applied even after a full pass: a resumed pass did not re-read
         // the rows before its cursor, which may have changed since. Re-applying is
         // idempotent. Target changes to records the source also changed lose: source wins.
-        let source_keys: Vec<Key> = source_changes.keys().cloned().collect();
-        let overwritten: HashSet<Key> = state
-            .counterparts(plan.id, Side::Source, &source_keys)
-            .await?
-            .into_values()
-            .collect();
+        // Looked up from the target's side: memory follows the target's changes, not the
+        // source's (a burst of a million source changes loads no million pairs here).
+        let target_keys: Vec<Key> = target_changes.keys().cloned().collect();
+        let mut overwritten: HashSet<Key> = HashSet::new();
+        for chunk in target_keys.chunks(10_000) {
+            overwritten.extend(
+                state
+                    .counterparts(plan.id, Side::Target, chunk)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, source)| source_changes.contains_key(source))
+                    .map(|(target, _)| target),
+            );
+        }
         let (conflicts, target_changes): (Snapshot, Snapshot) = target_changes
             .into_iter()
             .partition(|(key, _)| overwritten.contains(key));

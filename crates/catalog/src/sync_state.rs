@@ -217,4 +217,15 @@ impl StateStore for PgStateStore {
             .map_err(state_error)?;
         Ok(())
     }
+
+    async fn knows_records(&self, task: Uuid) -> Result<bool, StateError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM id_map WHERE task_id = $1)
+                 OR EXISTS (SELECT 1 FROM held_records WHERE task_id = $1)",
+        )
+        .bind(task)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(state_error)
+    }
 }

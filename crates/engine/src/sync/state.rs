@@ -102,6 +102,9 @@ pub trait StateStore: Send + Sync {
     async fn held(&self, task: Uuid, side: Side, keys: &[Key]) -> Result<HashSet<Key>>;
     /// Releases every held record of a task (a full pass is about to match again).
     async fn release_held(&self, task: Uuid) -> Result<()>;
+    /// Whether the task has any pair or held record. A full pass that starts with none
+    /// knows every record it meets is unmapped and not held, without asking per batch.
+    async fn knows_records(&self, task: Uuid) -> Result<bool>;
 }
 
 /// The ID map and task state in memory (tests).
@@ -217,5 +220,11 @@ impl StateStore for MemoryState {
     async fn release_held(&self, task: Uuid) -> Result<()> {
         self.held.lock().unwrap().retain(|(t, _, _)| *t != task);
         Ok(())
+    }
+
+    async fn knows_records(&self, task: Uuid) -> Result<bool> {
+        let pairs = self.with(task, |(map, _)| !map.by_source.is_empty());
+        let held = self.held.lock().unwrap().iter().any(|(t, _, _)| *t == task);
+        Ok(pairs || held)
     }
 }

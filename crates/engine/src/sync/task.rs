@@ -1049,6 +1049,10 @@ impl<'a> Run<'a> {
             if let Some(matching) = &self.plan.matching {
                 self.match_records(matching).await?;
             }
+            // A pass from the start with no pair and nothing held (a first run) meets only
+            // unmapped records: the pairs it adds are of rows behind its cursor, so there is
+            // nothing to look up per batch. A resumed pass looks up as usual.
+            let fresh = pass.after.is_none() && !self.state.knows_records(self.plan.id).await?;
             let batch = self.options.batch_size.max(1);
             let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
             loop {
@@ -1056,11 +1060,16 @@ impl<'a> Run<'a> {
                 let Some((last, _)) = rows.last() else { break };
                 pass.after = Some(last.clone());
                 let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
-                let counterparts = self
-                    .state
-                    .counterparts(self.plan.id, Side::Source, &keys)
-                    .await?;
-                let held = self.held(Side::Source, &keys).await?;
+                let (counterparts, held) = if fresh {
+                    Default::default()
+                } else {
+                    (
+                        self.state
+                            .counterparts(self.plan.id, Side::Source, &keys)
+                            .await?,
+                        self.held(Side::Source, &keys).await?,
+                    )
+                };
                 let items = rows
                     .into_iter()
                     .filter(|(k, _)| !held.contains(k))

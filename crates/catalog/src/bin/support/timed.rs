@@ -200,4 +200,7 @@ impl<S: StateStore> StateStore for TimedState<S> {
     async fn release_held(&self, task: Uuid) -> StateResult<()> {
         Stages::time(&self.stages.state, self.inner.release_held(task)).await
     }
+    async fn knows_records(&self, task: Uuid) -> StateResult<bool> {
+        Stages::time(&self.stages.state, self.inner.knows_records(task)).await
+    }
 }

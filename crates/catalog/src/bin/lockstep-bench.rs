@@ -379,8 +379,10 @@ async fn main() {
     src.execute("UPDATE people SET note = 'changed for MariaDB' WHERE id <= 10000")
         .await
         .unwrap();
-    let (into_my, _) = sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
+    let (into_my, into_my_stages) =
+        sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
     println!("  10000 updates written  {}", rate(10_000, into_my));
+    println!("      where it went: {}", into_my_stages.report(10_000));
     // The PostgreSQL task logged the same changes: they go before its own measurement.
     sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
 

@@ -121,17 +121,11 @@ fn RunsTable(page: RunsData) -> impl IntoView {
         .older
         .is_some()
         .then(|| view! { <a class="button small" href=link(Some("oldest"))>"Oldest ⇥"</a> });
-    let count = if page.total_exact {
-        format!(
-            "{} runs",
-            crate::components::run_bits::grouped(page.total as u64)
-        )
-    } else {
-        format!(
-            "More than {} runs",
-            crate::components::run_bits::grouped(page.total as u64)
-        )
-    };
+    let count = format!(
+        "{}{} runs",
+        if page.total_exact { "" } else { "More than " },
+        crate::components::run_bits::grouped(page.total as u64)
+    );
     let rows = page.runs.into_iter().map(row).collect_view();
     view! {
         <div class="card table-card">

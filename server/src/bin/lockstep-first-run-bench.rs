@@ -116,15 +116,20 @@ async fn main() -> anyhow::Result<()> {
         }))?,
     )?;
 
+    // `lockstep sync --file <package>` on the bench's metadata database.
+    let sync = || {
+        let mut command = tokio::process::Command::new(&lockstep);
+        command
+            .arg("sync")
+            .arg("--file")
+            .arg(&file)
+            .env("DATABASE_URL", &meta_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        command
+    };
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(&lockstep)
-        .arg("sync")
-        .arg("--file")
-        .arg(&file)
-        .env("DATABASE_URL", &meta_url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()?;
+    let mut child = sync().spawn()?;
     // (seconds since start, pairs in the ID map)
     let mut samples: Vec<(f64, i64)> = vec![(0.0, 0)];
     let status = loop {
@@ -179,15 +184,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         let started = Instant::now();
-        let status = tokio::process::Command::new(&lockstep)
-            .arg("sync")
-            .arg("--file")
-            .arg(&file)
-            .env("DATABASE_URL", &meta_url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .status()
-            .await?;
+        let status = sync().status().await?;
         anyhow::ensure!(status.success(), "lockstep sync exited with {status}");
         took.push(started.elapsed().as_secs_f64());
     }

@@ -217,6 +217,16 @@ async fn a_run_from_the_app_is_run_by_a_worker_and_recorded() {
     let (status, body) = failure(s.ann.call("load_runs", &[("page", "older.soon.x")]).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Validation"]["field"], "page", "{body}");
+    // The package list holds it on one page, and refuses a made-up page link.
+    let packages = s.ann.call_ok("load_packages", &[]).await;
+    assert!(
+        packages["next"].is_null() && packages["first_page"] == true,
+        "{packages}"
+    );
+    assert_eq!(packages["total"], 1);
+    let (status, body) = failure(s.ann.call("load_packages", &[("after", "nope")]).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "after", "{body}");
 
     // A second run moves nothing: the first one's copies are known.
     let again = s.run().await;

@@ -5,16 +5,30 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::PackagesData;
 
-/// The current workspace's packages with their last run.
+/// The current workspace's packages with their last run, a page at a time (`after`: the
+/// last package of the page before, as its Next link gives it).
 #[server(endpoint = "load_packages")]
-pub async fn load_packages() -> Result<PackagesData, AppError> {
+pub async fn load_packages(after: Option<String>) -> Result<PackagesData, AppError> {
     use super::ssr::*;
     use crate::model::{PackageView, connector_label};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let list = catalog::packages::list(&pool, user.id, workspace.id).await?;
+        let after = match after.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            Some(text) => Some(
+                text.parse::<uuid::Uuid>()
+                    .map_err(|_| AppError::Validation {
+                        field: "after".into(),
+                        message: "this page link is not valid; open the first page of packages"
+                            .into(),
+                    })?,
+            ),
+            None => None,
+        };
+        let first_page = after.is_none();
+        let page = catalog::packages::list(&pool, user.id, workspace.id, after).await?;
+        let list = page.packages;
         let side = |connection: Option<String>, kind: &str| match connection {
             Some(name) => format!("{name} ({})", connector_label(kind)),
             None => connector_label(kind).to_owned(),
@@ -34,6 +48,9 @@ pub async fn load_packages() -> Result<PackagesData, AppError> {
                     last_run_by: p.last_run.map(|r| r.started_by),
                 })
                 .collect(),
+            total: page.total,
+            next: page.next,
+            first_page,
         })
     })
     .await

@@ -259,6 +259,11 @@ pub struct PackageView {
 pub struct PackagesData {
     pub workspace: WorkspaceView,
     pub packages: Vec<PackageView>,
+    /// How many packages the workspace has.
+    pub total: i64,
+    /// Where the next page starts (`?after=`), when more follow.
+    pub next: Option<Uuid>,
+    pub first_page: bool,
 }
 
 /// Connectors whose connection user can be dedicated to Lockstep: the vendor says who made

@@ -1,5 +1,6 @@
-//! The package list: name, source → target, tasks, last run, and Run, Edit, Clone, Delete.
-//! Packages run from the `sync` command appear here too.
+//! The package list: name, source → target, tasks, last run, and Run, Edit, Clone, Delete,
+//! 50 at a time by name (`catalog::packages::list`). Packages run from the `sync` command
+//! appear here too.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,15 +20,17 @@ pub fn PackagesPage() -> impl IntoView {
     let clone = ServerAction::<ClonePackage>::new();
     let delete = ServerAction::<DeletePackage>::new();
     let run = ServerAction::<RunPackage>::new();
+    let query = leptos_router::hooks::use_query_map();
     let data = Resource::new(
         move || {
             (
                 clone.version().get(),
                 delete.version().get(),
                 run.version().get(),
+                query.read().get("after"),
             )
         },
-        |_| load_packages(),
+        |(_, _, _, after)| load_packages(after),
     );
     let run_error = last_error(run.value());
     let clone_error = last_error(clone.value());
@@ -62,12 +65,20 @@ pub fn PackagesPage() -> impl IntoView {
                         let can_edit = page.workspace.role.can_edit();
                         let workspace_id = page.workspace.id;
                         let rows = page.packages.into_iter().map(|p| view! { <PackageRow package=p can_edit workspace_id clone delete run /> }).collect_view();
+                        let pager = (!page.first_page || page.next.is_some()).then(|| view! {
+                            <div class="pager">
+                                {(!page.first_page).then(|| view! { <a class="button small" href="/packages">"⇤ First"</a> })}
+                                <span class="muted small" data-testid="packages-count">{format!("{} packages", crate::components::run_bits::grouped(page.total as u64))}</span>
+                                {page.next.map(|after| view! { <a class="button small" href=format!("/packages?after={after}") rel="next">"Next →"</a> })}
+                            </div>
+                        });
                         view! {
                             <div class="card table-card">
                                 <table class="table stack">
                                     <thead><tr><th>"Name"</th><th>"Source → Target"</th><th>"Tasks"</th><th>"Last run"</th>{can_edit.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
+                                {pager}
                             </div>
                         }.into_any()
                     }

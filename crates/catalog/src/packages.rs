@@ -240,12 +240,28 @@ pub struct LastRun {
     pub started_by: String,
 }
 
-/// The workspace's packages by name, with their last run. Any member.
+/// Packages the list shows at once.
+pub const PACKAGES_PER_PAGE: i64 = 50;
+
+/// A page of the workspace's packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackagePage {
+    pub packages: Vec<PackageSummary>,
+    /// The last package shown, when more follow: the next page starts after it.
+    pub next: Option<Uuid>,
+    /// How many packages the workspace has.
+    pub total: i64,
+}
+
+/// The workspace's packages by name with their last run, [`PACKAGES_PER_PAGE`] at a time,
+/// starting after package `after` (by name, then id: a keyset, so a page costs the same
+/// wherever it is; a package since deleted starts the list over). Any member.
 pub async fn list(
     pool: &PgPool,
     user: Uuid,
     workspace: Uuid,
-) -> Result<Vec<PackageSummary>, CatalogError> {
+    after: Option<Uuid>,
+) -> Result<PackagePage, CatalogError> {
     type Row = (
         Uuid,
         String,
@@ -260,7 +276,19 @@ pub async fn list(
     );
     let mut conn = pool.acquire().await?;
     super::workspaces::require_role(&mut conn, workspace, user, super::Role::Viewer).await?;
-    let rows: Vec<Row> = sqlx::query_as(
+    let start: Option<(String, Uuid)> = match after {
+        Some(id) => {
+            sqlx::query_as(
+                "SELECT lower(name), id FROM packages WHERE id = $1 AND workspace_id = $2",
+            )
+            .bind(id)
+            .bind(workspace)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        None => None,
+    };
+    let mut rows: Vec<Row> = sqlx::query_as(
         "SELECT p.id, p.name, p.source_kind, p.target_kind, sc.name, tc.name,
                 (SELECT count(*) FROM package_tasks t WHERE t.package_id = p.id),
                 r.state, coalesce(r.finished_at, r.started_at, r.queued_at), r.started_by
@@ -270,12 +298,24 @@ pub async fn list(
            LEFT JOIN LATERAL (SELECT state, finished_at, started_at, queued_at, started_by FROM runs
                                WHERE runs.package_id = p.id ORDER BY queued_at DESC LIMIT 1) r ON true
           WHERE p.workspace_id = $1
-          ORDER BY lower(p.name)",
+            AND ($2::text IS NULL OR (lower(p.name), p.id) > ($2, $3))
+          ORDER BY lower(p.name), p.id
+          LIMIT $4",
     )
     .bind(workspace)
+    .bind(start.as_ref().map(|(name, _)| name))
+    .bind(start.as_ref().map(|(_, id)| *id))
+    .bind(PACKAGES_PER_PAGE + 1)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
+    let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM packages WHERE workspace_id = $1")
+        .bind(workspace)
+        .fetch_one(&mut *conn)
+        .await?;
+    let more = rows.len() as i64 > PACKAGES_PER_PAGE;
+    rows.truncate(PACKAGES_PER_PAGE as usize);
+    let next = more.then(|| rows.last().map(|r| r.0)).flatten();
+    let packages = rows
         .into_iter()
         .map(|r| PackageSummary {
             id: r.0,
@@ -294,7 +334,12 @@ pub async fn list(
                 _ => None,
             },
         })
-        .collect())
+        .collect();
+    Ok(PackagePage {
+        packages,
+        next,
+        total,
+    })
 }
 
 /// A package as a run needs it: its settings and its tasks in order.

@@ -1,5 +1,6 @@
-//! The Runs log a page at a time: every run shown once, in order, from either end, whatever
-//! page one starts from, with filters, ties in time, and runs queued while someone pages.
+//! Lists a page at a time. The Runs log: every run shown once, in order, from either end,
+//! whatever page one starts from, with filters, ties in time, and runs queued while someone
+//! pages. The package list: by name, 50 at a time.
 
 use catalog::runs::list::{self, COUNT_LIMIT, PageStart, RunFilter, RunPage};
 use catalog::users;
@@ -228,4 +229,57 @@ async fn counts_stop_at_the_limit_and_other_workspaces_are_not_listed(pool: PgPo
     ] {
         assert_eq!(PageStart::parse(bad), None, "{bad}");
     }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_package_list_pages_by_name_and_starts_over_after_a_deleted_package(pool: PgPool) {
+    let ann = users::sign_up(&pool, "ann@example.com", "correct horse battery")
+        .await
+        .unwrap();
+    let ws = ann.default_workspace_id.unwrap();
+    // Names whose case differs from their order by code point: listed as people read them.
+    let mut names: Vec<String> = (0..120)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("orders {i:03}")
+            } else {
+                format!("Orders {i:03}")
+            }
+        })
+        .collect();
+    for name in &names {
+        package(&pool, ws, name).await;
+    }
+    names.sort_by_key(|n| n.to_lowercase());
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = catalog::packages::list(&pool, ann.id, ws, after)
+            .await
+            .unwrap();
+        assert_eq!(page.total, 120);
+        assert!(page.packages.len() <= catalog::packages::PACKAGES_PER_PAGE as usize);
+        seen.extend(page.packages.iter().map(|p| p.name.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, names, "every package once, by name");
+
+    // A page that starts after a package deleted since starts the list over.
+    let first = catalog::packages::list(&pool, ann.id, ws, None)
+        .await
+        .unwrap();
+    let gone = first.next.unwrap();
+    sqlx::query("DELETE FROM packages WHERE id = $1")
+        .bind(gone)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let again = catalog::packages::list(&pool, ann.id, ws, Some(gone))
+        .await
+        .unwrap();
+    assert_eq!(again.packages[0].name, names[0]);
+    assert_eq!(again.total, 119);
 }

@@ -238,24 +238,6 @@ async fn raw_insert_my(source: &PgPool, target: &MySqlPool) -> Duration {
     started.elapsed()
 }
 
-/// One COPY text field: `\N` for NULL, else the text with COPY's escapes.
-fn copy_field(out: &mut String, value: Option<String>) {
-    match value {
-        None => out.push_str("\\N"),
-        Some(text) => {
-            for c in text.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
-    }
-}
-
 /// The raw baseline for MariaDB → PostgreSQL: read every row, COPY (text) into the target.
 async fn raw_copy_from_my(source: &MySqlPool, target: &PgPool) -> Duration {
     target.execute(PG_TABLE).await.unwrap();
@@ -291,7 +273,7 @@ async fn raw_copy_from_my(source: &MySqlPool, target: &PgPool) -> Duration {
             if i > 0 {
                 buffer.push('\t');
             }
-            copy_field(&mut buffer, field);
+            engine::connectors::postgres::copy_text::field(&mut buffer, field.as_deref());
         }
         buffer.push('\n');
         if buffer.len() >= 60 * 1024 {

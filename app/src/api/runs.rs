@@ -146,8 +146,8 @@ pub async fn load_runs(
             from: date("from", from, false)?,
             until: date("until", until, true)?,
         };
-        let found = list::list(&pool, user.id, workspace.id, &filter, start, PER_PAGE).await?;
-        let (total, total_exact) = list::count(&pool, user.id, workspace.id, &filter).await?;
+        let (found, (total, total_exact)) =
+            list::list_counted(&pool, user.id, workspace.id, &filter, start, PER_PAGE).await?;
         Ok(RunsData {
             workspace: workspace.into(),
             runs: found.runs.iter().map(run_view).collect(),

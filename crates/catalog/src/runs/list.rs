@@ -106,11 +106,7 @@ pub async fn count(
 ) -> Result<(i64, bool), CatalogError> {
     let mut conn = pool.acquire().await?;
     require_role(&mut conn, workspace, user, Role::Viewer).await?;
-    let mut query = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM runs r ");
-    conditions(&mut query, workspace, filter);
-    query.push(" LIMIT ").push_bind(COUNT_LIMIT + 1).push(") c");
-    let (n,): (i64,) = query.build_query_as().fetch_one(&mut *conn).await?;
-    Ok((n.min(COUNT_LIMIT), n <= COUNT_LIMIT))
+    count_on(&mut conn, workspace, filter).await
 }
 
 /// One page of at most `per_page` (1–200) runs.
@@ -124,7 +120,45 @@ pub async fn list(
 ) -> Result<RunPage, CatalogError> {
     let mut conn = pool.acquire().await?;
     require_role(&mut conn, workspace, user, Role::Viewer).await?;
-    let per_page = i64::from(per_page.clamp(1, 200));
+    page_on(&mut conn, workspace, filter, start, per_page).await
+}
+
+/// [`list`] and [`count`] together, on one connection and one role check (the Runs page).
+pub async fn list_counted(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    filter: &RunFilter,
+    start: PageStart,
+    per_page: u32,
+) -> Result<(RunPage, (i64, bool)), CatalogError> {
+    let mut conn = pool.acquire().await?;
+    require_role(&mut conn, workspace, user, Role::Viewer).await?;
+    let page = page_on(&mut conn, workspace, filter, start, per_page).await?;
+    Ok((page, count_on(&mut conn, workspace, filter).await?))
+}
+
+async fn count_on(
+    conn: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    filter: &RunFilter,
+) -> Result<(i64, bool), CatalogError> {
+    let mut query = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM runs r ");
+    conditions(&mut query, workspace, filter);
+    query.push(" LIMIT ").push_bind(COUNT_LIMIT + 1).push(") c");
+    let (n,): (i64,) = query.build_query_as().fetch_one(conn).await?;
+    Ok((n.min(COUNT_LIMIT), n <= COUNT_LIMIT))
+}
+
+/// The page's runs in list order (newest first), and whether more lie beyond it in the
+/// direction it was read.
+async fn read_page(
+    conn: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    filter: &RunFilter,
+    start: PageStart,
+    per_page: i64,
+) -> Result<(Vec<RunRow>, bool), CatalogError> {
     let (after, newest_first) = match start {
         PageStart::Newest => (None, true),
         PageStart::Older(p) => (Some((p, "<")), true),
@@ -145,7 +179,7 @@ pub async fn list(
         .push_bind(per_page + 1);
     let mut rows: Vec<RunRow> = query
         .build_query_as::<Row>()
-        .fetch_all(&mut *conn)
+        .fetch_all(conn)
         .await?
         .into_iter()
         .map(Row::into_run)
@@ -155,18 +189,22 @@ pub async fn list(
     if !newest_first {
         rows.reverse();
     }
+    Ok((rows, more))
+}
+
+async fn page_on(
+    conn: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    filter: &RunFilter,
+    mut start: PageStart,
+    per_page: u32,
+) -> Result<RunPage, CatalogError> {
+    let per_page = i64::from(per_page.clamp(1, 200));
+    let (mut rows, mut more) = read_page(conn, workspace, filter, start, per_page).await?;
     if matches!(start, PageStart::Newer(_)) && !more {
         // Nothing newer beyond this page: it is the newest page, shown full.
-        drop(conn);
-        return Box::pin(list(
-            pool,
-            user,
-            workspace,
-            filter,
-            PageStart::Newest,
-            per_page as u32,
-        ))
-        .await;
+        start = PageStart::Newest;
+        (rows, more) = read_page(conn, workspace, filter, start, per_page).await?;
     }
     let position = |r: &RunRow| RunPosition {
         queued_at: r.queued_at,
@@ -184,11 +222,8 @@ pub async fn list(
     let (newer, older) = match start {
         PageStart::Newest => (false, more),
         PageStart::Oldest => (more, false),
-        PageStart::Older(_) => (
-            exists(&mut conn, workspace, filter, ">", first).await?,
-            more,
-        ),
-        PageStart::Newer(_) => (more, exists(&mut conn, workspace, filter, "<", last).await?),
+        PageStart::Older(_) => (exists(conn, workspace, filter, ">", first).await?, more),
+        PageStart::Newer(_) => (more, exists(conn, workspace, filter, "<", last).await?),
     };
     Ok(RunPage {
         runs: rows,

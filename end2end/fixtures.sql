@@ -16,3 +16,9 @@ CREATE TABLE orders (
     quantity int NOT NULL CHECK (quantity > 0)
 );
 INSERT INTO orders (item, quantity) VALUES ('pen', 1), ('ink', 5);
+-- The API test's own table (a package made through the REST API syncs it).
+CREATE TABLE api_notes (
+    id   serial PRIMARY KEY,
+    body text NOT NULL
+);
+INSERT INTO api_notes (body) VALUES ('written before the API run');

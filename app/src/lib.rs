@@ -20,6 +20,7 @@ use leptos_router::path;
 
 use components::layout::Layout;
 use pages::{
+    api_tokens::ApiTokensPage,
     auth::{SignInPage, SignUpPage},
     connection_editor::{ConnectorCataloguePage, EditConnectionPage, NewConnectionPage},
     connections::ConnectionsPage,
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("runs/:id") view=RunDetailsPage ssr=SsrMode::Async />
                     <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("settings/tokens") view=ApiTokensPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

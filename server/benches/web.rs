@@ -287,6 +287,7 @@ fn main() {
                 catalog::secrets::SecretBox::generate_hex(),
             )),
             workers: server::workers::WorkerConfig::new(1),
+            api_requests_per_minute: 0,
         };
         let secrets = Arc::new(settings.secret_key.load().unwrap());
         let app = server::startup::Application::build(settings, pool, secrets)

@@ -40,6 +40,9 @@ pub struct Settings {
     /// `LOCKSTEP_RETRY_DELAY_SECONDS` (first wait before retrying a connection failure,
     /// default 5, doubling up to 60).
     pub workers: WorkerConfig,
+    /// `LOCKSTEP_API_RATE_LIMIT`: requests a minute one API token may send on average (half
+    /// of it at once), per process; 0 turns the limit off. Default 600.
+    pub api_requests_per_minute: u32,
 }
 
 /// Where the secret key comes from.
@@ -161,8 +164,10 @@ impl Settings {
         workers.set_lease(std::time::Duration::from_secs(lease));
         workers.run.retry.first_delay =
             std::time::Duration::from_secs(number("LOCKSTEP_RETRY_DELAY_SECONDS", 5, 0..=600)?);
+        let api_requests_per_minute = number("LOCKSTEP_API_RATE_LIMIT", 600, 0..=1_000_000)? as u32;
         Ok(Settings {
             workers,
+            api_requests_per_minute,
             database_url: SecretString::from(
                 var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             ),
@@ -252,6 +257,7 @@ impl fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("secret_key", &self.secret_key)
             .field("workers", &self.workers.concurrency)
+            .field("api_requests_per_minute", &self.api_requests_per_minute)
             .finish()
     }
 }
@@ -273,6 +279,7 @@ mod tests {
             secret_key: SecretKey::Hex(SecretString::from("00".repeat(32))),
             log_format: "pretty".into(),
             workers: WorkerConfig::new(1),
+            api_requests_per_minute: 600,
         };
         let logged = format!("{settings:?}");
         assert!(!logged.contains("hunter2"), "{logged}");

@@ -1,6 +1,7 @@
 //! The server's pieces, as a library so integration tests can start the real application.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth_gate;
 pub mod client_address;
 pub mod config;

@@ -70,6 +70,13 @@ impl Application {
             secrets,
         };
 
+        let api = crate::api::service(crate::api::ApiState {
+            app: state.clone(),
+            limiter: Arc::new(crate::api::RateLimiter::new(
+                settings.api_requests_per_minute,
+            )),
+        });
+
         let store = PostgresStore::new(pool);
         spawn_session_cleanup(store.clone());
         let sessions = SessionManagerLayer::new(store)
@@ -88,6 +95,7 @@ impl Application {
             .route("/favicon.ico", get(static_assets::favicon))
             .route("/favicon.svg", get(static_assets::favicon))
             .nest_service("/pkg", static_assets::pkg(&settings.site_root))
+            .nest_service("/api/v1", api)
             .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
             .route("/packages/{id}/export.json", get(package_export::download))
             .leptos_routes_with_context(&state, routes, leptos_context(sign_up), {

@@ -1,6 +1,7 @@
 //! Server functions, one module per area. Each starts by resolving the signed-in person and
 //! checking their role in the workspace it acts on; nothing trusts an id from the browser.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod connections;
 pub mod members;

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::model::{PackageEditData, TaskEditData, TaskPreview};
 
 #[cfg(feature = "ssr")]
-pub(super) mod ssr_only {
+pub(crate) mod ssr_only {
     use catalog::connections;
     use engine::connectors::{Connector, TableSchema};
     use engine::package::{FieldSource, Mapping, TableRef};

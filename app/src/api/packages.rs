@@ -86,52 +86,20 @@ pub async fn delete_package(
     #[server(default)] leave_tracking: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use catalog::{connections, package_editor};
     let state = state();
     respond(async move {
         let crate::state::AppState { pool, secrets, .. } = state?;
         let user = require_user().await?;
-        require_editor(&pool, user.id, workspace_id).await?;
-        let package = package_editor::get(&pool, user.id, workspace_id, id).await?;
-        let tracked = package_editor::installed_tracking(&pool, workspace_id, id).await?;
         let leave = leave_tracking.is_some_and(|v| !v.is_empty());
-        if !tracked.is_empty() && (package.source.is_none() || package.target.is_none()) && !leave {
-            return Err(AppError::Conflict {
-                field: "leave_tracking".into(),
-                message: "this package was run from a file by the sync command: its databases are not saved connections, so \
-                          its change tracking cannot be removed from here. Remove its tasks from the file and run it once \
-                          (that removes their triggers), or delete anyway and leave the triggers in place"
-                    .into(),
-            });
-        }
-        if let (false, Some(source), Some(target)) = (tracked.is_empty(), &package.source, &package.target) {
-            let removal = async {
-                let open = |id| connections::open(&pool, &secrets, workspace_id, id);
-                let text = |e: catalog::CatalogError| AppError::from(e).to_string();
-                let s = open(source.id).await.map_err(text)?;
-                let t = open(target.id).await.map_err(text)?;
-                let s = engine::connectors::connect(&s, &catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
-                let t = engine::connectors::connect(&t, &catalog::cloud_tracking::connect_options(&pool, false)).await.map_err(|e| e.to_string())?;
-                for task in &tracked {
-                    catalog::runner::remove_tracking(task, s.as_ref(), t.as_ref())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                Ok::<(), String>(())
-            }
-            .await;
-            if let Err(e) = removal
-                && !leave
-            {
-                return Err(AppError::Conflict {
-                    field: "leave_tracking".into(),
-                    message: format!(
-                        "the change tracking of this package could not be removed from its databases ({e}). Fix the connection and try again, or delete anyway and leave the triggers in place"
-                    ),
-                });
-            }
-        }
-        package_editor::delete(&pool, user.id, workspace_id, id).await?;
+        catalog::package_removal::delete_with_tracking(
+            &pool,
+            &secrets,
+            user.id,
+            workspace_id,
+            id,
+            leave,
+        )
+        .await?;
         leptos_axum::redirect("/packages");
         Ok(())
     })

@@ -207,6 +207,7 @@ fn run_view(r: &catalog::runs::history::RunRow) -> crate::model::RunView {
         package_name: r.package_name.clone(),
         state: r.state,
         started_by: match (r.started_by.as_str(), &r.started_by_email) {
+            ("api", Some(email)) => format!("{email} (API token)"),
             (_, Some(email)) => email.clone(),
             ("cli", _) => "command line".to_owned(),
             (other, _) => other.to_owned(),

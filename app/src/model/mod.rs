@@ -415,3 +415,5 @@ pub struct TaskPreview {
 
 mod runs;
 pub use runs::*;
+mod api_tokens;
+pub use api_tokens::*;

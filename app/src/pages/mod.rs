@@ -1,5 +1,6 @@
 //! One module per page or group of pages.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod connection_editor;
 pub mod connections;

@@ -45,6 +45,11 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <section class="card" id="api-tokens">
+            <h2>"API tokens"</h2>
+            <p class="muted">"Tokens let scripts and CI drive this workspace through the REST API: run packages, read runs, replace package files."</p>
+            <p><a class="button" href="/settings/tokens">"Manage API tokens"</a></p>
+        </section>
         <section class="card" id="new-workspace">
             <h2>"New workspace"</h2>
             <p class="muted">"A workspace holds its own connections, packages and members. You will be its Admin."</p>

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api_tokens;
 pub mod cloud_tracking;
 pub mod connections;
 mod email;
@@ -18,6 +19,7 @@ mod error;
 pub mod invitations;
 pub mod members;
 pub mod package_editor;
+pub mod package_removal;
 pub mod packages;
 pub mod parameters;
 mod password;

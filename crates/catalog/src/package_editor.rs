@@ -347,6 +347,18 @@ pub async fn save_task(
     .fetch_optional(&mut *tx)
     .await?;
     owned.ok_or(CatalogError::NotFound)?;
+    let id = write_task(&mut tx, package, task, form).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Writes a task of a package the caller locked in this transaction.
+async fn write_task(
+    tx: &mut sqlx::PgConnection,
+    package: Uuid,
+    task: Option<Uuid>,
+    form: &TaskForm,
+) -> Result<Uuid, CatalogError> {
     let s2t = serde_json::to_value(&form.source_to_target).expect("mappings serialize");
     let t2s = serde_json::to_value(&form.target_to_source).expect("mappings serialize");
     let matching = form
@@ -403,7 +415,6 @@ pub async fn save_task(
             id
         }
     };
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -417,6 +428,19 @@ pub async fn delete_task(
 ) -> Result<(), CatalogError> {
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
+    remove_task(&mut tx, workspace, package, task).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a task in the caller's transaction, keeping what the next run needs to remove
+/// its tracking.
+async fn remove_task(
+    tx: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    package: Uuid,
+    task: Uuid,
+) -> Result<(), CatalogError> {
     sqlx::query(
         "INSERT INTO retired_tasks (id, package_id, source_table, target_table)
          SELECT t.id, t.package_id, t.source_table, t.target_table FROM package_tasks t
@@ -440,6 +464,112 @@ pub async fn delete_task(
     .await?;
     if done.rows_affected() == 0 {
         return Err(CatalogError::NotFound);
+    }
+    Ok(())
+}
+
+/// What a package file replaces of a saved package (its connections stay).
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub name: String,
+    pub locale: String,
+    pub dedicated_account: bool,
+    /// Checked against the live tables by the caller.
+    pub tasks: Vec<TaskForm>,
+    pub schedule: Option<super::schedules::ScheduleForm>,
+}
+
+/// Replaces a package's settings, tasks and schedule with a package file's, in one
+/// transaction: a task of the same two tables keeps its ID map and change logs and takes the
+/// file's mappings (which apply to records changed from now on, as an edit in the app); a
+/// task the file lacks is removed (its tracking by the next run); a new one gets its first
+/// run. No schedule in the file removes the package's. The caller checked every task against
+/// the live tables. Developers and Admins.
+pub async fn replace(
+    pool: &PgPool,
+    user: Uuid,
+    workspace: Uuid,
+    id: Uuid,
+    file: &Replacement,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), CatalogError> {
+    let Replacement {
+        name,
+        locale,
+        dedicated_account,
+        tasks,
+        schedule,
+    } = file;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(CatalogError::validation(
+            "name",
+            "enter a name of 1 to 200 characters",
+        ));
+    }
+    let locale = if locale.trim().is_empty() {
+        "invariant"
+    } else {
+        locale.trim()
+    };
+    Locale::parse(locale).map_err(|m| CatalogError::validation("locale", m))?;
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let kinds: Option<(String, String)> = sqlx::query_as(
+        "SELECT source_kind, target_kind FROM packages WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(workspace)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (source_kind, target_kind) = kinds.ok_or(CatalogError::NotFound)?;
+    sqlx::query(
+        "UPDATE packages SET name = $3, locale = $4, dedicated_account = $5, updated_at = now()
+          WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace)
+    .bind(id)
+    .bind(name)
+    .bind(locale)
+    .bind(
+        *dedicated_account
+            && [&source_kind, &target_kind]
+                .iter()
+                .any(|k| matches!(k.as_str(), "salesforce" | "dynamics")),
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    let existing: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, source_table, target_table FROM package_tasks WHERE package_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let same_tables = |t: &TaskForm, s: &str, g: &str| t.source_table == s && t.target_table == g;
+    for (task, source, target) in &existing {
+        if !tasks.iter().any(|t| same_tables(t, source, target)) {
+            remove_task(&mut tx, workspace, id, *task).await?;
+        }
+    }
+    for form in tasks {
+        let kept = existing
+            .iter()
+            .find(|(_, s, g)| same_tables(form, s, g))
+            .map(|(task, ..)| *task);
+        write_task(&mut tx, id, kept, form).await?;
+    }
+    match schedule {
+        Some(form) => {
+            super::schedules::write(&mut tx, workspace, id, form, now).await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM schedules WHERE workspace_id = $1 AND package_id = $2")
+                .bind(workspace)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

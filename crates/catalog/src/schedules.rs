@@ -71,6 +71,22 @@ pub async fn save(
     form: &ScheduleForm,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, CatalogError> {
+    let mut tx = pool.begin().await?;
+    require_role(&mut tx, workspace, user, Role::Developer).await?;
+    let next = write(&mut tx, workspace, package, form, now).await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Checks and writes a package's schedule in the caller's transaction (the caller checked
+/// the role).
+pub(crate) async fn write(
+    tx: &mut sqlx::PgConnection,
+    workspace: Uuid,
+    package: Uuid,
+    form: &ScheduleForm,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, CatalogError> {
     let ScheduleForm {
         schedule,
         time_zone,
@@ -83,8 +99,6 @@ pub async fn save(
     let tz =
         schedule::time_zone(time_zone).map_err(|e| CatalogError::validation(e.field, e.message))?;
     let next = schedule::next_after(schedule, tz, now);
-    let mut tx = pool.begin().await?;
-    require_role(&mut tx, workspace, user, Role::Developer).await?;
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM packages WHERE workspace_id = $1 AND id = $2)",
     )
@@ -109,7 +123,6 @@ pub async fn save(
     .bind(next)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(next)
 }
 

@@ -58,6 +58,7 @@ impl TestApp {
             log_format: "pretty".into(),
             secret_key: server::config::SecretKey::Hex(SecretString::from(secret_hex.clone())),
             workers: server::workers::WorkerConfig::new(1),
+            api_requests_per_minute: 600,
         };
         adjust(&mut settings);
         let pool = server::database::prepare(&settings.database_url)

@@ -34,6 +34,11 @@ pub struct RunJob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartedBy {
     User(Uuid),
+    /// A member's API token (the member, the token).
+    Token {
+        user: Uuid,
+        token: Uuid,
+    },
     /// The scheduler, for this occurrence.
     Schedule(DateTime<Utc>),
 }
@@ -45,6 +50,25 @@ pub async fn run_now(
     workspace: Uuid,
     package: Uuid,
 ) -> Result<Uuid, CatalogError> {
+    run_now_by(pool, StartedBy::User(user), workspace, package).await
+}
+
+/// Queues a run of a saved package now for a person or their API token (whose member must
+/// be a Developer or Admin; the API checks the token's own role).
+pub async fn run_now_by(
+    pool: &PgPool,
+    by: StartedBy,
+    workspace: Uuid,
+    package: Uuid,
+) -> Result<Uuid, CatalogError> {
+    let user = match by {
+        StartedBy::User(user) | StartedBy::Token { user, .. } => user,
+        StartedBy::Schedule(_) => {
+            return Err(CatalogError::Forbidden(
+                "a scheduled run is queued by the scheduler".into(),
+            ));
+        }
+    };
     let mut tx = pool.begin().await?;
     require_role(&mut tx, workspace, user, Role::Developer).await?;
     let ready: Option<(bool, i64)> = sqlx::query_as(
@@ -73,7 +97,7 @@ pub async fn run_now(
         Some(_) => {}
     }
     reap(&mut tx, DEFAULT_LEASE, Some(package)).await?;
-    let id = enqueue(&mut tx, workspace, package, StartedBy::User(user)).await?;
+    let id = enqueue(&mut tx, workspace, package, by).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -87,15 +111,17 @@ pub(crate) async fn enqueue(
     by: StartedBy,
 ) -> Result<Uuid, CatalogError> {
     let id = Uuid::new_v4();
-    let (started_by, user, occurrence) = match by {
-        StartedBy::User(user) => ("user", Some(user), None),
-        StartedBy::Schedule(at) => ("schedule", None, Some(at)),
+    let (started_by, user, token, occurrence) = match by {
+        StartedBy::User(user) => ("user", Some(user), None, None),
+        StartedBy::Token { user, token } => ("api", Some(user), Some(token), None),
+        StartedBy::Schedule(at) => ("schedule", None, None, Some(at)),
     };
     // A savepoint: the caller's transaction survives a refused insert.
     let mut sp = sqlx::Connection::begin(&mut *conn).await?;
     sqlx::query(
-        "INSERT INTO runs (id, workspace_id, package_id, state, started_by, started_by_user, scheduled_for)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $6)",
+        "INSERT INTO runs (id, workspace_id, package_id, state, started_by, started_by_user, scheduled_for,
+                           started_by_token)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(workspace)
@@ -103,6 +129,7 @@ pub(crate) async fn enqueue(
     .bind(started_by)
     .bind(user)
     .bind(occurrence)
+    .bind(token)
     .execute(&mut *sp)
     .await
     .map_err(|e| {

@@ -21,6 +21,7 @@ use leptos_router::path;
 use components::layout::Layout;
 use pages::{
     api_tokens::ApiTokensPage,
+    audit::AuditPage,
     auth::{SignInPage, SignUpPage},
     connection_editor::{ConnectorCataloguePage, EditConnectionPage, NewConnectionPage},
     connections::ConnectionsPage,
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("settings/tokens") view=ApiTokensPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

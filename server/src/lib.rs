@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod audit_csv;
 pub mod auth_gate;
 pub mod client_address;
 pub mod config;

@@ -62,7 +62,7 @@ pub fn to_csv(rows: &[RunErrorRow]) -> String {
     out
 }
 
-fn quote(value: &str) -> String {
+pub fn quote(value: &str) -> String {
     let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

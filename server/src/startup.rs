@@ -24,7 +24,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
 use crate::security_headers::{self, BrowserPolicy};
-use crate::{auth_gate, client_address, health, package_export, run_errors_csv, static_assets};
+use crate::{
+    audit_csv, auth_gate, client_address, health, package_export, run_errors_csv, static_assets,
+};
 
 /// Signed-in sessions end after this long without a request.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -97,6 +99,7 @@ impl Application {
             .nest_service("/pkg", static_assets::pkg(&settings.site_root))
             .nest_service("/api/v1", api)
             .route("/runs/{id}/errors.csv", get(run_errors_csv::download))
+            .route("/audit.csv", get(audit_csv::download))
             .route("/packages/{id}/export.json", get(package_export::download))
             .leptos_routes_with_context(&state, routes, leptos_context(sign_up), {
                 let options = leptos_options.clone();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::workers::WorkerConfig;
+use support::api::{Answer, api, token};
 use support::packages::{connection, fresh_database, package, post, task_form};
 use support::{Browser, TestApp};
 
@@ -19,56 +20,6 @@ const TABLES: &str =
        FROM generate_series(1, 30) i;";
 const EMPTY: &str =
     "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text);";
-
-/// One answer of the API.
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
-    }
-}
-
-async fn api(
-    app: &TestApp,
-    token: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<String>,
-) -> Answer {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method, format!("{}/api/v1{path}", app.url));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body);
-    }
-    let response = request.send().await.unwrap();
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        text: response.text().await.unwrap(),
-    }
-}
-
-/// A token made in the app by `browser` in its current workspace.
-async fn token(browser: &Browser, ws: &str, name: &str, role: &str) -> String {
-    let made = browser
-        .call_ok(
-            "create_api_token",
-            &[("workspace_id", ws), ("name", name), ("role", role)],
-        )
-        .await;
-    made["secret"].as_str().unwrap().to_owned()
-}
 
 struct Setup {
     app: TestApp,

@@ -2,6 +2,7 @@
 //! checking their role in the workspace it acts on; nothing trusts an id from the browser.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod members;

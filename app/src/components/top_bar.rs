@@ -15,6 +15,7 @@ pub fn TopBar(shell: Shell) -> impl IntoView {
     let current = shell.current.clone();
     let can_edit = current.as_ref().is_some_and(|w| w.role.can_edit());
     let role = current.as_ref().map(|w| w.role.label()).unwrap_or("—");
+    let is_admin = current.as_ref().is_some_and(|w| w.role.can_admin());
     let new_menu = can_edit.then(|| {
         view! {
             <details class="menu new-menu">
@@ -49,6 +50,8 @@ pub fn TopBar(shell: Shell) -> impl IntoView {
                     <p class="menu-text">{shell.email.clone()}</p>
                     <p class="menu-text" data-testid="current-role">"Role: " {role}</p>
                     <a role="menuitem" href="/settings">"Workspace settings"</a>
+                    <a role="menuitem" href="/settings/tokens">"API tokens"</a>
+                    {is_admin.then(|| view! { <a role="menuitem" href="/audit">"Audit log"</a> })}
                     <SignOutButton />
                 </div>
             </details>

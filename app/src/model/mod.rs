@@ -417,3 +417,5 @@ mod runs;
 pub use runs::*;
 mod api_tokens;
 pub use api_tokens::*;
+mod audit;
+pub use audit::*;

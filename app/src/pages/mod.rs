@@ -1,6 +1,7 @@
 //! One module per page or group of pages.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod connection_editor;
 pub mod connections;

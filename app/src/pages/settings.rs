@@ -50,6 +50,11 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="muted">"Tokens let scripts and CI drive this workspace through the REST API: run packages, read runs, replace package files."</p>
             <p><a class="button" href="/settings/tokens">"Manage API tokens"</a></p>
         </section>
+        <section class="card" id="audit">
+            <h2>"Audit log"</h2>
+            <p class="muted">"Who changed which connection, package, task, schedule, member, invitation or token, and who started or canceled each run. Admins only."</p>
+            <p><a class="button" href="/audit">"Open the audit log"</a></p>
+        </section>
         <section class="card" id="new-workspace">
             <h2>"New workspace"</h2>
             <p class="muted">"A workspace holds its own connections, packages and members. You will be its Admin."</p>

@@ -273,6 +273,7 @@ pub async fn accept(pool: &PgPool, user: &User, token: &str) -> Result<Uuid, Cat
             user.email
         )));
     }
+    super::audit::stamp(&mut tx, user.id).await?;
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (workspace_id, user_id) DO NOTHING",

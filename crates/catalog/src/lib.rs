@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_tokens;
+pub mod audit;
 pub mod cloud_tracking;
 pub mod connections;
 mod email;

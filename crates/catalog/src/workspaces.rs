@@ -17,7 +17,8 @@ pub struct WorkspaceSummary {
     pub owner: Option<String>,
 }
 
-/// The caller's role in `workspace_id`, which must be at least `min`.
+/// The caller's role in `workspace_id`, which must be at least `min`. The caller is also
+/// recorded as who acts in the transaction (`audit`).
 ///
 /// Not being a member answers `NotFound`, exactly as for a workspace that does not exist,
 /// so ids from other workspaces reveal nothing.
@@ -27,13 +28,23 @@ pub async fn require_role(
     user_id: Uuid,
     min: Role,
 ) -> Result<Role, CatalogError> {
-    let role: String =
-        sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace_id)
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(CatalogError::from_fetch)?;
+    // The same statement names the caller as the actor of the transaction's changes, for
+    // the audit log's triggers (`audit`).
+    let (role, ..): (String, String, String) = sqlx::query_as(
+        "SELECT role, set_config('lockstep.actor_user', $2::text, true),
+                set_config('lockstep.actor_token', $3, true)
+           FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(
+        super::audit::request_token()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(CatalogError::from_fetch)?;
     let role = parse_role(&role)?;
     if role < min {
         return Err(CatalogError::Forbidden(format!(
@@ -73,6 +84,7 @@ pub(crate) async fn insert_with_admin(
     name: &str,
     admin: Uuid,
 ) -> Result<(), CatalogError> {
+    super::audit::stamp(tx, admin).await?;
     sqlx::query("INSERT INTO workspaces (id, name, created_by) VALUES ($1, $2, $3)")
         .bind(workspace_id)
         .bind(name)

@@ -54,6 +54,7 @@ impl FromRequestParts<ApiState> for Caller {
             .limiter
             .check(caller.token, Instant::now())
             .map_err(Problem::too_many_requests)?;
+        catalog::audit::act_with_token(caller.token);
         Ok(Caller(caller))
     }
 }

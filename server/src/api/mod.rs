@@ -14,6 +14,8 @@
 //!   another workspace is `404` exactly as on the pages.
 //! - **Errors** are `application/problem+json` (RFC 9457, `problem`), with the request field
 //!   at fault in `field`. Internals are logged, never sent.
+//! - **The audit log** names the token with every change it makes: requests run inside
+//!   `catalog::audit::within_request`, and `caller` records the token there.
 //! - **Rate limits** are per token (`rate_limit`): a token bucket in this process; `429` with
 //!   `Retry-After` when empty. Several processes behind a load balancer each allow the rate.
 //! - **The OpenAPI 3.1 document** is generated from these handlers (utoipa) and served at
@@ -125,5 +127,15 @@ pub fn service(state: ApiState) -> Router {
             }),
         )
         .fallback(|| async { problem::Problem::not_found_path() })
+        .layer(axum::middleware::from_fn(record_the_token))
         .with_state(state)
+}
+
+/// Every request runs where its API token can be recorded with the changes it makes, for
+/// the audit log (`caller` records it once authenticated).
+async fn record_the_token(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    catalog::audit::within_request(next.run(request)).await
 }

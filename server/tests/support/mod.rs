@@ -10,6 +10,7 @@ use server::config::Settings;
 use server::startup::Application;
 use uuid::Uuid;
 
+pub mod api;
 pub mod packages;
 
 /// The PostgreSQL server tests create their databases on.

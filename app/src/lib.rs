@@ -28,6 +28,7 @@ use pages::{
     invite::InvitePage,
     members::MembersPage,
     not_found::NotFound,
+    notifications::NotificationsPage,
     package_import::PackageImportPage,
     package_page::PackagePage,
     packages::PackagesPage,
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("settings/tokens") view=ApiTokensPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("settings/notifications") view=NotificationsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -165,6 +165,24 @@ impl Settings {
         workers.run.retry.first_delay =
             std::time::Duration::from_secs(number("LOCKSTEP_RETRY_DELAY_SECONDS", 5, 0..=600)?);
         let api_requests_per_minute = number("LOCKSTEP_API_RATE_LIMIT", 600, 0..=1_000_000)? as u32;
+        workers.notifier.retry_base =
+            std::time::Duration::from_secs(number("LOCKSTEP_NOTIFY_RETRY_SECONDS", 10, 1..=3600)?);
+        workers.notifier.public_url = public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        if let Some(url) = var("LOCKSTEP_SMTP_URL") {
+            let from =
+                var("LOCKSTEP_SMTP_FROM").unwrap_or_else(|| "Lockstep <lockstep@localhost>".into());
+            workers.notifier.smtp = Some(
+                crate::notifications::SmtpSettings::new(&url, &from).map_err(|reason| {
+                    ConfigError {
+                        variable: "LOCKSTEP_SMTP_URL",
+                        value: redact_url(&url),
+                        reason,
+                    }
+                })?,
+            );
+        }
         Ok(Settings {
             workers,
             api_requests_per_minute,

@@ -8,6 +8,7 @@ pub mod client_address;
 pub mod config;
 pub mod database;
 pub mod health;
+pub mod notifications;
 pub mod package_export;
 pub mod run_errors_csv;
 pub mod security_headers;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod members;
+pub mod notifications;
 pub mod package_editor;
 pub mod package_transfer;
 pub mod packages;

@@ -419,3 +419,5 @@ mod api_tokens;
 pub use api_tokens::*;
 mod audit;
 pub use audit::*;
+mod notifications;
+pub use notifications::*;

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod invite;
 pub mod members;
 pub mod not_found;
+pub mod notifications;
 pub mod package_import;
 pub mod package_page;
 pub mod package_runs;

@@ -50,6 +50,11 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="muted">"Tokens let scripts and CI drive this workspace through the REST API: run packages, read runs, replace package files."</p>
             <p><a class="button" href="/settings/tokens">"Manage API tokens"</a></p>
         </section>
+        <section class="card" id="notifications">
+            <h2>"Notifications"</h2>
+            <p class="muted">"Email and webhooks when a run fails or a package recovers. Admins only."</p>
+            <p><a class="button" href="/settings/notifications">"Notification settings"</a></p>
+        </section>
         <section class="card" id="audit">
             <h2>"Audit log"</h2>
             <p class="muted">"Who changed which connection, package, task, schedule, member, invitation or token, and who started or canceled each run. Admins only."</p>

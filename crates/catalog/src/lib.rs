@@ -19,6 +19,7 @@ mod email;
 mod error;
 pub mod invitations;
 pub mod members;
+pub mod notifications;
 pub mod package_editor;
 pub mod package_removal;
 pub mod packages;

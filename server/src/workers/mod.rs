@@ -1,4 +1,4 @@
-//! The job workers and the scheduler: in `serve` beside the web app, or alone in `worker`.
+//! The job workers, the scheduler and the notifier: in `serve` beside the web app, or alone in `worker`.
 //! Any number of processes may run them against one metadata database: apalis hands each
 //! job to one worker and delivers it again after a backoff when the run failed on a
 //! retryable error (`RetryPolicy`); the run's row is claimed once per delivery (a stale
@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub poll: Duration,
     pub run: WorkerSettings,
     pub scheduler: SchedulerSettings,
+    /// The notifier beside the scheduler (`crate::notifications`).
+    pub notifier: crate::notifications::NotifierSettings,
 }
 
 impl WorkerConfig {
@@ -40,6 +42,7 @@ impl WorkerConfig {
             poll: Duration::from_millis(500),
             run: WorkerSettings::default(),
             scheduler: SchedulerSettings::default(),
+            notifier: crate::notifications::NotifierSettings::default(),
         }
     }
 
@@ -115,6 +118,7 @@ pub async fn run(
             .set_poll_interval(config.poll)
             .set_reenqueue_orphaned_after(Duration::from_secs(60)),
     );
+    let shared_secrets = secrets.clone();
     let shared = Shared {
         pool: pool.clone(),
         secrets,
@@ -131,8 +135,14 @@ pub async fn run(
         .build_fn(run_job);
     let (stop_scheduler, scheduler_stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(run_scheduler(
-        pool,
+        pool.clone(),
         config.scheduler.clone(),
+        scheduler_stopped.clone(),
+    ));
+    let notifier = tokio::spawn(crate::notifications::run_notifier(
+        pool,
+        shared_secrets,
+        config.notifier.clone(),
         scheduler_stopped,
     ));
     tracing::info!(worker = %config.run.name, concurrency = config.concurrency, "job worker started");
@@ -146,5 +156,6 @@ pub async fn run(
         .await;
     let _ = stop_scheduler.send(true);
     let _ = scheduler.await;
+    let _ = notifier.await;
     result
 }

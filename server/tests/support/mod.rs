@@ -11,6 +11,7 @@ use server::startup::Application;
 use uuid::Uuid;
 
 pub mod api;
+pub mod mail_and_hooks;
 pub mod packages;
 
 /// The PostgreSQL server tests create their databases on.

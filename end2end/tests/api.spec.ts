@@ -58,7 +58,7 @@ test('a token made in the app drives the REST API, and its run shows on the pack
   // Revoked in the app: the API refuses it at once, as a problem document.
   await page.goto('/settings/tokens');
   await hydrated(page);
-  await page.getByTestId('token-row').getByText('Revoke').click();
+  await page.getByTestId('token-row').locator('summary', { hasText: 'Revoke' }).click();
   await page.getByRole('button', { name: 'Yes, revoke' }).click();
   await expect(page.getByTestId('token-state')).toHaveText('Revoked');
   const refused = await request.get('/api/v1/packages', { headers: auth });

@@ -35,7 +35,8 @@ END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
 
--- Writes one entry; `actor_kind` NULL: the transaction's actor (see above), else 'system'.
+-- Writes one entry; `actor_kind` NULL: the transaction's actor (see above; a headless
+-- change names its kind in `lockstep.actor_kind`), else 'system'.
 CREATE FUNCTION audit_write(ws uuid, act text, kind text, object uuid, object_name text, summary text,
                             actor_kind text DEFAULT NULL, actor_user uuid DEFAULT NULL,
                             actor_token uuid DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS $$
@@ -49,7 +50,7 @@ BEGIN
         actor_user := nullif(current_setting('lockstep.actor_user', true), '')::uuid;
         actor_kind := CASE WHEN actor_token IS NOT NULL THEN 'token'
                            WHEN actor_user IS NOT NULL THEN 'person'
-                           ELSE 'system' END;
+                           ELSE coalesce(nullif(current_setting('lockstep.actor_kind', true), ''), 'system') END;
     END IF;
     INSERT INTO audit_log (workspace_id, actor_kind, actor_user, actor_email, actor_token, actor_token_name,
                            action, object_kind, object_id, object_name, summary)

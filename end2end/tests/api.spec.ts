@@ -64,4 +64,14 @@ test('a token made in the app drives the REST API, and its run shows on the pack
   const refused = await request.get('/api/v1/packages', { headers: auth });
   expect(refused.status()).toBe(401);
   expect(refused.headers()['content-type']).toBe('application/problem+json');
+
+  // The audit log names the token with what it did, and Ann with the revocation.
+  await page.goto('/audit');
+  const rows = page.getByTestId('audit-row');
+  await expect(rows.first()).toContainText('revoked');
+  await expect(rows.filter({ hasText: 'token “deploy script”' }).filter({ hasText: 'started' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: 'token “deploy script”' }).filter({ hasText: 'package' }).first()).toContainText(name);
+  await page.screenshot({ path: 'screenshots/audit-log.png', fullPage: true });
+  await page.goto('/audit?kind=run');
+  await expect(page.getByTestId('audit-row')).toHaveCount(1);
 });

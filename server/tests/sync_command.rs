@@ -113,6 +113,25 @@ async fn a_run_prints_its_summary_and_is_recorded() {
         .unwrap();
     assert_eq!(state, "succeeded");
     assert_eq!(count(&meta, "SELECT count(*) FROM id_map").await, 3);
+    // The audit log names the command line for the package the file made and its run.
+    let logged: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor_kind, action, object_kind FROM audit_log ORDER BY at, id")
+            .fetch_all(&meta)
+            .await
+            .unwrap();
+    for wanted in [
+        ("package", "created"),
+        ("task", "created"),
+        ("run", "started"),
+    ] {
+        assert!(
+            logged
+                .iter()
+                .any(|(who, did, what)| who == "command line"
+                    && (what.as_str(), did.as_str()) == wanted),
+            "{wanted:?} by the command line missing in {logged:?}"
+        );
+    }
 }
 
 #[tokio::test]

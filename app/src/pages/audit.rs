@@ -105,7 +105,7 @@ fn Entries(page: AuditData) -> impl IntoView {
                 <tr data-testid="audit-row">
                     <td data-label="When" class="muted">{e.at}</td>
                     <td data-label="Who">{e.actor}</td>
-                    <td data-label="Did" data-testid="audit-action">{e.action}</td>
+                    <td data-label="Did" data-testid="audit-action" class="nowrap">{e.action}</td>
                     <td data-label="What"><span class="tag">{e.object_kind}</span> " " {e.object_name}</td>
                     <td data-label="Details" class="muted">{e.summary}</td>
                 </tr>

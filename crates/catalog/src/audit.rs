@@ -48,6 +48,18 @@ pub(crate) async fn stamp(conn: &mut PgConnection, user: Uuid) -> Result<(), Cat
     Ok(())
 }
 
+/// Names a headless actor (`command line`) for the current transaction's changes.
+pub(crate) async fn stamp_headless(
+    conn: &mut PgConnection,
+    kind: &'static str,
+) -> Result<(), CatalogError> {
+    sqlx::query("SELECT set_config('lockstep.actor_kind', $1, true)")
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Who made an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {

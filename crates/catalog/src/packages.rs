@@ -55,6 +55,7 @@ pub async fn save_from_file(
 ) -> Result<SavedPackage, CatalogError> {
     let (source_fp, target_fp) = (fingerprint(&package.source), fingerprint(&package.target));
     let mut tx = pool.begin().await?;
+    super::audit::stamp_headless(&mut tx, "command line").await?;
     let existing: Option<(Uuid, String, String)> = sqlx::query_as(
         "SELECT id, source_fingerprint, target_fingerprint FROM packages WHERE workspace_id = $1 AND name = $2 FOR UPDATE",
     )

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::workers::WorkerConfig;
-use support::api::{Answer, api, token};
+use support::api::{Answer, Script, api, token};
 use support::packages::{connection, fresh_database, package, post, task_form};
 use support::{Browser, TestApp};
 
@@ -69,21 +69,14 @@ fn is_problem(answer: &Answer) -> bool {
 async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
     let s = setup(|_| {}).await;
     let secret = token(&s.ann, &s.ws, "deploys", "developer").await;
-    let dev = Some(secret.as_str());
+    let dev = Script::new(&s.app, &secret);
 
     // The package list and the package as a file.
-    let listed = api(&s.app, dev, Method::GET, "/packages", None).await;
+    let listed = dev.get("/packages").await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     assert_eq!(listed.json()["packages"][0]["name"], "Customers");
     assert_eq!(listed.json()["total"], 1);
-    let file = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/packages/{}", s.package),
-        None,
-    )
-    .await;
+    let file = dev.get(&format!("/packages/{}", s.package)).await;
     assert_eq!(file.status, StatusCode::OK);
     let mut file = file.json();
     assert_eq!(file["tasks"][0]["source"], "customers");
@@ -91,111 +84,53 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
     // Replaced from an edited file: renamed, with a schedule.
     file["name"] = json!("Customers (nightly)");
     file["schedule"] = json!({"when": {"kind": "recurring", "start": "2026-01-01T00:00:00", "repeat": {"every": "day", "interval": 1}, "time": {"kind": "once", "at": "02:00:00"}}, "time_zone": "Europe/Berlin"});
-    let replaced = api(
-        &s.app,
-        dev,
-        Method::PUT,
-        &format!("/packages/{}", s.package),
-        Some(file.to_string()),
-    )
-    .await;
+    let replaced = dev
+        .put(&format!("/packages/{}", s.package), file.to_string())
+        .await;
     assert_eq!(replaced.status, StatusCode::NO_CONTENT, "{}", replaced.text);
-    let again = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/packages/{}", s.package),
-        None,
-    )
-    .await
-    .json();
+    let again = dev.get(&format!("/packages/{}", s.package)).await.json();
     assert_eq!(again["name"], "Customers (nightly)");
-    let schedule = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/packages/{}/schedule", s.package),
-        None,
-    )
-    .await;
+    let schedule = dev.get(&format!("/packages/{}/schedule", s.package)).await;
     assert_eq!(schedule.status, StatusCode::OK, "{}", schedule.text);
     assert_eq!(schedule.json()["time_zone"], "Europe/Berlin");
     assert!(schedule.json()["next_run_at"].is_string());
-    let removed = api(
-        &s.app,
-        dev,
-        Method::DELETE,
-        &format!("/packages/{}/schedule", s.package),
-        None,
-    )
-    .await;
+    let removed = dev
+        .delete(&format!("/packages/{}/schedule", s.package))
+        .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        api(
-            &s.app,
-            dev,
-            Method::GET,
-            &format!("/packages/{}/schedule", s.package),
-            None
-        )
-        .await
-        .status,
+        dev.get(&format!("/packages/{}/schedule", s.package))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 
     // Run now: 202 with the run; a second while it is queued: 409. Nothing runs it yet (no
     // worker), so the 409 is certain.
-    let started = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &format!("/packages/{}/runs", s.package),
-        None,
-    )
-    .await;
+    let started = dev
+        .post(&format!("/packages/{}/runs", s.package), None)
+        .await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
     let run = started.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(
         started.headers["location"],
         format!("/api/v1/runs/{run}").as_str()
     );
-    let twice = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &format!("/packages/{}/runs", s.package),
-        None,
-    )
-    .await;
+    let twice = dev
+        .post(&format!("/packages/{}/runs", s.package), None)
+        .await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert!(is_problem(&twice), "{}", twice.text);
 
     // Canceled while queued, then canceling again is a conflict.
-    let canceled = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &format!("/runs/{run}/cancel"),
-        None,
-    )
-    .await;
+    let canceled = dev.post(&format!("/runs/{run}/cancel"), None).await;
     assert_eq!(canceled.status, StatusCode::ACCEPTED, "{}", canceled.text);
-    let detail = api(&s.app, dev, Method::GET, &format!("/runs/{run}"), None)
-        .await
-        .json();
+    let detail = dev.get(&format!("/runs/{run}")).await.json();
     assert_eq!(detail["state"], "canceled");
     assert_eq!(detail["started_by"], "api");
     assert_eq!(detail["started_by_email"], "ann@example.com");
     assert_eq!(
-        api(
-            &s.app,
-            dev,
-            Method::POST,
-            &format!("/runs/{run}/cancel"),
-            None
-        )
-        .await
-        .status,
+        dev.post(&format!("/runs/{run}/cancel"), None).await.status,
         StatusCode::CONFLICT
     );
 
@@ -209,23 +144,16 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
             let _ = stopped.await;
         },
     ));
-    let run = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &format!("/packages/{}/runs", s.package),
-        None,
-    )
-    .await
-    .json()["id"]
+    let run = dev
+        .post(&format!("/packages/{}/runs", s.package), None)
+        .await
+        .json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let mut detail = Value::Null;
     for _ in 0..600 {
-        detail = api(&s.app, dev, Method::GET, &format!("/runs/{run}"), None)
-            .await
-            .json();
+        detail = dev.get(&format!("/runs/{run}")).await.json();
         if detail["finished_at"].is_string() {
             break;
         }
@@ -247,58 +175,32 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
     assert_eq!(copied, 30);
 
     // The runs list, filtered and paged.
-    let page = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/runs?package={}&state=succeeded", s.package),
-        None,
-    )
-    .await;
+    let page = dev
+        .get(&format!("/runs?package={}&state=succeeded", s.package))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let runs = page.json()["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["id"], run.as_str());
-    let first = api(&s.app, dev, Method::GET, "/runs?per_page=1", None)
-        .await
-        .json();
+    let first = dev.get("/runs?per_page=1").await.json();
     assert_eq!(first["runs"][0]["id"], run.as_str(), "newest first");
     let older = first["older"].as_str().expect("an older page");
-    let second = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/runs?per_page=1&page={older}"),
-        None,
-    )
-    .await
-    .json();
+    let second = dev
+        .get(&format!("/runs?per_page=1&page={older}"))
+        .await
+        .json();
     assert_eq!(second["runs"][0]["state"], "canceled");
     assert!(second["older"].is_null());
-    let bad = api(&s.app, dev, Method::GET, "/runs?state=done", None).await;
+    let bad = dev.get("/runs?state=done").await;
     assert_eq!(
         (bad.status, bad.json()["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("state"))
     );
 
     // Failed records, as JSON and CSV (none here).
-    let errors = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/runs/{run}/errors"),
-        None,
-    )
-    .await;
+    let errors = dev.get(&format!("/runs/{run}/errors")).await;
     assert_eq!(errors.json(), json!([]));
-    let csv = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/runs/{run}/errors.csv"),
-        None,
-    )
-    .await;
+    let csv = dev.get(&format!("/runs/{run}/errors.csv")).await;
     assert!(
         csv.headers["content-type"]
             .to_str()
@@ -311,21 +213,16 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
     );
 
     // Connections without secrets, and their test.
-    let connections = api(&s.app, dev, Method::GET, "/connections", None).await;
+    let connections = dev.get("/connections").await;
     assert_eq!(connections.json().as_array().unwrap().len(), 2);
     assert!(
         !connections.text.contains("password\":\""),
         "{}",
         connections.text
     );
-    let tested = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &format!("/connections/{}/test", s.source),
-        None,
-    )
-    .await;
+    let tested = dev
+        .post(&format!("/connections/{}/test", s.source), None)
+        .await;
     assert_eq!(tested.json()["ok"], true, "{}", tested.text);
 
     // The run shows in the app as started through the API by Ann's token.
@@ -349,25 +246,10 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
     );
 
     // Deleted, with its tracking removed from both databases.
-    let deleted = api(
-        &s.app,
-        dev,
-        Method::DELETE,
-        &format!("/packages/{}", s.package),
-        None,
-    )
-    .await;
+    let deleted = dev.delete(&format!("/packages/{}", s.package)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
     assert_eq!(
-        api(
-            &s.app,
-            dev,
-            Method::GET,
-            &format!("/packages/{}", s.package),
-            None
-        )
-        .await
-        .status,
+        dev.get(&format!("/packages/{}", s.package)).await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -375,17 +257,8 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
 #[tokio::test]
 async fn a_package_file_creates_a_package_and_a_bad_one_is_refused_by_its_place() {
     let s = setup(|_| {}).await;
-    let dev = token(&s.ann, &s.ws, "deploys", "developer").await;
-    let dev = Some(dev.as_str());
-    let file = api(
-        &s.app,
-        dev,
-        Method::GET,
-        &format!("/packages/{}", s.package),
-        None,
-    )
-    .await
-    .json();
+    let dev = Script::new(&s.app, &token(&s.ann, &s.ws, "deploys", "developer").await);
+    let file = dev.get(&format!("/packages/{}", s.package)).await.json();
     let target = s.ann.call_ok("load_connections", &[]).await["connections"]
         .as_array()
         .unwrap()
@@ -401,14 +274,7 @@ async fn a_package_file_creates_a_package_and_a_bad_one_is_refused_by_its_place(
     );
 
     // Not JSON, a task that names a missing column, no connections: 422 each, naming where.
-    let garbage = api(
-        &s.app,
-        dev,
-        Method::POST,
-        &query,
-        Some("{\"name\": ".into()),
-    )
-    .await;
+    let garbage = dev.post(&query, Some("{\"name\": ".into())).await;
     assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(is_problem(&garbage));
     assert!(
@@ -418,7 +284,7 @@ async fn a_package_file_creates_a_package_and_a_bad_one_is_refused_by_its_place(
     );
     let mut wrong = file.clone();
     wrong["tasks"][0]["source_to_target"]["nickname"] = json!("nickname");
-    let refused = api(&s.app, dev, Method::POST, &query, Some(wrong.to_string())).await;
+    let refused = dev.post(&query, Some(wrong.to_string())).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -433,35 +299,24 @@ async fn a_package_file_creates_a_package_and_a_bad_one_is_refused_by_its_place(
         "{}",
         refused.text
     );
-    let unplaced = api(
-        &s.app,
-        dev,
-        Method::POST,
-        "/packages",
-        Some(file.to_string()),
-    )
-    .await;
+    let unplaced = dev.post("/packages", Some(file.to_string())).await;
     assert_eq!(
         unplaced.json()["field"],
         "source_connection",
         "{}",
         unplaced.text
     );
-    let listed = api(&s.app, dev, Method::GET, "/packages", None)
-        .await
-        .json();
+    let listed = dev.get("/packages").await.json();
     assert_eq!(listed["total"], 1, "nothing was created by a refused file");
 
-    let created = api(&s.app, dev, Method::POST, &query, Some(file.to_string())).await;
+    let created = dev.post(&query, Some(file.to_string())).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let id = created.json()["id"].as_str().unwrap().to_owned();
-    let copy = api(&s.app, dev, Method::GET, &format!("/packages/{id}"), None)
-        .await
-        .json();
+    let copy = dev.get(&format!("/packages/{id}")).await.json();
     assert_eq!(copy["name"], "Copy");
     assert_eq!(copy["tasks"], file["tasks"]);
     // A name taken is a conflict.
-    let taken = api(&s.app, dev, Method::POST, &query, Some(file.to_string())).await;
+    let taken = dev.post(&query, Some(file.to_string())).await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text);
 }
 

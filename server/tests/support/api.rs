@@ -54,3 +54,34 @@ pub async fn token(browser: &Browser, ws: &str, name: &str, role: &str) -> Strin
         .await;
     made["secret"].as_str().unwrap().to_owned()
 }
+
+/// A script holding one token: what CI does with the API.
+pub struct Script<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+impl<'a> Script<'a> {
+    pub fn new(app: &'a TestApp, token: &str) -> Self {
+        Script {
+            app,
+            token: token.to_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        api(self.app, Some(&self.token), Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Option<String>) -> Answer {
+        api(self.app, Some(&self.token), Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: String) -> Answer {
+        api(self.app, Some(&self.token), Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        api(self.app, Some(&self.token), Method::DELETE, path, None).await
+    }
+}

@@ -77,6 +77,8 @@ CREATE TABLE notification_deliveries (
 );
 CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX notification_deliveries_workspace_idx ON notification_deliveries (workspace_id, created_at DESC);
+-- Finished deliveries are forgotten after a while (`catalog::notifications::prune`).
+CREATE INDEX notification_deliveries_done_idx ON notification_deliveries (created_at) WHERE state <> 'pending';
 
 CREATE FUNCTION notify_run_finished() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

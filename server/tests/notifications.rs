@@ -94,6 +94,13 @@ async fn failures_and_recoveries_reach_members_and_webhooks_once_an_hour_at_most
     let shop = connection(&ann, &ws, "Shop", &dst).await;
     let package = package(&ann, &ws, "Customers", (&crm, &shop), "invariant").await;
 
+    let notifier = settings("smtp://127.0.0.1:9", &app.url);
+    // A failure before anyone is set up to hear of it: nothing to send, and no hour of
+    // silence starts for the package.
+    finished_run(&app, &ws, &package, RunState::Failed, 0).await;
+    let r = dispatch(&app.pool, &app.secrets, &notifier).await.unwrap();
+    assert_eq!((r.runs, r.delivered, r.failed), (1, 0, 0));
+
     // Ann and Bob get the emails; one webhook.
     let smtp = smtp_server().await;
     let hooks = hook_receiver().await;
@@ -258,6 +265,17 @@ async fn failures_and_recoveries_reach_members_and_webhooks_once_an_hour_at_most
         states.len() >= 10 && states.iter().all(|s| *s == "delivered"),
         "{states:?}"
     );
+    // Finished deliveries are forgotten after the log's days; pending ones never.
+    let kept =
+        catalog::notifications::prune(&app.pool, chrono::Utc::now() - chrono::Duration::days(1))
+            .await
+            .unwrap();
+    assert_eq!(kept, 0);
+    let gone =
+        catalog::notifications::prune(&app.pool, chrono::Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+    assert_eq!(gone as usize, states.len());
     let stored: Vec<u8> = sqlx::query_scalar("SELECT secret FROM webhooks")
         .fetch_one(&app.pool)
         .await

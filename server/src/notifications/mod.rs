@@ -122,10 +122,18 @@ pub async fn run_notifier(
 ) {
     let mut ticks = tokio::time::interval(settings.every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
             _ = stop.changed() => return,
+        }
+        if pruned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+            pruned_at = Some(std::time::Instant::now());
+            let before = chrono::Utc::now() - chrono::Duration::days(notifications::LOG_DAYS);
+            if let Err(e) = notifications::prune(&pool, before).await {
+                tracing::warn!(error = %e, "forgetting old deliveries failed");
+            }
         }
         match dispatch(&pool, &secrets, &settings).await {
             Ok(r) if r.delivered + r.failed > 0 => {

@@ -221,3 +221,15 @@ pub async fn log(
         )
         .collect())
 }
+
+/// Forgets delivered and failed deliveries made before `before` (the log keeps the rest);
+/// returns how many went.
+pub async fn prune(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, CatalogError> {
+    Ok(sqlx::query(
+        "DELETE FROM notification_deliveries WHERE state <> 'pending' AND created_at < $1",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

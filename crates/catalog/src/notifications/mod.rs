@@ -21,12 +21,15 @@ mod deliveries;
 mod planning;
 mod settings;
 
-pub use deliveries::{Delivery, DueDelivery, claim_due, log, record_attempt};
+pub use deliveries::{Delivery, DueDelivery, claim_due, log, prune, record_attempt};
 pub use planning::plan;
 pub use settings::{
     NotificationSettings, PackageRule, Rule, Webhook, add_webhook, delete_webhook, remove_override,
     save_rule, set_recipient, settings, test_delivery,
 };
+
+/// How long the delivery log keeps a finished delivery.
+pub const LOG_DAYS: i64 = 90;
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 6;

@@ -118,6 +118,19 @@ async fn plan_run(
     let Some(event) = event else {
         return Ok(());
     };
+    // Nobody to tell: nothing is sent, and no hour of silence starts.
+    let has_targets: bool = sqlx::query_scalar(
+        "SELECT ($2 AND EXISTS (SELECT 1 FROM notification_recipients WHERE workspace_id = $1))
+             OR ($3 AND EXISTS (SELECT 1 FROM webhooks WHERE workspace_id = $1))",
+    )
+    .bind(r.workspace_id)
+    .bind(rule.by_email)
+    .bind(rule.by_webhook)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !has_targets {
+        return Ok(());
+    }
     let mut held_back = 0;
     if event == Event::RunFailed {
         let last: Option<(DateTime<Utc>, i32)> = sqlx::query_as(

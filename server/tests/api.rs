@@ -636,3 +636,47 @@ async fn a_token_over_its_rate_limit_waits_and_the_api_describes_itself() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(is_problem(&unknown));
 }
+
+#[tokio::test]
+async fn without_wasm_a_new_token_is_shown_once_and_never_put_in_the_address() {
+    let app = TestApp::spawn().await;
+    let ann = app.browser();
+    ann.sign_up("ann@example.com").await;
+    let ws = ann.current_workspace_id().await;
+    let response = ann
+        .client
+        .post(format!("{}/api/create_api_token", app.url))
+        .header("Accept", "text/html")
+        .header("Referer", format!("{}/settings/tokens", app.url))
+        .form(&[
+            ("workspace_id", ws.as_str()),
+            ("name", "cron"),
+            ("role", "viewer"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("/settings/tokens"), "{location}");
+    assert!(
+        !location.contains("lst_"),
+        "the token is in the address: {location}"
+    );
+    let page = ann.get("/settings/tokens").await.text().await.unwrap();
+    let start = page.find("lst_").expect("the new token is on the page");
+    let secret = format!("lst_{}", &page[start + 4..start + 4 + 64]);
+    assert!(
+        secret.len() == 68 && secret[4..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{secret}"
+    );
+    // It works, and the page does not show it again.
+    let listed = api(&app, Some(&secret), Method::GET, "/packages", None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let again = ann.get("/settings/tokens").await.text().await.unwrap();
+    assert!(
+        !again.contains(&secret[4..]),
+        "the token is shown a second time"
+    );
+    assert!(again.contains("cron"));
+}

@@ -102,20 +102,12 @@ fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The OpenAPI document (also what `/api/v1/openapi.json` serves).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut doc) = routes();
-    doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
-    doc
-}
-
 /// `/api/v1`, ready to nest: every route, the OpenAPI document, and problem answers for
 /// unknown paths.
 pub fn service(state: ApiState) -> Router {
-    let (router, _) = routes();
-    let document = openapi()
-        .to_json()
-        .expect("the OpenAPI document serializes");
+    let (router, mut document) = routes();
+    document.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    let document = document.to_json().expect("the OpenAPI document serializes");
     router
         .route(
             "/openapi.json",

@@ -191,6 +191,15 @@ async fn a_script_runs_a_package_and_reads_its_history_with_a_token() {
         .json();
     assert_eq!(second["runs"][0]["state"], "canceled");
     assert!(second["older"].is_null());
+    for (query, field) in [
+        ("/runs?package=x", "package"),
+        ("/runs?per_page=1&since=yesterday", "since"),
+        ("/packages?after=3", "after"),
+    ] {
+        let bad = dev.get(query).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(bad.json()["field"], field, "{query}: {}", bad.text);
+    }
     let bad = dev.get("/runs?state=done").await;
     assert_eq!(
         (bad.status, bad.json()["field"].as_str()),

@@ -11,20 +11,28 @@ pub fn id(text: &str) -> Result<Uuid, Problem> {
     text.parse().map_err(|_| Problem::not_found())
 }
 
-/// The query string as `T`; a bad parameter is a 422 naming it.
+/// The query string as `T` (whose fields are all optional); a bad parameter is a 422
+/// naming it.
 pub fn query<T: DeserializeOwned + Default>(raw: Option<&str>) -> Result<T, Problem> {
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(T::default());
     };
     serde_urlencoded::from_str(raw).map_err(|e| {
-        let text = e.to_string();
-        // serde_urlencoded names the parameter in its message when it can.
-        let field = text
-            .split('`')
-            .nth(1)
-            .map(str::to_owned)
-            .unwrap_or_else(|| "query".to_owned());
-        Problem::invalid(field, format!("a query parameter is not valid: {text}"))
+        // serde_urlencoded does not say which parameter failed: find it by reading each
+        // alone (every field is optional, so one parameter makes a whole `T`).
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).unwrap_or_default();
+        let field = pairs
+            .iter()
+            .find(|pair| {
+                serde_urlencoded::to_string([pair])
+                    .ok()
+                    .is_some_and(|one| serde_urlencoded::from_str::<T>(&one).is_err())
+            })
+            .map_or_else(|| "query".to_owned(), |(key, _)| key.clone());
+        Problem::invalid(
+            field.clone(),
+            format!("the query parameter `{field}` is not valid: {e}"),
+        )
     })
 }
 

@@ -16,6 +16,7 @@ const CHUNK: u32 = 500;
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
     kind: Option<String>,
+    who: Option<String>,
     from: Option<String>,
     until: Option<String>,
 }
@@ -30,8 +31,12 @@ pub async fn download(
         Ok(who) => who,
         Err(response) => return response,
     };
-    let filter = match app::api::audit::ssr_only::filter(filters.kind, filters.from, filters.until)
-    {
+    let filter = match app::api::audit::ssr_only::filter(
+        filters.kind,
+        filters.who,
+        filters.from,
+        filters.until,
+    ) {
         Ok(filter) => filter,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };

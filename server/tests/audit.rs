@@ -188,7 +188,15 @@ async fn every_change_is_logged_with_who_made_it_and_no_secret() {
         .await;
     assert!(rewrite.is_err());
 
-    // Filters: only tokens; the CSV has the same entries.
+    // Filters: by who (any part of the email, any case), only tokens; the CSV has the same.
+    let bobs = entries(&ann, &[("who", "BOB@")]).await;
+    assert_eq!(bobs.len(), 2, "{bobs:?}");
+    assert!(
+        bobs.iter().all(|l| l.starts_with("bob@example.com")),
+        "{bobs:?}"
+    );
+    let csv = ann.get("/audit.csv?who=bob").await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2, "{csv}");
     let tokens_only = entries(&ann, &[("kind", "token")]).await;
     assert_eq!(tokens_only.len(), 2, "{tokens_only:?}");
     let csv = ann.get("/audit.csv?kind=run").await;

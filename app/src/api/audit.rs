@@ -14,6 +14,7 @@ pub mod ssr_only {
 
     pub fn filter(
         kind: Option<String>,
+        who: Option<String>,
         from: Option<String>,
         until: Option<String>,
     ) -> Result<AuditFilter, AppError> {
@@ -32,6 +33,7 @@ pub mod ssr_only {
         };
         Ok(AuditFilter {
             object_kind: filled(kind),
+            who: filled(who),
             from: date("from", from, false)?,
             until: date("until", until, true)?,
         })
@@ -42,6 +44,7 @@ pub mod ssr_only {
 #[server(endpoint = "load_audit")]
 pub async fn load_audit(
     kind: Option<String>,
+    who: Option<String>,
     from: Option<String>,
     until: Option<String>,
     page: Option<String>,
@@ -53,7 +56,7 @@ pub async fn load_audit(
         let user = require_user().await?;
         let pool = pool()?;
         let workspace = current_workspace(&pool, user.id).await?;
-        let filter = ssr_only::filter(kind, from, until)?;
+        let filter = ssr_only::filter(kind, who, from, until)?;
         let after = match page.as_deref().filter(|p| !p.is_empty()) {
             Some(text) => Some(AuditPosition::parse(text).ok_or_else(|| {
                 AppError::Validation {

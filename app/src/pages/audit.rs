@@ -12,27 +12,33 @@ use crate::components::feedback::{PageError, loading};
 use crate::model::AuditData;
 
 /// The filter parameters the page and its CSV link carry.
-const FILTERS: [&str; 3] = ["kind", "from", "until"];
+const FILTERS: [&str; 4] = ["kind", "who", "from", "until"];
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let params = move || {
         let q = query.read();
-        (q.get("kind"), q.get("from"), q.get("until"), q.get("page"))
+        (
+            q.get("kind"),
+            q.get("who"),
+            q.get("from"),
+            q.get("until"),
+            q.get("page"),
+        )
     };
-    let data = Resource::new(params, |(kind, from, until, page)| {
-        load_audit(kind, from, until, page)
+    let data = Resource::new(params, |(kind, who, from, until, page)| {
+        load_audit(kind, who, from, until, page)
     });
     view! {
         <Title text="Audit log" />
         <div class="page-head"><h1>"Audit log"</h1></div>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                let (kind, from, until, _) = params();
+                let (kind, who, from, until, _) = params();
                 match data.await {
                     Ok(page) => view! {
-                        <Filters kinds=page.kinds.clone() kind from until />
+                        <Filters kinds=page.kinds.clone() kind who from until />
                         <Entries page />
                     }.into_any(),
                     Err(error) => view! { <PageError error /> }.into_any(),
@@ -66,6 +72,7 @@ fn with_filters(path: &str, page: Option<&str>) -> String {
 fn Filters(
     kinds: Vec<String>,
     kind: Option<String>,
+    who: Option<String>,
     from: Option<String>,
     until: Option<String>,
 ) -> impl IntoView {
@@ -77,6 +84,7 @@ fn Filters(
     view! {
         <form method="get" action="/audit" class="filter-form card" role="search" data-testid="audit-filters">
             <label>"What " <select name="kind"><option value="">"Anything"</option>{options}</select></label>
+            <label>"Who " <input type="search" name="who" value=who.unwrap_or_default() placeholder="email" /></label>
             <label>"From " <input type="date" name="from" value=from.unwrap_or_default() /></label>
             <label>"Until " <input type="date" name="until" value=until.unwrap_or_default() /></label>
             <button type="submit" class="button small">"Filter"</button>

@@ -125,6 +125,9 @@ pub const OBJECT_KINDS: [&str; 8] = [
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub object_kind: Option<String>,
+    /// Entries whose actor's email (a person's, or a token's member's) contains this,
+    /// ignoring case.
+    pub who: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -235,6 +238,7 @@ pub async fn list(
             AND ($3::timestamptz IS NULL OR at >= $3)
             AND ($4::timestamptz IS NULL OR at < $4)
             AND ($5::timestamptz IS NULL OR (at, id) < ($5, $6))
+            AND ($8::text IS NULL OR strpos(lower(coalesce(actor_email, '')), lower($8)) > 0)
           ORDER BY at DESC, id DESC
           LIMIT $7",
     )
@@ -245,6 +249,7 @@ pub async fn list(
     .bind(after.map(|a| a.at))
     .bind(after.map_or(0, |a| a.id))
     .bind(i64::from(per_page) + 1)
+    .bind(&filter.who)
     .fetch_all(&mut *conn)
     .await?;
     let mut entries: Vec<Entry> = rows.into_iter().map(Row::into_entry).collect();

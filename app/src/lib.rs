@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+mod lazy_pages;
 pub mod model;
 pub mod page_script;
 pub mod pages;
@@ -14,28 +15,18 @@ pub mod state;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::Lazy;
 use leptos_router::SsrMode;
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::Layout;
 use pages::{
-    api_tokens::ApiTokensPage,
-    audit::AuditPage,
     auth::{SignInPage, SignUpPage},
-    connection_editor::{ConnectorCataloguePage, EditConnectionPage, NewConnectionPage},
-    connections::ConnectionsPage,
     invite::InvitePage,
-    members::MembersPage,
     not_found::NotFound,
-    notifications::NotificationsPage,
-    package_import::PackageImportPage,
     package_page::PackagePage,
     packages::PackagesPage,
-    run_details::RunDetailsPage,
-    runs::RunsPage,
-    settings::SettingsPage,
-    task_editor::TaskPage,
 };
 
 // Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
@@ -46,6 +37,8 @@ use pages::{
 /// output name: content-hashed (`lockstep-<hash>`) once `build-frontend.sh` built them.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    // The lazy pages' loader, which the front end's JS imports: fetched beside it, not after.
+    let split_loader = format!("/{}/{}-split.js", options.site_pkg_dir, options.output_name);
     let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
@@ -55,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=stylesheet />
+                <link rel="modulepreload" href=split_loader />
                 <script nonce=nonce inner_html=page_script::PAGE_SCRIPT></script>
                 <HydrationScripts options />
                 <MetaTags />
@@ -86,21 +80,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/packages" /> } />
                     <Route path=path!("packages") view=PackagesPage ssr=SsrMode::Async />
                     <Route path=path!("packages/new") view=PackagePage ssr=SsrMode::Async />
-                    <Route path=path!("packages/import") view=PackageImportPage ssr=SsrMode::Async />
+                    <Route path=path!("packages/import") view={Lazy::<lazy_pages::LazyPackageImportPage>::new()} ssr=SsrMode::Async />
                     <Route path=path!("packages/:id") view=PackagePage ssr=SsrMode::Async />
-                    <Route path=path!("packages/:id/tasks/new") view=TaskPage ssr=SsrMode::Async />
-                    <Route path=path!("packages/:id/tasks/:task_id") view=TaskPage ssr=SsrMode::Async />
-                    <Route path=path!("connections") view=ConnectionsPage ssr=SsrMode::Async />
-                    <Route path=path!("connections/new") view=ConnectorCataloguePage ssr=SsrMode::Async />
-                    <Route path=path!("connections/new/:kind") view=NewConnectionPage ssr=SsrMode::Async />
-                    <Route path=path!("connections/:id/edit") view=EditConnectionPage ssr=SsrMode::Async />
-                    <Route path=path!("runs") view=RunsPage ssr=SsrMode::Async />
-                    <Route path=path!("runs/:id") view=RunDetailsPage ssr=SsrMode::Async />
-                    <Route path=path!("members") view=MembersPage ssr=SsrMode::Async />
-                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
-                    <Route path=path!("settings/tokens") view=ApiTokensPage ssr=SsrMode::Async />
-                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("settings/notifications") view=NotificationsPage ssr=SsrMode::Async />
+                    <Route path=path!("packages/:id/tasks/new") view={Lazy::<lazy_pages::LazyTaskPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("packages/:id/tasks/:task_id") view={Lazy::<lazy_pages::LazyTaskPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("connections") view={Lazy::<lazy_pages::LazyConnectionsPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("connections/new") view={Lazy::<lazy_pages::LazyConnectorCataloguePage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("connections/new/:kind") view={Lazy::<lazy_pages::LazyNewConnectionPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("connections/:id/edit") view={Lazy::<lazy_pages::LazyEditConnectionPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("runs") view={Lazy::<lazy_pages::LazyRunsPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("runs/:id") view={Lazy::<lazy_pages::LazyRunDetailsPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("members") view={Lazy::<lazy_pages::LazyMembersPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings") view={Lazy::<lazy_pages::LazySettingsPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings/tokens") view={Lazy::<lazy_pages::LazyApiTokensPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("audit") view={Lazy::<lazy_pages::LazyAuditPage>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings/notifications") view={Lazy::<lazy_pages::LazyNotificationsPage>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -7,7 +7,8 @@
 //! [`workspaces::require_role`](super::workspaces::require_role) names the person (and the
 //! API token, when the request came with one: [`within_request`]); [`stamp`] does it where a
 //! change needs no role (accepting an invitation, a new account's workspace). A run row says
-//! itself who started it (a person, a token, the schedule, the command line).
+//! itself who started it (a person, a token, the schedule, the command line). The token is
+//! task-local: work an API request hands to a task it spawns is logged as the member.
 
 use std::cell::Cell;
 

@@ -19,18 +19,7 @@ pub mod ssr_only {
         until: Option<String>,
     ) -> Result<AuditFilter, AppError> {
         let filled = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let date = |field: &'static str, v: Option<String>, end: bool| match filled(v) {
-            Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map(|d| {
-                    let d = if end { d.succ_opt().unwrap_or(d) } else { d };
-                    Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-                })
-                .map_err(|_| AppError::Validation {
-                    field: field.into(),
-                    message: "enter a date as YYYY-MM-DD".into(),
-                }),
-            None => Ok(None),
-        };
+        let date = crate::api::ssr::day_filter;
         Ok(AuditFilter {
             object_kind: filled(kind),
             who: filled(who),

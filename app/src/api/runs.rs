@@ -119,18 +119,7 @@ pub async fn load_runs(
             }
             None => None,
         };
-        let date = |field: &'static str, v: Option<String>, end: bool| match filled(v) {
-            Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map(|d| {
-                    let d = if end { d.succ_opt().unwrap_or(d) } else { d };
-                    Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-                })
-                .map_err(|_| AppError::Validation {
-                    field: field.into(),
-                    message: "enter a date as YYYY-MM-DD".into(),
-                }),
-            None => Ok(None),
-        };
+        let date = crate::api::ssr::day_filter;
         let start = PageStart::parse(page.as_deref().unwrap_or_default()).ok_or_else(|| {
             AppError::Validation {
                 field: "page".into(),

@@ -146,3 +146,24 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
+
+/// A date filter typed as `YYYY-MM-DD` (empty: none): the start of that day, UTC, or with
+/// `end` the start of the next (so "until" includes the day). A bad date names `field`.
+pub fn day_filter(
+    field: &'static str,
+    value: Option<String>,
+    end: bool,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let Some(text) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(|d| {
+            let d = if end { d.succ_opt().unwrap_or(d) } else { d };
+            Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        })
+        .map_err(|_| AppError::Validation {
+            field: field.into(),
+            message: "enter a date as YYYY-MM-DD".into(),
+        })
+}

@@ -57,7 +57,7 @@ impl From<catalog::packages::PackageSummary> for PackageItem {
             },
             tasks: p.tasks,
             last_run: p.last_run.map(|r| LastRun {
-                state: state_name(r.state),
+                state: r.state.as_str().to_owned(),
                 at: r.at,
             }),
         }
@@ -146,7 +146,7 @@ impl From<catalog::runs::history::RunRow> for Run {
             id: r.id,
             package_id: r.package_id,
             package_name: r.package_name,
-            state: state_name(r.state),
+            state: r.state.as_str().to_owned(),
             started_by: r.started_by,
             started_by_email: r.started_by_email,
             queued_at: r.queued_at,
@@ -264,11 +264,4 @@ pub struct Schedule {
     pub enabled: bool,
     /// The next occurrence (none when disabled or a one-time run has passed).
     pub next_run_at: Option<DateTime<Utc>>,
-}
-
-pub fn state_name(state: wire::RunState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

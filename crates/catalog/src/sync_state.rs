@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolCopyExt;
 use uuid::Uuid;
 
 use super::table_statistics::GrowthWatch;
@@ -32,6 +33,33 @@ fn state_error(e: sqlx::Error) -> StateError {
         retryable: engine::connectors::sql_error::is_transient(&e),
         source: Some(Box::new(e)),
     }
+}
+
+/// Writes pairs none of whose keys is in the map yet with one COPY (all or nothing).
+async fn copy_pairs(pool: &PgPool, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), sqlx::Error> {
+    use engine::connectors::postgres::copy_text::field;
+    let task = task.to_string();
+    let mut copy = pool
+        .copy_in_raw("COPY id_map (task_id, source_key, target_key) FROM STDIN")
+        .await?;
+    let mut buffer = String::with_capacity(64 * 1024);
+    for (source, target) in pairs {
+        buffer.push_str(&task);
+        buffer.push('\t');
+        field(&mut buffer, Some(&source.0));
+        buffer.push('\t');
+        field(&mut buffer, Some(&target.0));
+        buffer.push('\n');
+        if buffer.len() >= 60 * 1024 {
+            copy.send(buffer.as_bytes()).await?;
+            buffer.clear();
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 fn texts(keys: &[Key]) -> Vec<&str> {
@@ -64,6 +92,20 @@ impl StateStore for PgStateStore {
     }
 
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), StateError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        // Fastest path, for pairs of records new to the map (a first run, inserted records):
+        // COPY, about 40% cheaper per pair than the INSERT below. A key already in the map
+        // fails it as a whole, with nothing written; the paths below then replace its pair.
+        match copy_pairs(&self.pool, task, pairs).await {
+            Ok(()) => {
+                self.pairs_added.grew(&self.pool, pairs.len() as u64).await;
+                return Ok(());
+            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+            Err(e) => return Err(state_error(e)),
+        }
         let sources: Vec<&str> = pairs.iter().map(|(s, _)| s.0.as_str()).collect();
         let targets: Vec<&str> = pairs.iter().map(|(_, t)| t.0.as_str()).collect();
         // Fast path, one statement: a source key already mapped is re-pointed. A target key

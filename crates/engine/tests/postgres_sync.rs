@@ -339,6 +339,69 @@ async fn tracking_can_be_removed_and_recreated() {
     assert_eq!(s, t);
 }
 
+/// A database tracked by an earlier version has triggers without the `WHEN` clause (the test
+/// is made in the function, per row). The next run gives them the clause, without a full
+/// pass and without losing what was logged meanwhile; afterwards the engine's writes are
+/// still not logged and everyone else's are.
+#[tokio::test]
+async fn triggers_of_an_earlier_version_are_upgraded_in_place() {
+    let pair = Pair::new("CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL)").await;
+    exec(&pair.source_pool, "INSERT INTO t (name) VALUES ('a')").await;
+    pair.run("t", &["name"]).await;
+    let old_form = |pool: PgPool| {
+        async move {
+            let triggers: Vec<(String, String)> = sqlx::query_as(
+                "SELECT tgname::text, tgfoid::regproc::text FROM pg_trigger
+                 WHERE tgrelid = 't'::regclass AND NOT tgisinternal",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            for (name, function) in triggers {
+                exec(
+                    &pool,
+                    &format!(
+                        "CREATE OR REPLACE TRIGGER \"{name}\" AFTER INSERT OR UPDATE OR DELETE ON t
+                         FOR EACH ROW EXECUTE FUNCTION {function}()"
+                    ),
+                )
+                .await;
+            }
+        }
+    };
+    let unqualified = |pool: PgPool| {
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_trigger
+                 WHERE tgrelid = 't'::regclass AND NOT tgisinternal AND tgqual IS NULL",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    old_form(pair.source_pool.clone()).await;
+    old_form(pair.target_pool.clone()).await;
+    assert_eq!(unqualified(pair.source_pool.clone()).await, 1);
+    // Logged by the old trigger, before the upgrade.
+    exec(&pair.source_pool, "INSERT INTO t (name) VALUES ('b')").await;
+    let upgraded = pair.run("t", &["name"]).await;
+    assert_eq!(upgraded.source_to_target.inserted, 1, "{upgraded:?}");
+    assert_eq!(
+        upgraded.source_to_target.updated, 0,
+        "no full pass: {upgraded:?}"
+    );
+    assert_eq!(unqualified(pair.source_pool.clone()).await, 0);
+    assert_eq!(unqualified(pair.target_pool.clone()).await, 0);
+    // The engine's copy of 'b' in the target was not logged; a user's edit there is.
+    exec(&pair.target_pool, "UPDATE t SET name = 'b2' WHERE name = 'b'").await;
+    let next = pair.run("t", &["name"]).await;
+    assert_eq!(next.target_to_source.updated, 1, "{next:?}");
+    assert_eq!(next.source_to_target, Default::default(), "{next:?}");
+    let (s, t) = pair.contents("SELECT name FROM t").await;
+    assert_eq!((s.clone(), t), (vec!["a".to_owned(), "b2".to_owned()], s));
+}
+
 /// Random inserts, updates and deletes on both sides between runs, conflicts included.
 /// Seeded (SYNC_SEED to replay one); the seed is printed on failure.
 #[tokio::test]

@@ -654,6 +654,34 @@ async fn a_first_run_into_an_empty_target_misses_nothing_added_there_meanwhile()
     assert_eq!(names.len(), 11, "{names:?}");
 }
 
+/// A first run records its pairs alongside the next batch and keeps them in the insert
+/// journal meanwhile. A run that dies late in a long pass leaves a short journal (it is
+/// cleared every few batches, once their pairs are recorded), and the retry neither loses a
+/// pair nor copies a row twice.
+#[tokio::test]
+async fn a_long_first_run_that_dies_late_leaves_a_short_journal_and_no_duplicate() {
+    let f = Fixture::new();
+    for i in 0..200 {
+        f.source.user_insert(&f.s, person(&format!("S{i}"), i));
+    }
+    // Batches of 3: the 50th write is 147 rows into the pass.
+    f.target.lose_ack_of_write(50);
+    assert!(f.run().await.is_err());
+    let journal = format!("{}:source_to_target", f.task);
+    let left = f.target.read_journal(&journal).await.unwrap();
+    assert!(
+        !left.is_empty() && left.len() <= 20 * 3,
+        "the journal holds the pairs since it was last cleared: {} pairs",
+        left.len()
+    );
+    let written = f.target.rows(&f.t).len();
+    assert!(written >= 150, "{written} rows copied before the failure");
+    f.run_ok().await;
+    f.assert_converged();
+    assert_eq!(f.target.rows(&f.t).len(), 200);
+    assert!(f.target.read_journal(&journal).await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn mappings_are_checked_against_the_tables() {
     let f = Fixture::new();

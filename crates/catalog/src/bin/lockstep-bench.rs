@@ -10,6 +10,10 @@
 //! databases (dropped and re-created on every run).
 
 mod support;
+
+/// The allocator of the `lockstep` binary, so that the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "support/timed.rs"]
 mod timed;
 

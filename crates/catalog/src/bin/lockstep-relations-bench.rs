@@ -10,6 +10,10 @@
 
 mod support;
 
+/// The allocator of the `lockstep` binary, so that the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use engine::connectors::{self, Connector};

@@ -66,6 +66,7 @@ mod check;
 mod lookups;
 mod matching;
 mod package_run;
+mod pair_recorder;
 mod pending;
 mod relations;
 mod state;

@@ -163,6 +163,9 @@ pub(super) struct Run<'a> {
     log_floor: [i64; 2],
     /// Per direction: what the lookups found so far in this run (`super::lookups`).
     lookups: [Arc<LookupResults>; 2],
+    /// During a first run's copy of the source rows: where inserted pairs go to be recorded
+    /// alongside the next batch (`super::pair_recorder`).
+    pair_sink: Option<super::pair_recorder::PairSink>,
 }
 
 /// A task's schemas with the task's own change-log names (`super::log_name`).
@@ -221,6 +224,7 @@ impl<'a> Run<'a> {
             pending: Default::default(),
             log_floor: [0, 0],
             lookups: Default::default(),
+            pair_sink: None,
         }
     }
 
@@ -525,6 +529,12 @@ impl<'a> Run<'a> {
             .into_iter()
             .map(|(origin, new)| flow.pair(origin, new))
             .collect();
+        if let Some(sink) = &self.pair_sink
+            && flow.direction == Direction::SourceToTarget
+        {
+            // Recorded alongside the next batch; the journal keeps them until then.
+            return sink.record(pairs).await;
+        }
         self.state.add_pairs(self.plan.id, &pairs).await?;
         flow.writer()
             .clear_journal(&flow.journal())
@@ -1053,39 +1063,35 @@ impl<'a> Run<'a> {
             // unmapped records: the pairs it adds are of rows behind its cursor, so there is
             // nothing to look up per batch. A resumed pass looks up as usual.
             let fresh = pass.after.is_none() && !self.state.knows_records(self.plan.id).await?;
-            let batch = self.options.batch_size.max(1);
-            let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
-            loop {
-                self.check_cancel()?;
-                let Some((last, _)) = rows.last() else { break };
-                pass.after = Some(last.clone());
-                let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
-                let (counterparts, held) = if fresh {
-                    Default::default()
-                } else {
-                    (
-                        self.state
-                            .counterparts(self.plan.id, Side::Source, &keys)
-                            .await?,
-                        self.held(Side::Source, &keys).await?,
-                    )
+            // Nor does it need its pairs before it ends, unless its records reference each
+            // other: they are recorded alongside the next batch.
+            let own_references = forward
+                .mapping()
+                .links()
+                .any(|(_, _, link)| link.task == self.plan.id);
+            if fresh && !own_references {
+                let (sink, recorder) = super::pair_recorder::start(self.state, self.plan.id);
+                self.pair_sink = Some(sink);
+                let copied = async {
+                    let copied = self.copy_source_rows(task_state, &mut pass, true).await;
+                    // The recorder ends once it has recorded what is queued.
+                    self.pair_sink = None;
+                    copied
                 };
-                let items = rows
-                    .into_iter()
-                    .filter(|(k, _)| !held.contains(k))
-                    .map(|(k, row)| {
-                        let cp = counterparts.get(&k).cloned();
-                        (k, Some(row), cp)
-                    })
-                    .collect();
-                // The next page is read while this one is written.
-                let (applied, next) = tokio::join!(
-                    self.apply_scanned(forward, items),
-                    scan_rows(forward, pass.after.clone(), batch)
-                );
-                applied?;
-                self.save_cursor(task_state, &pass).await?;
-                rows = next?;
+                // Both done: every pair of the pass is in the ID map. A pass that failed still
+                // has the pairs of what it wrote recorded (the journal would also bring them
+                // in at the next run); a recorder that failed stops the pass at its next batch.
+                let (copied, recorded) = tokio::join!(copied, recorder);
+                self.pair_sink = None;
+                recorded?;
+                copied?;
+                forward
+                    .writer()
+                    .clear_journal(&forward.journal())
+                    .await
+                    .map_err(|e| forward.writing_failed(e))?;
+            } else {
+                self.copy_source_rows(task_state, &mut pass, fresh).await?;
             }
             if !pass.reverse {
                 task_state.full_pass = None;
@@ -1154,6 +1160,61 @@ impl<'a> Run<'a> {
         }
         task_state.full_pass = None;
         self.state.save(self.plan.id, task_state).await?;
+        Ok(())
+    }
+
+    /// The first half of a full pass: every source row, after the cursor, to the target.
+    async fn copy_source_rows(
+        &mut self,
+        task_state: &mut TaskState,
+        pass: &mut FullPass,
+        fresh: bool,
+    ) -> Result<(), SyncError> {
+        let forward = self.flow(Direction::SourceToTarget);
+        let batch = self.options.batch_size.max(1);
+        let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
+        loop {
+            self.check_cancel()?;
+            let Some((last, _)) = rows.last() else { break };
+            pass.after = Some(last.clone());
+            let keys: Vec<Key> = rows.iter().map(|(k, _)| k.clone()).collect();
+            let (counterparts, held) = if fresh {
+                Default::default()
+            } else {
+                (
+                    self.state
+                        .counterparts(self.plan.id, Side::Source, &keys)
+                        .await?,
+                    self.held(Side::Source, &keys).await?,
+                )
+            };
+            let items = rows
+                .into_iter()
+                .filter(|(k, _)| !held.contains(k))
+                .map(|(k, row)| {
+                    let cp = counterparts.get(&k).cloned();
+                    (k, Some(row), cp)
+                })
+                .collect();
+            // The next page is read while this one is written.
+            let (applied, next) = tokio::join!(
+                self.apply_scanned(forward, items),
+                scan_rows(forward, pass.after.clone(), batch)
+            );
+            applied?;
+            self.save_cursor(task_state, pass).await?;
+            if let Some(sink) = &self.pair_sink
+                && sink.journal_is_long()
+            {
+                sink.drain().await?;
+                forward
+                    .writer()
+                    .clear_journal(&forward.journal())
+                    .await
+                    .map_err(|e| forward.writing_failed(e))?;
+            }
+            rows = next?;
+        }
         Ok(())
     }
 

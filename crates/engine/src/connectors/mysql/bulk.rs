@@ -42,13 +42,14 @@ async fn existing(
 
 /// Updates `rows` (key, values) that set the same `columns`, many rows per statement: the
 /// new values as a derived table of `SELECT … UNION ALL SELECT …`, joined to the table on
-/// its key. Each row fires the table's UPDATE triggers as one UPDATE per row would.
+/// its key. Each row fires the table's UPDATE triggers as one UPDATE per row would. Returns
+/// how many of the rows were found.
 async fn update_rows(
     tx: &mut Transaction<'_, MySql>,
     schema: &TableSchema,
     columns: &[&str],
     rows: &[(&Key, &Row)],
-) -> Result<(), BulkError> {
+) -> Result<u64, BulkError> {
     let table = qualified(&schema.table);
     let key = quote(&schema.key);
     let per_row = columns.len() + 1;
@@ -63,6 +64,7 @@ async fn update_rows(
         .map(|(n, c)| format!("t.{} = v.`c{n}`", quote(c)))
         .collect::<Vec<_>>()
         .join(", ");
+    let mut matched = 0;
     for chunk in rows.chunks((MAX_PARAMS / per_row).clamp(1, 1000)) {
         let selects = std::iter::once(format!("SELECT {first}"))
             .chain(std::iter::repeat_n(more.clone(), chunk.len() - 1))
@@ -87,9 +89,10 @@ async fn update_rows(
                 query = values::bind_for(query, value, schema.column(c));
             }
         }
-        query.execute(&mut **tx).await?;
+        // Rows matched, changed or not (sqlx asks for CLIENT_FOUND_ROWS).
+        matched += query.execute(&mut **tx).await?.rows_affected();
     }
-    Ok(())
+    Ok(matched)
 }
 
 pub async fn write(
@@ -161,12 +164,6 @@ pub async fn write(
     }
 
     if !updates.is_empty() {
-        let present = existing(
-            tx,
-            schema,
-            &updates.iter().map(|(_, k, _)| *k).collect::<Vec<_>>(),
-        )
-        .await?;
         // Rows that set the same columns go in one statement per chunk; a key updated twice
         // in the batch keeps its last values (as one statement per row would).
         let mut groups: BTreeMap<Vec<&str>, Vec<(&Key, &Row)>> = BTreeMap::new();
@@ -174,12 +171,8 @@ pub async fn write(
         for (n, (_, k, _)) in updates.iter().enumerate() {
             last.insert(k.0.as_str(), n);
         }
-        for (n, (i, k, row)) in updates.iter().enumerate() {
-            if !present.contains(&k.0) {
-                outcomes[*i] = Some(WriteOutcome::Missing);
-                continue;
-            }
-            outcomes[*i] = Some(WriteOutcome::Updated);
+        let mut unset = false;
+        for (n, (_, k, row)) in updates.iter().enumerate() {
             if last[k.0.as_str()] != n {
                 continue;
             }
@@ -188,12 +181,32 @@ pub async fn write(
                 .map(String::as_str)
                 .filter(|name| schema.column(name).is_some_and(|c| c.name != schema.key))
                 .collect();
-            if !columns.is_empty() {
+            if columns.is_empty() {
+                unset = true;
+            } else {
                 groups.entry(columns).or_default().push((k, row));
             }
         }
+        // The updates go first: when they found every row (the usual case), no key needs
+        // looking up. Otherwise the keys are looked up after them, in the same transaction.
+        let mut matched = 0;
         for (columns, rows) in &groups {
-            update_rows(tx, schema, columns, rows).await?;
+            matched += update_rows(tx, schema, columns, rows).await?;
+        }
+        let updated: usize = groups.values().map(Vec::len).sum();
+        let present: Option<HashSet<String>> = if unset || matched != updated as u64 {
+            let keys: Vec<&Key> = updates.iter().map(|(_, k, _)| *k).collect();
+            Some(existing(tx, schema, &keys).await?)
+        } else {
+            None
+        };
+        for (i, k, _) in &updates {
+            let found = present.as_ref().is_none_or(|p| p.contains(&k.0));
+            outcomes[*i] = Some(if found {
+                WriteOutcome::Updated
+            } else {
+                WriteOutcome::Missing
+            });
         }
     }
 

@@ -25,18 +25,24 @@ async fn allocate_keys(
             Ok((0..n).map(|_| uuid::Uuid::new_v4().to_string()).collect())
         }
         _ => {
-            let keys: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT nextval(pg_get_serial_sequence($1, $2))::text FROM generate_series(1, $3)",
+            // The sequence is looked up once: `nextval(pg_get_serial_sequence(…))` would look
+            // it up again for every key (2.5 µs a key against 0.5 µs).
+            // Its OID, so that no per-row cast from text is left in a generic plan.
+            let sequence: Option<sqlx::postgres::types::Oid> =
+                sqlx::query_scalar("SELECT pg_get_serial_sequence($1, $2)::regclass::oid")
+                    .bind(qualified(&schema.table))
+                    .bind(&schema.key)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            // A default that calls a sequence the column does not own: no fast path.
+            let sequence = sequence.ok_or(BulkError::Fallback)?;
+            Ok(sqlx::query_scalar(
+                "SELECT nextval($1::regclass)::text FROM generate_series(1, $2)",
             )
-            .bind(qualified(&schema.table))
-            .bind(&schema.key)
+            .bind(sequence)
             .bind(n as i64)
             .fetch_all(&mut **tx)
-            .await?;
-            // A default that calls a sequence the column does not own: no fast path.
-            keys.into_iter()
-                .collect::<Option<Vec<_>>>()
-                .ok_or(BulkError::Fallback)
+            .await?)
         }
     }
 }

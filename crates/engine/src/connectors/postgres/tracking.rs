@@ -1,6 +1,12 @@
 //! `InitTrackingObjects` for PostgreSQL: the `lockstep` schema with the insert journal, and per
 //! synced table a change log plus one row trigger. The trigger records the key of every
 //! changed row unless the writing session set `lockstep.origin` (the engine does).
+//!
+//! The trigger's `WHEN` clause makes that test before anything is queued: for the engine's
+//! own writes PostgreSQL neither queues an after-trigger event nor calls the function, so a
+//! first run's COPY into a tracked table costs what it costs into an untracked one (without
+//! it, the call per row made such a COPY about 30% slower). Triggers installed before the
+//! clause existed are given it when found (`installed`).
 
 use sqlx::PgPool;
 
@@ -18,17 +24,25 @@ fn trigger(table: &TableSchema) -> String {
     format!("lockstep_{}", table.log_name)
 }
 
+/// Whether the table's trigger and log exist. A trigger of an older install, without the
+/// `WHEN` clause, is replaced by the current one (same log, nothing lost).
 pub async fn installed(pool: &PgPool, table: &TableSchema) -> Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)
-            AND to_regclass($3) IS NOT NULL",
+    let (installed, current): (bool, bool) = sqlx::query_as(
+        "SELECT t.tgname IS NOT NULL AND to_regclass($3) IS NOT NULL,
+                coalesce(t.tgqual IS NOT NULL, false)
+         FROM (SELECT 1) AS one
+         LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($1) AND t.tgname = $2",
     )
     .bind(qualified(&table.table))
     .bind(trigger(table))
     .bind(log_table(table))
     .fetch_one(pool)
     .await
-    .map_err(classify)
+    .map_err(classify)?;
+    if installed && !current {
+        install(pool, table).await?;
+    }
+    Ok(installed)
 }
 
 pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
@@ -70,7 +84,9 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
         ),
         function,
         format!(
-            "CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {log}()",
+            "CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW
+             WHEN (coalesce(current_setting('lockstep.origin', true), '') = '')
+             EXECUTE FUNCTION {log}()",
             quote(&trigger(table)),
             qualified(&table.table)
         ),

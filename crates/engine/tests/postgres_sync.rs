@@ -348,37 +348,33 @@ async fn triggers_of_an_earlier_version_are_upgraded_in_place() {
     let pair = Pair::new("CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL)").await;
     exec(&pair.source_pool, "INSERT INTO t (name) VALUES ('a')").await;
     pair.run("t", &["name"]).await;
-    let old_form = |pool: PgPool| {
-        async move {
-            let triggers: Vec<(String, String)> = sqlx::query_as(
-                "SELECT tgname::text, tgfoid::regproc::text FROM pg_trigger
+    let old_form = |pool: PgPool| async move {
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tgname::text, tgfoid::regproc::text FROM pg_trigger
                  WHERE tgrelid = 't'::regclass AND NOT tgisinternal",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-            for (name, function) in triggers {
-                exec(
-                    &pool,
-                    &format!(
-                        "CREATE OR REPLACE TRIGGER \"{name}\" AFTER INSERT OR UPDATE OR DELETE ON t
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for (name, function) in triggers {
+            exec(
+                &pool,
+                &format!(
+                    "CREATE OR REPLACE TRIGGER \"{name}\" AFTER INSERT OR UPDATE OR DELETE ON t
                          FOR EACH ROW EXECUTE FUNCTION {function}()"
-                    ),
-                )
-                .await;
-            }
+                ),
+            )
+            .await;
         }
     };
-    let unqualified = |pool: PgPool| {
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM pg_trigger
+    let unqualified = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_trigger
                  WHERE tgrelid = 't'::regclass AND NOT tgisinternal AND tgqual IS NULL",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
     };
     old_form(pair.source_pool.clone()).await;
     old_form(pair.target_pool.clone()).await;
@@ -394,7 +390,11 @@ async fn triggers_of_an_earlier_version_are_upgraded_in_place() {
     assert_eq!(unqualified(pair.source_pool.clone()).await, 0);
     assert_eq!(unqualified(pair.target_pool.clone()).await, 0);
     // The engine's copy of 'b' in the target was not logged; a user's edit there is.
-    exec(&pair.target_pool, "UPDATE t SET name = 'b2' WHERE name = 'b'").await;
+    exec(
+        &pair.target_pool,
+        "UPDATE t SET name = 'b2' WHERE name = 'b'",
+    )
+    .await;
     let next = pair.run("t", &["name"]).await;
     assert_eq!(next.target_to_source.updated, 1, "{next:?}");
     assert_eq!(next.source_to_target, Default::default(), "{next:?}");

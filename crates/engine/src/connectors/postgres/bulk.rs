@@ -36,13 +36,15 @@ async fn allocate_keys(
                     .await?;
             // A default that calls a sequence the column does not own: no fast path.
             let sequence = sequence.ok_or(BulkError::Fallback)?;
-            Ok(sqlx::query_scalar(
-                "SELECT nextval($1::regclass)::text FROM generate_series(1, $2)",
+            Ok(
+                sqlx::query_scalar(
+                    "SELECT nextval($1::regclass)::text FROM generate_series(1, $2)",
+                )
+                .bind(sequence)
+                .bind(n as i64)
+                .fetch_all(&mut **tx)
+                .await?,
             )
-            .bind(sequence)
-            .bind(n as i64)
-            .fetch_all(&mut **tx)
-            .await?)
         }
     }
 }

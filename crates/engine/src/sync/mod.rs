@@ -33,7 +33,10 @@
 //! batch's log entries consumed. A crash in between leaves log entries (re-processed:
 //! harmless, see above) and journal entries (moved into the ID map at the start of the next
 //! run, so the inserted copies are known and not inserted twice). The full pass keeps a cursor
-//! that may lag behind what was written; rows written past it are found mapped on resume.
+//! that may lag behind what was written; rows written past it are found mapped on resume. A
+//! first run's copy of the source rows records one batch's pairs while it writes the next
+//! (`pair_recorder`) and clears the journal only once they are in the map, so a crash there
+//! leaves them journaled, as above.
 //!
 //! **Record failures are retried.** A record that cannot be mapped or written is reported
 //! (task, direction, side, key, operation, message) and its key is put back into its change

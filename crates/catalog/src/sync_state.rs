@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::table_statistics::GrowthWatch;
 use engine::connectors::Key;
+use engine::connectors::postgres::copy_text::CopyWriter;
 use engine::package::Direction;
 use engine::sync::{FullPass, Side, StateError, StateStore, TaskState};
 
@@ -37,26 +38,14 @@ fn state_error(e: sqlx::Error) -> StateError {
 
 /// Writes pairs none of whose keys is in the map yet with one COPY (all or nothing).
 async fn copy_pairs(pool: &PgPool, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), sqlx::Error> {
-    use engine::connectors::postgres::copy_text::field;
     let task = task.to_string();
-    let mut copy = pool
-        .copy_in_raw("COPY id_map (task_id, source_key, target_key) FROM STDIN")
-        .await?;
-    let mut buffer = String::with_capacity(64 * 1024);
+    let mut copy = CopyWriter::new(
+        pool.copy_in_raw("COPY id_map (task_id, source_key, target_key) FROM STDIN")
+            .await?,
+    );
     for (source, target) in pairs {
-        buffer.push_str(&task);
-        buffer.push('\t');
-        field(&mut buffer, Some(&source.0));
-        buffer.push('\t');
-        field(&mut buffer, Some(&target.0));
-        buffer.push('\n');
-        if buffer.len() >= 60 * 1024 {
-            copy.send(buffer.as_bytes()).await?;
-            buffer.clear();
-        }
-    }
-    if !buffer.is_empty() {
-        copy.send(buffer.as_bytes()).await?;
+        copy.row([Some(task.as_str()), Some(&source.0), Some(&target.0)])
+            .await?;
     }
     copy.finish().await?;
     Ok(())

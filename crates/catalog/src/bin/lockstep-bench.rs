@@ -248,16 +248,16 @@ async fn raw_copy_from_my(source: &MySqlPool, target: &PgPool) -> Duration {
     let list = COLUMNS.join(", ");
     let started = Instant::now();
     let mut to = target.acquire().await.unwrap();
-    let mut sink = to
-        .copy_in_raw(&format!("COPY people ({list}) FROM STDIN"))
-        .await
-        .unwrap();
+    let mut sink = engine::connectors::postgres::copy_text::CopyWriter::new(
+        to.copy_in_raw(&format!("COPY people ({list}) FROM STDIN"))
+            .await
+            .unwrap(),
+    );
     let mut rows = sqlx::query_as::<_, Line>(
         "SELECT name, email, age, CAST(score AS CHAR), active, born, updated, balance, note,
                 CAST(code AS CHAR) FROM people",
     )
     .fetch(source);
-    let mut buffer = String::with_capacity(64 * 1024);
     while let Some((name, email, age, score, active, born, updated, balance, note, code)) =
         rows.try_next().await.unwrap()
     {
@@ -273,20 +273,7 @@ async fn raw_copy_from_my(source: &MySqlPool, target: &PgPool) -> Duration {
             note,
             code,
         ];
-        for (i, field) in fields.into_iter().enumerate() {
-            if i > 0 {
-                buffer.push('\t');
-            }
-            engine::connectors::postgres::copy_text::field(&mut buffer, field.as_deref());
-        }
-        buffer.push('\n');
-        if buffer.len() >= 60 * 1024 {
-            sink.send(buffer.as_bytes()).await.unwrap();
-            buffer.clear();
-        }
-    }
-    if !buffer.is_empty() {
-        sink.send(buffer.as_bytes()).await.unwrap();
+        sink.row(fields).await.unwrap();
     }
     sink.finish().await.unwrap();
     started.elapsed()

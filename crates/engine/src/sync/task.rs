@@ -101,6 +101,13 @@ impl<'a> Flow<'a> {
     fn journal(&self) -> String {
         format!("{}:{}", self.plan.id, self.direction.as_str())
     }
+    /// Clears this direction's insert journal (its pairs are in the ID map).
+    async fn clear_journal(&self) -> Result<(), SyncError> {
+        self.writer()
+            .clear_journal(&self.journal())
+            .await
+            .map_err(|e| self.writing_failed(e))
+    }
     /// (source key, target key) from (key read, key written).
     fn pair(&self, from_key: Key, to_key: Key) -> (Key, Key) {
         if self.forward() {
@@ -536,10 +543,7 @@ impl<'a> Run<'a> {
             return sink.record(pairs).await;
         }
         self.state.add_pairs(self.plan.id, &pairs).await?;
-        flow.writer()
-            .clear_journal(&flow.journal())
-            .await
-            .map_err(|e| flow.writing_failed(e))
+        flow.clear_journal().await
     }
 
     async fn push_changes(&mut self, flow: Flow<'_>, changes: Snapshot) -> Result<(), SyncError> {
@@ -1082,14 +1086,9 @@ impl<'a> Run<'a> {
                 // has the pairs of what it wrote recorded (the journal would also bring them
                 // in at the next run); a recorder that failed stops the pass at its next batch.
                 let (copied, recorded) = tokio::join!(copied, recorder);
-                self.pair_sink = None;
                 recorded?;
                 copied?;
-                forward
-                    .writer()
-                    .clear_journal(&forward.journal())
-                    .await
-                    .map_err(|e| forward.writing_failed(e))?;
+                forward.clear_journal().await?;
             } else {
                 self.copy_source_rows(task_state, &mut pass, fresh).await?;
             }
@@ -1207,11 +1206,7 @@ impl<'a> Run<'a> {
                 && sink.journal_is_long()
             {
                 sink.drain().await?;
-                forward
-                    .writer()
-                    .clear_journal(&forward.journal())
-                    .await
-                    .map_err(|e| forward.writing_failed(e))?;
+                forward.clear_journal().await?;
             }
             rows = next?;
         }

@@ -3,6 +3,7 @@
 //! is known without relying on the order of RETURNING rows. Any record-level failure makes the
 //! caller redo the batch record by record, where each failure is reported on its own.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use sqlx::{Postgres, Transaction};
@@ -73,25 +74,13 @@ async fn copy_rows(
         .iter()
         .map(|name| schema.column(name).expect("common columns exist"))
         .collect();
-    let mut copy = tx.copy_in_raw(&statement).await?;
-    let mut buffer = String::with_capacity(64 * 1024);
+    let mut copy = copy_text::CopyWriter::new(tx.copy_in_raw(&statement).await?);
     for ((_, _, row), key) in inserts.iter().zip(keys) {
-        copy_text::field(&mut buffer, Some(key));
-        for column in &described {
-            buffer.push('\t');
-            copy_text::field(
-                &mut buffer,
-                values::text_for(&row[&column.name], column).as_deref(),
-            );
-        }
-        buffer.push('\n');
-        if buffer.len() >= 60 * 1024 {
-            copy.send(buffer.as_bytes()).await?;
-            buffer.clear();
-        }
-    }
-    if !buffer.is_empty() {
-        copy.send(buffer.as_bytes()).await?;
+        let values = described
+            .iter()
+            .map(|column| values::text_for(&row[&column.name], column).map(Cow::Owned));
+        copy.row(std::iter::once(Some(Cow::Borrowed(key.as_str()))).chain(values))
+            .await?;
     }
     copy.finish().await?;
     Ok(())

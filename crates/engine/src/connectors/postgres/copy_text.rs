@@ -1,6 +1,55 @@
 //! PostgreSQL's COPY text format: fields separated by tabs, rows by newlines, `\N` for NULL,
 //! and backslash escapes for the characters that would otherwise end a field or a row.
 
+use std::ops::DerefMut;
+
+use sqlx::PgConnection;
+use sqlx::postgres::PgCopyIn;
+
+/// Rows sent to a `COPY … FROM STDIN` in chunks of about 60 KiB as they are added.
+pub struct CopyWriter<C: DerefMut<Target = PgConnection>> {
+    copy: PgCopyIn<C>,
+    buffer: String,
+}
+
+impl<C: DerefMut<Target = PgConnection>> CopyWriter<C> {
+    const CHUNK: usize = 60 * 1024;
+
+    pub fn new(copy: PgCopyIn<C>) -> Self {
+        CopyWriter {
+            copy,
+            buffer: String::with_capacity(Self::CHUNK + 4 * 1024),
+        }
+    }
+
+    /// Adds one row (`None`: NULL).
+    pub async fn row<S: AsRef<str>>(
+        &mut self,
+        fields: impl IntoIterator<Item = Option<S>>,
+    ) -> Result<(), sqlx::Error> {
+        for (i, value) in fields.into_iter().enumerate() {
+            if i > 0 {
+                self.buffer.push('\t');
+            }
+            field(&mut self.buffer, value.as_ref().map(AsRef::as_ref));
+        }
+        self.buffer.push('\n');
+        if self.buffer.len() >= Self::CHUNK {
+            self.copy.send(self.buffer.as_bytes()).await?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// Sends what is left and ends the COPY: the number of rows copied.
+    pub async fn finish(mut self) -> Result<u64, sqlx::Error> {
+        if !self.buffer.is_empty() {
+            self.copy.send(self.buffer.as_bytes()).await?;
+        }
+        self.copy.finish().await
+    }
+}
+
 /// Appends one field.
 pub fn field(out: &mut String, value: Option<&str>) {
     let Some(value) = value else {

@@ -781,7 +781,8 @@ impl<'a> Run<'a> {
         settling: bool,
     ) -> Result<Vec<Key>, SyncError> {
         let mut ops = Vec::with_capacity(items.len());
-        // Per write: the record, what was written, and a reference left for later.
+        // Per write: the record, its operation, an update's row (sent again as an insert if
+        // the copy is gone), and a reference left for later.
         let mut meta: Vec<(Key, Op, Option<Row>, Option<Later>)> = Vec::with_capacity(items.len());
         let mut retry = Vec::new();
         let mut newly = Vec::new();
@@ -891,17 +892,26 @@ impl<'a> Run<'a> {
                         let columns = unresolved.iter().map(|u| u.column.clone()).collect();
                         later = Some((Pending::Reference(r), columns));
                     }
-                    ops.push(match counterpart {
-                        Some(to_key) => WriteOp::Update {
-                            key: to_key,
-                            row: row.clone(),
-                        },
-                        None => WriteOp::Insert {
-                            origin: key.clone(),
-                            row: row.clone(),
-                        },
-                    });
-                    meta.push((key, op, Some(row), later));
+                    // An update keeps its row: if the copy is gone, it is inserted again.
+                    // An insert has nothing to redo, so its row is not copied.
+                    let (write, kept) = match counterpart {
+                        Some(to_key) => (
+                            WriteOp::Update {
+                                key: to_key,
+                                row: row.clone(),
+                            },
+                            Some(row),
+                        ),
+                        None => (
+                            WriteOp::Insert {
+                                origin: key.clone(),
+                                row,
+                            },
+                            None,
+                        ),
+                    };
+                    ops.push(write);
+                    meta.push((key, op, kept, later));
                 }
                 (None, Some(to_key)) => {
                     ops.push(WriteOp::Delete { key: to_key });

@@ -112,7 +112,7 @@ async fn a_run_prints_its_summary_and_is_recorded() {
         .await
         .unwrap();
     assert_eq!(state, "succeeded");
-    assert_eq!(count(&meta, "SELECT count(*) FROM id_map").await, 3);
+    assert_eq!(count(&meta, "SELECT count(*) FROM id_map_pairs").await, 3);
     // The audit log names the command line for the package the file made and its run.
     let logged: Vec<(String, String, String)> =
         sqlx::query_as("SELECT actor_kind, action, object_kind FROM audit_log ORDER BY at, id")

@@ -17,6 +17,7 @@ pub mod cloud_tracking;
 pub mod connections;
 mod email;
 mod error;
+mod id_map_ranges;
 pub mod invitations;
 pub mod members;
 pub mod notifications;

@@ -86,10 +86,7 @@ pub async fn save_from_file(
                         ),
                     ));
                 }
-                sqlx::query("DELETE FROM id_map WHERE task_id IN (SELECT id FROM package_tasks WHERE package_id = $1)")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::sync_state::forget_package_pairs(&mut tx, id).await?;
                 sqlx::query(
                     "UPDATE package_tasks SET tracking_installed = false, full_pass_direction = 'source_to_target',
                             full_pass_after = NULL, updated_at = now() WHERE package_id = $1",

@@ -3,10 +3,10 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolCopyExt;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::id_map_ranges;
 use super::table_statistics::GrowthWatch;
 use engine::connectors::Key;
 use engine::connectors::postgres::copy_text::CopyWriter;
@@ -36,11 +36,34 @@ fn state_error(e: sqlx::Error) -> StateError {
     }
 }
 
+/// Every pair of a package's tasks goes (its connections changed: the map no longer holds).
+pub async fn forget_package_pairs(
+    conn: &mut PgConnection,
+    package: Uuid,
+) -> Result<(), sqlx::Error> {
+    for table in ["id_map", "id_map_ranges"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE task_id IN (SELECT id FROM package_tasks WHERE package_id = $1)"
+        ))
+        .bind(package)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Writes pairs none of whose keys is in the map yet with one COPY (all or nothing).
-async fn copy_pairs(pool: &PgPool, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), sqlx::Error> {
+async fn copy_pairs(
+    conn: &mut PgConnection,
+    task: Uuid,
+    pairs: &[(Key, Key)],
+) -> Result<(), sqlx::Error> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
     let task = task.to_string();
     let mut copy = CopyWriter::new(
-        pool.copy_in_raw("COPY id_map (task_id, source_key, target_key) FROM STDIN")
+        conn.copy_in_raw("COPY id_map (task_id, source_key, target_key) FROM STDIN")
             .await?,
     );
     for (source, target) in pairs {
@@ -63,17 +86,33 @@ impl StateStore for PgStateStore {
         of: Side,
         keys: &[Key],
     ) -> Result<HashMap<Key, Key>, StateError> {
+        // The pairs of `id_map`, then those of the runs (`id_map_ranges`) holding the keys
+        // that are integers.
         let sql = match of {
             Side::Source => {
-                "SELECT source_key, target_key FROM id_map WHERE task_id = $1 AND source_key = ANY($2)"
+                "SELECT source_key, target_key FROM id_map WHERE task_id = $1 AND source_key = ANY($2)
+                 UNION ALL
+                 SELECT k::text, (r.target_first + (k - r.source_first))::text FROM unnest($3::bigint[]) AS k
+                   CROSS JOIN LATERAL (SELECT source_first, target_first, length FROM id_map_ranges
+                                        WHERE task_id = $1 AND source_first <= k
+                                        ORDER BY source_first DESC LIMIT 1) r
+                  WHERE k < r.source_first + r.length"
             }
             Side::Target => {
-                "SELECT target_key, source_key FROM id_map WHERE task_id = $1 AND target_key = ANY($2)"
+                "SELECT target_key, source_key FROM id_map WHERE task_id = $1 AND target_key = ANY($2)
+                 UNION ALL
+                 SELECT k::text, (r.source_first + (k - r.target_first))::text FROM unnest($3::bigint[]) AS k
+                   CROSS JOIN LATERAL (SELECT source_first, target_first, length FROM id_map_ranges
+                                        WHERE task_id = $1 AND target_first <= k
+                                        ORDER BY target_first DESC LIMIT 1) r
+                  WHERE k < r.target_first + r.length"
             }
         };
+        let integers: Vec<i64> = keys.iter().filter_map(id_map_ranges::integer).collect();
         let rows: Vec<(String, String)> = sqlx::query_as(sql)
             .bind(task)
             .bind(texts(keys))
+            .bind(integers)
             .fetch_all(&self.pool)
             .await
             .map_err(state_error)?;
@@ -84,10 +123,22 @@ impl StateStore for PgStateStore {
         if pairs.is_empty() {
             return Ok(());
         }
+        let source_keys: Vec<Key> = pairs.iter().map(|(s, _)| s.clone()).collect();
+        let target_keys: Vec<Key> = pairs.iter().map(|(_, t)| t.clone()).collect();
+        // Pairs replace any pair their keys were in: first out of the runs (one lookup when
+        // none holds them), then `id_map` below.
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        id_map_ranges::take_out(&mut tx, task, &source_keys, &target_keys)
+            .await
+            .map_err(state_error)?;
+        tx.commit().await.map_err(state_error)?;
         // Fastest path, for pairs of records new to the map (a first run, inserted records):
         // COPY, about 40% cheaper per pair than the INSERT below. A key already in the map
         // fails it as a whole, with nothing written; the paths below then replace its pair.
-        match copy_pairs(&self.pool, task, pairs).await {
+        let mut conn = self.pool.acquire().await.map_err(state_error)?;
+        let copied = copy_pairs(&mut conn, task, pairs).await;
+        drop(conn);
+        match copied {
             Ok(()) => {
                 self.pairs_added.grew(&self.pool, pairs.len() as u64).await;
                 return Ok(());
@@ -149,17 +200,49 @@ impl StateStore for PgStateStore {
         Ok(())
     }
 
+    async fn add_new_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<(), StateError> {
+        // Runs of consecutive keys as one row each, the rest as pairs, in one transaction.
+        let (runs, single) = id_map_ranges::runs(pairs);
+        let written = async {
+            let mut tx = self.pool.begin().await?;
+            id_map_ranges::insert(&mut tx, task, &runs).await?;
+            copy_pairs(&mut tx, task, &single).await?;
+            tx.commit().await
+        }
+        .await;
+        match written {
+            Ok(()) => {
+                self.pairs_added.grew(&self.pool, single.len() as u64).await;
+                Ok(())
+            }
+            // Not new after all: the general path replaces what was there.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                self.add_pairs(task, pairs).await
+            }
+            Err(e) => Err(state_error(e)),
+        }
+    }
+
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<(), StateError> {
         let sql = match of {
             Side::Source => "DELETE FROM id_map WHERE task_id = $1 AND source_key = ANY($2)",
             Side::Target => "DELETE FROM id_map WHERE task_id = $1 AND target_key = ANY($2)",
         };
+        let (sources, targets) = match of {
+            Side::Source => (keys, &[][..]),
+            Side::Target => (&[][..], keys),
+        };
+        let mut tx = self.pool.begin().await.map_err(state_error)?;
+        id_map_ranges::take_out(&mut tx, task, sources, targets)
+            .await
+            .map_err(state_error)?;
         sqlx::query(sql)
             .bind(task)
             .bind(texts(keys))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(state_error)?;
+        tx.commit().await.map_err(state_error)?;
         Ok(())
     }
 
@@ -252,6 +335,7 @@ impl StateStore for PgStateStore {
     async fn knows_records(&self, task: Uuid) -> Result<bool, StateError> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM id_map WHERE task_id = $1)
+                 OR EXISTS (SELECT 1 FROM id_map_ranges WHERE task_id = $1)
                  OR EXISTS (SELECT 1 FROM held_records WHERE task_id = $1)",
         )
         .bind(task)

@@ -136,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::select! {
             status = child.wait() => break status?,
             _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM id_map").fetch_one(&meta).await?;
+                let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM id_map_pairs").fetch_one(&meta).await?;
                 samples.push((started.elapsed().as_secs_f64(), pairs));
             }
         }

@@ -7,7 +7,9 @@
 //! own records) needs none of those pairs until the pass ends: each batch holds keys after
 //! the last one, unmapped. There the pairs are handed to a recorder that writes them into the
 //! ID map concurrently with the next batch's read, mapping and write (a different database
-//! connection, on the other core), which takes the ID map off the pass's critical path.
+//! connection, on the other core), which takes the ID map off the pass's critical path. They
+//! are new to the map, so the store may keep them compactly
+//! ([`StateStore::add_new_pairs`]: runs of consecutive keys as one row in PostgreSQL).
 //!
 //! The journal is cleared only when the recorder has caught up (`drain`): every
 //! [`CLEAR_EVERY`] batches, and when the pass's first half ends. A crash in between leaves
@@ -96,7 +98,7 @@ pub(super) fn start(
     let recorder = async move {
         while let Some(message) = received.recv().await {
             match message {
-                Message::Pairs(pairs) => state.add_pairs(task, &pairs).await?,
+                Message::Pairs(pairs) => state.add_new_pairs(task, &pairs).await?,
                 Message::Drained(done) => {
                     let _ = done.send(());
                 }

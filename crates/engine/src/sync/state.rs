@@ -91,6 +91,11 @@ pub trait StateStore: Send + Sync {
     /// Records (source key, target key) pairs, replacing any pair either key was in (the
     /// journal that reports a new pair is newer than what the map holds).
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<()>;
+    /// Records pairs none of whose keys is in the map (a first run's copies, in the order
+    /// they were written); a store may keep them more compactly than one by one.
+    async fn add_new_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> Result<()> {
+        self.add_pairs(task, pairs).await
+    }
     /// Forgets the pairs of these keys on side `of`.
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> Result<()>;
     async fn load(&self, task: Uuid) -> Result<TaskState>;

@@ -182,6 +182,9 @@ impl<S: StateStore> StateStore for TimedState<S> {
     async fn add_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> StateResult<()> {
         Stages::time(&self.stages.state, self.inner.add_pairs(task, pairs)).await
     }
+    async fn add_new_pairs(&self, task: Uuid, pairs: &[(Key, Key)]) -> StateResult<()> {
+        Stages::time(&self.stages.state, self.inner.add_new_pairs(task, pairs)).await
+    }
     async fn remove_pairs(&self, task: Uuid, of: Side, keys: &[Key]) -> StateResult<()> {
         Stages::time(&self.stages.state, self.inner.remove_pairs(task, of, keys)).await
     }

@@ -88,28 +88,21 @@ impl StateStore for PgStateStore {
     ) -> Result<HashMap<Key, Key>, StateError> {
         // The pairs of `id_map`, then those of the runs (`id_map_ranges`) holding the keys
         // that are integers.
-        let sql = match of {
-            Side::Source => {
-                "SELECT source_key, target_key FROM id_map WHERE task_id = $1 AND source_key = ANY($2)
-                 UNION ALL
-                 SELECT k::text, (r.target_first + (k - r.source_first))::text FROM unnest($3::bigint[]) AS k
-                   CROSS JOIN LATERAL (SELECT source_first, target_first, length FROM id_map_ranges
-                                        WHERE task_id = $1 AND source_first <= k
-                                        ORDER BY source_first DESC LIMIT 1) r
-                  WHERE k < r.source_first + r.length"
-            }
-            Side::Target => {
-                "SELECT target_key, source_key FROM id_map WHERE task_id = $1 AND target_key = ANY($2)
-                 UNION ALL
-                 SELECT k::text, (r.source_first + (k - r.target_first))::text FROM unnest($3::bigint[]) AS k
-                   CROSS JOIN LATERAL (SELECT source_first, target_first, length FROM id_map_ranges
-                                        WHERE task_id = $1 AND target_first <= k
-                                        ORDER BY target_first DESC LIMIT 1) r
-                  WHERE k < r.target_first + r.length"
-            }
+        let (from, to) = match of {
+            Side::Source => ("source", "target"),
+            Side::Target => ("target", "source"),
         };
+        let sql = format!(
+            "SELECT {from}_key, {to}_key FROM id_map WHERE task_id = $1 AND {from}_key = ANY($2)
+             UNION ALL
+             SELECT k::text, (r.{to}_first + (k - r.{from}_first))::text FROM unnest($3::bigint[]) AS k
+               CROSS JOIN LATERAL (SELECT source_first, target_first, length FROM id_map_ranges
+                                    WHERE task_id = $1 AND {from}_first <= k
+                                    ORDER BY {from}_first DESC LIMIT 1) r
+              WHERE k < r.{from}_first + r.length"
+        );
         let integers: Vec<i64> = keys.iter().filter_map(id_map_ranges::integer).collect();
-        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+        let rows: Vec<(String, String)> = sqlx::query_as(&sql)
             .bind(task)
             .bind(texts(keys))
             .bind(integers)

@@ -198,7 +198,8 @@ async fn a_late_mariadb_commit_is_picked_up_by_a_later_run() {
 
 /// Updates go to MariaDB in a few statements per batch and only then are their rows looked
 /// up, when some were not found: copies deleted there meanwhile are re-created from the
-/// source (source wins), and the rest are updated, in the same batch.
+/// source (source wins), and the rest are updated, in the same batch. 1,200 rows: a batch
+/// of 1,000 updates goes in more than one statement, and a missing row in each.
 #[tokio::test]
 async fn updates_of_copies_deleted_in_mariadb_recreate_them_and_update_the_rest() {
     let (su, sp) = support::fresh_pg("ups").await;
@@ -215,7 +216,7 @@ async fn updates_of_copies_deleted_in_mariadb_recreate_them_and_update_the_rest(
     .await;
     pg_exec(
         &sp,
-        "INSERT INTO t (name) SELECT 'n' || g FROM generate_series(1, 30) g",
+        "INSERT INTO t (name) SELECT 'n' || g FROM generate_series(1, 1200) g",
     )
     .await;
     let h = Harness::new(
@@ -227,7 +228,7 @@ async fn updates_of_copies_deleted_in_mariadb_recreate_them_and_update_the_rest(
     );
     h.run().await;
     // Three copies go in MariaDB while every source row changes.
-    my_exec(&tp, "DELETE FROM t WHERE name IN ('n3', 'n17', 'n30')").await;
+    my_exec(&tp, "DELETE FROM t WHERE name IN ('n3', 'n617', 'n1200')").await;
     pg_exec(&sp, "UPDATE t SET name = name || 'u'").await;
     let run = h.run().await;
     assert_eq!(
@@ -236,7 +237,7 @@ async fn updates_of_copies_deleted_in_mariadb_recreate_them_and_update_the_rest(
             run.source_to_target.inserted,
             run.target_to_source.deleted
         ),
-        (27, 3, 0),
+        (1197, 3, 0),
         "{run:?}"
     );
     h.assert_converged("after updating deleted copies").await;
@@ -244,7 +245,7 @@ async fn updates_of_copies_deleted_in_mariadb_recreate_them_and_update_the_rest(
         .fetch_all(&tp)
         .await
         .unwrap();
-    assert_eq!(names.len(), 30);
+    assert_eq!(names.len(), 1200);
     assert!(names.iter().all(|n| n.ends_with('u')), "{names:?}");
 }
 

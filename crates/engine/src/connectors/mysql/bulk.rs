@@ -44,6 +44,13 @@ async fn existing(
 /// new values as a derived table of `SELECT … UNION ALL SELECT …`, joined to the table on
 /// its key. Each row fires the table's UPDATE triggers as one UPDATE per row would. Returns
 /// how many of the rows were found.
+///
+/// The table comes first in the join (`STRAIGHT_JOIN`), reached through its key index by
+/// the list of keys, so that MariaDB updates each row as it finds it. Joined the other way
+/// round, a multi-table UPDATE keeps every matched row in a temporary table and reads them
+/// all again: measured on 1,000-row chunks, the statement took about half as long again.
+/// Chunks stay under `in_predicate_conversion_threshold` (1,000 by default), above which
+/// MariaDB turns the key list into a subquery.
 async fn update_rows(
     tx: &mut Transaction<'_, MySql>,
     schema: &TableSchema,
@@ -52,12 +59,13 @@ async fn update_rows(
 ) -> Result<u64, BulkError> {
     let table = qualified(&schema.table);
     let key = quote(&schema.key);
-    let per_row = columns.len() + 1;
+    // The key twice (in the values and in the key list) and each column's value.
+    let per_row = columns.len() + 2;
     let first = std::iter::once("? AS `k`".to_owned())
         .chain((0..columns.len()).map(|n| format!("? AS `c{n}`")))
         .collect::<Vec<_>>()
         .join(", ");
-    let more = format!("SELECT {}", vec!["?"; per_row].join(", "));
+    let more = format!("SELECT {}", vec!["?"; columns.len() + 1].join(", "));
     let sets = columns
         .iter()
         .enumerate()
@@ -65,34 +73,49 @@ async fn update_rows(
         .collect::<Vec<_>>()
         .join(", ");
     let mut matched = 0;
-    for chunk in rows.chunks((MAX_PARAMS / per_row).clamp(1, 1000)) {
+    let key_type = schema.column(&schema.key).map(|c| &c.ty);
+    for chunk in rows.chunks((MAX_PARAMS / per_row).clamp(1, 500)) {
         let selects = std::iter::once(format!("SELECT {first}"))
             .chain(std::iter::repeat_n(more.clone(), chunk.len() - 1))
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        let sql =
-            format!("UPDATE {table} AS t JOIN ({selects}) AS v ON t.{key} = v.`k` SET {sets}");
+        let sql = format!(
+            "UPDATE {table} AS t STRAIGHT_JOIN ({selects}) AS v ON t.{key} = v.`k` SET {sets} \
+             WHERE t.{key} IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for (k, row) in chunk {
-            // Typed like the key column, so that the join uses the primary key.
-            query = match schema.column(&schema.key).map(|c| &c.ty) {
-                Some(ColumnType::Int {
-                    unsigned: false, ..
-                }) if k.0.parse::<i64>().is_ok() => query.bind(k.0.parse::<i64>().ok()),
-                Some(ColumnType::Int { unsigned: true, .. }) if k.0.parse::<u64>().is_ok() => {
-                    query.bind(k.0.parse::<u64>().ok())
-                }
-                _ => query.bind(&k.0),
-            };
+            query = bind_key(query, k, key_type);
             for c in columns {
                 let value = row.get(*c).cloned().unwrap_or(crate::value::Value::Null);
                 query = values::bind_for(query, value, schema.column(c));
             }
         }
+        for (k, _) in chunk {
+            query = bind_key(query, k, key_type);
+        }
         // Rows matched, changed or not (sqlx asks for CLIENT_FOUND_ROWS).
         matched += query.execute(&mut **tx).await?.rows_affected();
     }
     Ok(matched)
+}
+
+/// Binds a key typed like the key column, so that the lookup uses the key's index.
+fn bind_key<'q>(
+    query: sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>,
+    key: &'q Key,
+    ty: Option<&ColumnType>,
+) -> sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments> {
+    match ty {
+        Some(ColumnType::Int {
+            unsigned: false, ..
+        }) if key.0.parse::<i64>().is_ok() => query.bind(key.0.parse::<i64>().ok()),
+        Some(ColumnType::Int { unsigned: true, .. }) if key.0.parse::<u64>().is_ok() => {
+            query.bind(key.0.parse::<u64>().ok())
+        }
+        _ => query.bind(&key.0),
+    }
 }
 
 pub async fn write(

@@ -208,6 +208,25 @@ pub enum ConnectorError {
 /// The error a connector error came from (shared, as connector errors are cloned).
 pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
+/// Decodes a page of a scan with `decode`: a page of 256 rows or more on a blocking thread,
+/// so that the run's task goes on writing the previous page meanwhile.
+pub(crate) async fn decode_beside<R: Send + 'static>(
+    schema: &TableSchema,
+    rows: Vec<R>,
+    decode: fn(&TableSchema, Vec<R>) -> Result<Vec<(Key, Row)>>,
+) -> Result<Vec<(Key, Row)>> {
+    if rows.len() < 256 {
+        return decode(schema, rows);
+    }
+    let schema = schema.clone();
+    tokio::task::spawn_blocking(move || decode(&schema, rows))
+        .await
+        .map_err(|e| ConnectorError::Other {
+            message: "decoding rows stopped unexpectedly".into(),
+            source: Some(std::sync::Arc::new(e)),
+        })?
+}
+
 impl ConnectorError {
     pub fn other(message: impl Into<String>) -> Self {
         ConnectorError::Other {

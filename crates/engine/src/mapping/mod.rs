@@ -357,6 +357,30 @@ impl CompiledMapping {
 
     /// [`apply_with`](Self::apply_with) to every row, in order, off the async threads when
     /// the mapping runs expressions.
+    /// `apply_all_with` on a blocking thread, with or without expressions: the caller's task
+    /// goes on (writing the previous batch, say) while the rows are mapped.
+    pub async fn apply_all_beside(
+        &self,
+        rows: Vec<Row>,
+        resolved: Arc<Resolved>,
+    ) -> Vec<Result<Mapped, String>> {
+        if self.has_expressions() {
+            return self.apply_all_with(rows, resolved).await;
+        }
+        let mapping = self.clone();
+        let count = rows.len();
+        tokio::task::spawn_blocking(move || {
+            rows.iter()
+                .map(|row| mapping.apply_with(row, &resolved))
+                .collect()
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mapping a batch stopped unexpectedly");
+            vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
+        })
+    }
+
     pub async fn apply_all_with(
         &self,
         rows: Vec<Row>,

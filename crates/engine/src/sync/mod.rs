@@ -34,9 +34,10 @@
 //! harmless, see above) and journal entries (moved into the ID map at the start of the next
 //! run, so the inserted copies are known and not inserted twice). The full pass keeps a cursor
 //! that may lag behind what was written; rows written past it are found mapped on resume. A
-//! first run's copy of the source rows records one batch's pairs while it writes the next
-//! (`pair_recorder`) and clears the journal only once they are in the map, so a crash there
-//! leaves them journaled, as above.
+//! first run's copy of the source rows is a pipeline: while batch N is written, batch N+1 is
+//! mapped (on a blocking thread), the page after it is read, the cursor past batch N−1 is
+//! saved, and batch N−1's pairs are recorded (`pair_recorder`). The journal is cleared only
+//! once those pairs are in the map, so a crash anywhere in it leaves them journaled, as above.
 //!
 //! **Record failures are retried.** A record that cannot be mapped or written is reported
 //! (task, direction, side, key, operation, message) and its key is put back into its change

@@ -459,6 +459,29 @@ type Later = (Pending, Vec<String>);
 /// counterpart (None: not mapped).
 type Item = (Key, Option<Row>, Option<Key>);
 
+/// A batch mapped and ready to write (`Run::prepare_batch`).
+struct PreparedBatch {
+    ops: Vec<WriteOp>,
+    /// Per write: the record, its operation, an update's row (sent again as an insert if the
+    /// copy is gone), and a reference left for later.
+    meta: Vec<(Key, Op, Option<Row>, Option<Later>)>,
+    /// Records that could not be written: back into the change log once the batch is done.
+    retry: Vec<Key>,
+    /// Records left pending before writing.
+    newly: Vec<Key>,
+}
+
+/// Makes a batch's writes on the write side (nothing to do for none).
+async fn write_ops(flow: Flow<'_>, ops: Vec<WriteOp>) -> Result<Vec<WriteOutcome>, SyncError> {
+    if ops.is_empty() {
+        return Ok(Vec::new());
+    }
+    flow.writer()
+        .write(flow.write_schema(), &flow.journal(), ops)
+        .await
+        .map_err(|e| flow.writing_failed(e))
+}
+
 impl<'a> Run<'a> {
     fn flow(&self, direction: Direction) -> Flow<'a> {
         Flow {
@@ -780,9 +803,23 @@ impl<'a> Run<'a> {
         items: Vec<Item>,
         settling: bool,
     ) -> Result<Vec<Key>, SyncError> {
+        let mut batch = self.prepare_batch(flow, items, settling, false).await?;
+        let outcomes = write_ops(flow, std::mem::take(&mut batch.ops)).await?;
+        self.finish_batch(flow, batch, outcomes).await
+    }
+
+    /// The first half of `apply_batch`: translates, looks up and maps the batch's rows into
+    /// the writes to make. Records that cannot be written are counted as failed or left
+    /// pending here. `beside`: map on a blocking thread, so that the caller can write the
+    /// previous batch meanwhile.
+    async fn prepare_batch(
+        &mut self,
+        flow: Flow<'_>,
+        items: Vec<Item>,
+        settling: bool,
+        beside: bool,
+    ) -> Result<PreparedBatch, SyncError> {
         let mut ops = Vec::with_capacity(items.len());
-        // Per write: the record, its operation, an update's row (sent again as an insert if
-        // the copy is gone), and a reference left for later.
         let mut meta: Vec<(Key, Op, Option<Row>, Option<Later>)> = Vec::with_capacity(items.len());
         let mut retry = Vec::new();
         let mut newly = Vec::new();
@@ -805,10 +842,15 @@ impl<'a> Run<'a> {
             translations,
             lookups: Some(lookups.clone()),
         };
-        let mapped_rows: Vec<Result<Mapped, String>> = flow
-            .mapping()
-            .apply_all_with(rows, Arc::new(resolved))
-            .await;
+        let mapped_rows: Vec<Result<Mapped, String>> = if beside {
+            flow.mapping()
+                .apply_all_beside(rows, Arc::new(resolved))
+                .await
+        } else {
+            flow.mapping()
+                .apply_all_with(rows, Arc::new(resolved))
+                .await
+        };
         let unresolved: Vec<(Uuid, Key)> = mapped_rows
             .iter()
             .flatten()
@@ -920,15 +962,29 @@ impl<'a> Run<'a> {
                 (None, None) => {}
             }
         }
+        Ok(PreparedBatch {
+            ops,
+            meta,
+            retry,
+            newly,
+        })
+    }
 
-        let outcomes = if ops.is_empty() {
-            Vec::new()
-        } else {
-            flow.writer()
-                .write(flow.write_schema(), &flow.journal(), ops)
-                .await
-                .map_err(|e| flow.writing_failed(e))?
-        };
+    /// The second half of `apply_batch`, once the batch's writes are made: counts the
+    /// outcomes, updates the ID map, re-creates copies found gone, and puts failed records
+    /// back into the read side's change log. Returns the keys newly left pending.
+    async fn finish_batch(
+        &mut self,
+        flow: Flow<'_>,
+        batch: PreparedBatch,
+        outcomes: Vec<WriteOutcome>,
+    ) -> Result<Vec<Key>, SyncError> {
+        let PreparedBatch {
+            meta,
+            mut retry,
+            mut newly,
+            ..
+        } = batch;
         let mut unmap = Vec::new();
         let mut reinsert = Vec::new();
         let mut inserted = Vec::new();
@@ -992,11 +1048,7 @@ impl<'a> Run<'a> {
                     _ => unreachable!("only inserts are re-sent"),
                 })
                 .collect();
-            let outcomes = flow
-                .writer()
-                .write(flow.write_schema(), &flow.journal(), reinsert)
-                .await
-                .map_err(|e| flow.writing_failed(e))?;
+            let outcomes = write_ops(flow, reinsert).await?;
             for ((key, outcome), later) in origins.into_iter().zip(outcomes).zip(later) {
                 match outcome {
                     WriteOutcome::Inserted(new_key) => {
@@ -1029,6 +1081,11 @@ impl<'a> Run<'a> {
     /// left pending are put back into the log at once (the pass's cursor moves past them).
     async fn apply_scanned(&mut self, flow: Flow<'_>, items: Vec<Item>) -> Result<(), SyncError> {
         let newly = self.apply_batch(flow, items, false).await?;
+        self.requeue_scanned(flow, newly).await
+    }
+
+    /// Puts the records a full pass left pending back into the change log (`apply_scanned`).
+    async fn requeue_scanned(&mut self, flow: Flow<'_>, newly: Vec<Key>) -> Result<(), SyncError> {
         if newly.is_empty() {
             return Ok(());
         }
@@ -1087,7 +1144,9 @@ impl<'a> Run<'a> {
                 let (sink, recorder) = super::pair_recorder::start(self.state, self.plan.id);
                 self.pair_sink = Some(sink);
                 let copied = async {
-                    let copied = self.copy_source_rows(task_state, &mut pass, true).await;
+                    let copied = self
+                        .copy_source_rows_overlapped(task_state, &mut pass)
+                        .await;
                     // The recorder ends once it has recorded what is queued.
                     self.pair_sink = None;
                     copied
@@ -1219,6 +1278,93 @@ impl<'a> Run<'a> {
                 forward.clear_journal().await?;
             }
             rows = next?;
+        }
+        Ok(())
+    }
+
+    /// `copy_source_rows` for a first run (`fresh`, and no record referencing the task's own
+    /// records): nothing a batch writes changes how the next one is mapped, so batch N is
+    /// written while batch N+1 is mapped (on a blocking thread) and the page after it is
+    /// read. A batch is finished (counted, its pairs handed to the recorder) once its write
+    /// has committed, and the cursor past it is saved while the next batch is written; a
+    /// batch mapped but not yet written when the pass stops, or finished but not yet past the
+    /// saved cursor, is read again by the pass that resumes it (its rows, written or not,
+    /// are then looked up in the ID map as usual).
+    async fn copy_source_rows_overlapped(
+        &mut self,
+        task_state: &mut TaskState,
+        pass: &mut FullPass,
+    ) -> Result<(), SyncError> {
+        let forward = self.flow(Direction::SourceToTarget);
+        let batch = self.options.batch_size.max(1);
+        let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
+        // The batch mapped in the last round, written in this one, and its last key.
+        let mut mapped: Option<(PreparedBatch, Key)> = None;
+        // The cursor past the last finished batch, saved while the next one is written.
+        let mut cursor: Option<TaskState> = None;
+        let (state, id) = (self.state, self.plan.id);
+        loop {
+            self.check_cancel()?;
+            let last = rows.last().map(|(k, _)| k.clone());
+            if last.is_none() && mapped.is_none() {
+                break;
+            }
+            let items: Vec<Item> = rows
+                .into_iter()
+                .map(|(k, row)| (k, Some(row), None))
+                .collect();
+            let ops = mapped
+                .as_mut()
+                .map(|(done, _)| std::mem::take(&mut done.ops));
+            let saving = cursor.take();
+            let (written, prepared, next, saved) = tokio::join!(
+                async {
+                    match ops {
+                        Some(ops) => write_ops(forward, ops).await,
+                        None => Ok(Vec::new()),
+                    }
+                },
+                async {
+                    if items.is_empty() {
+                        Ok(None)
+                    } else {
+                        self.prepare_batch(forward, items, false, true)
+                            .await
+                            .map(Some)
+                    }
+                },
+                async {
+                    match &last {
+                        Some(after) => scan_rows(forward, Some(after.clone()), batch).await,
+                        None => Ok(Vec::new()),
+                    }
+                },
+                async {
+                    match &saving {
+                        Some(cursor) => state.save(id, cursor).await,
+                        None => Ok(()),
+                    }
+                }
+            );
+            saved?;
+            if let Some((done, done_last)) = mapped.take() {
+                let newly = self.finish_batch(forward, done, written?).await?;
+                self.requeue_scanned(forward, newly).await?;
+                pass.after = Some(done_last);
+                task_state.full_pass = Some(pass.clone());
+                cursor = Some(task_state.clone());
+                if let Some(sink) = &self.pair_sink
+                    && sink.journal_is_long()
+                {
+                    sink.drain().await?;
+                    forward.clear_journal().await?;
+                }
+            }
+            mapped = prepared?.zip(last);
+            rows = next?;
+        }
+        if let Some(cursor) = cursor {
+            state.save(id, &cursor).await?;
         }
         Ok(())
     }

@@ -288,7 +288,7 @@ impl Connector for MySqlConnector {
             .fetch_all(&self.pool)
             .await
             .map_err(classify)?;
-        rows_from(table, rows)
+        super::decode_beside(table, rows, rows_from).await
     }
 
     async fn scan_keys(

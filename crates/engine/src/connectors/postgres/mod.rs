@@ -334,7 +334,7 @@ impl Connector for PostgresConnector {
             query = query.bind(&after.0);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
-        rows_from(table, rows)
+        super::decode_beside(table, rows, rows_from).await
     }
 
     async fn scan_keys(

@@ -208,13 +208,16 @@ pub enum ConnectorError {
 /// The error a connector error came from (shared, as connector errors are cloned).
 pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
+/// A page of a table's rows, decoded: each row's key and values.
+pub(crate) type Page = Vec<(Key, Row)>;
+
 /// Decodes a page of a scan with `decode`: a page of 256 rows or more on a blocking thread,
 /// so that the run's task goes on writing the previous page meanwhile.
 pub(crate) async fn decode_beside<R: Send + 'static>(
     schema: &TableSchema,
     rows: Vec<R>,
-    decode: fn(&TableSchema, Vec<R>) -> Result<Vec<(Key, Row)>>,
-) -> Result<Vec<(Key, Row)>> {
+    decode: fn(&TableSchema, Vec<R>) -> Result<Page>,
+) -> Result<Page> {
     if rows.len() < 256 {
         return decode(schema, rows);
     }

@@ -355,8 +355,6 @@ impl CompiledMapping {
             .collect()
     }
 
-    /// [`apply_with`](Self::apply_with) to every row, in order, off the async threads when
-    /// the mapping runs expressions.
     /// `apply_all_with` on a blocking thread, with or without expressions: the caller's task
     /// goes on (writing the previous batch, say) while the rows are mapped.
     pub async fn apply_all_beside(
@@ -367,20 +365,11 @@ impl CompiledMapping {
         if self.has_expressions() {
             return self.apply_all_with(rows, resolved).await;
         }
-        let mapping = self.clone();
-        let count = rows.len();
-        tokio::task::spawn_blocking(move || {
-            rows.iter()
-                .map(|row| mapping.apply_with(row, &resolved))
-                .collect()
-        })
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "mapping a batch stopped unexpectedly");
-            vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
-        })
+        self.apply_all_on_blocking_thread(rows, resolved).await
     }
 
+    /// [`apply_with`](Self::apply_with) to every row, in order, off the async threads when
+    /// the mapping runs expressions.
     pub async fn apply_all_with(
         &self,
         rows: Vec<Row>,
@@ -394,12 +383,20 @@ impl CompiledMapping {
         }
         static EVALUATING: tokio::sync::Semaphore =
             tokio::sync::Semaphore::const_new(expression::limits::CONCURRENT_EVALUATIONS);
-        let mapping = self.clone();
-        let count = rows.len();
         let _turn = EVALUATING
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        self.apply_all_on_blocking_thread(rows, resolved).await
+    }
+
+    async fn apply_all_on_blocking_thread(
+        &self,
+        rows: Vec<Row>,
+        resolved: Arc<Resolved>,
+    ) -> Vec<Result<Mapped, String>> {
+        let mapping = self.clone();
+        let count = rows.len();
         tokio::task::spawn_blocking(move || {
             rows.iter()
                 .map(|row| mapping.apply_with(row, &resolved))

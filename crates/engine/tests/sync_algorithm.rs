@@ -530,6 +530,53 @@ async fn a_failed_record_is_reported_and_retried_until_it_goes_through() {
     f.assert_converged();
 }
 
+/// A first run writes one batch while it maps the next: records refused in many batches of
+/// that pipeline are each reported once, the rest are copied and paired, and the refused ones
+/// go through on a later run without a duplicate.
+#[tokio::test]
+async fn a_first_run_reports_each_refused_record_once_across_its_batches() {
+    let f = Fixture::new();
+    let mut refused = Vec::new();
+    for i in 0..90 {
+        let score = if i % 7 == 3 { 1000 + i } else { i };
+        let key = f.source.user_insert(&f.s, person(&format!("P{i}"), score));
+        if score > 100 {
+            refused.push(key.0);
+        }
+    }
+    f.target.reject_when(
+        &f.t,
+        Arc::new(|row: &Row| match row.get("score") {
+            Some(Value::Int(s)) if *s > 100 => Some("check constraint score_max violated".into()),
+            _ => None,
+        }),
+    );
+    let first = f.run_ok().await;
+    assert_eq!(
+        (
+            first.source_to_target.inserted,
+            first.source_to_target.failed
+        ),
+        (90 - refused.len() as u64, refused.len() as u64)
+    );
+    let mut reported: Vec<String> = first.errors.iter().map(|e| e.key.clone()).collect();
+    reported.sort();
+    refused.sort();
+    assert_eq!(reported, refused, "each refused record reported once");
+    assert_eq!(f.target.rows(&f.t).len(), 90 - refused.len());
+    f.target.clear_reject(&f.t);
+    let second = f.run_ok().await;
+    assert_eq!(
+        (
+            second.source_to_target.inserted,
+            second.source_to_target.failed
+        ),
+        (refused.len() as u64, 0)
+    );
+    assert_eq!(f.target.rows(&f.t).len(), 90);
+    f.assert_converged();
+}
+
 #[tokio::test]
 async fn a_crash_right_after_a_commit_creates_no_duplicate() {
     for lost_write in 1..=4 {

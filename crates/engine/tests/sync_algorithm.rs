@@ -492,11 +492,8 @@ async fn two_tasks_reading_the_same_table_each_get_every_change() {
     assert_eq!(names, ["Ann v2", "New"]);
 }
 
-#[tokio::test]
-async fn a_failed_record_is_reported_and_retried_until_it_goes_through() {
-    let f = Fixture::new();
-    f.source.user_insert(&f.s, person("Ann", 1));
-    let big = f.source.user_insert(&f.s, person("Max", 1000));
+/// The target refuses rows scoring over 100, as a check constraint would.
+fn refuse_scores_over_100(f: &Fixture) {
     f.target.reject_when(
         &f.t,
         Arc::new(|row: &Row| match row.get("score") {
@@ -504,6 +501,14 @@ async fn a_failed_record_is_reported_and_retried_until_it_goes_through() {
             _ => None,
         }),
     );
+}
+
+#[tokio::test]
+async fn a_failed_record_is_reported_and_retried_until_it_goes_through() {
+    let f = Fixture::new();
+    f.source.user_insert(&f.s, person("Ann", 1));
+    let big = f.source.user_insert(&f.s, person("Max", 1000));
+    refuse_scores_over_100(&f);
     let first = f.run_ok().await;
     assert_eq!(
         (
@@ -544,13 +549,7 @@ async fn a_first_run_reports_each_refused_record_once_across_its_batches() {
             refused.push(key.0);
         }
     }
-    f.target.reject_when(
-        &f.t,
-        Arc::new(|row: &Row| match row.get("score") {
-            Some(Value::Int(s)) if *s > 100 => Some("check constraint score_max violated".into()),
-            _ => None,
-        }),
-    );
+    refuse_scores_over_100(&f);
     let first = f.run_ok().await;
     assert_eq!(
         (

@@ -208,6 +208,29 @@ pub enum ConnectorError {
 /// The error a connector error came from (shared, as connector errors are cloned).
 pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
+/// Runs `work` as a task of its own, so that the runtime's other thread can run it beside the
+/// caller: a sync run's one task reads the next page, maps a batch and writes the last one at
+/// once, and the database connectors' reads and writes go on while it maps. Dropping the
+/// returned future aborts the task, as dropping `work` itself would.
+pub(crate) async fn on_own_task<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(work));
+    match (&mut task.0).await {
+        Ok(result) => result,
+        Err(e) => Err(ConnectorError::Other {
+            message: "a database task stopped unexpectedly".into(),
+            source: Some(std::sync::Arc::new(e)),
+        }),
+    }
+}
+
 /// A page of a table's rows, decoded: each row's key and values.
 pub(crate) type Page = Vec<(Key, Row)>;
 

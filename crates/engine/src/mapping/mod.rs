@@ -6,7 +6,7 @@ pub mod locale;
 pub mod lookup;
 pub mod relation;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::connectors::{Row, TableSchema};
@@ -336,6 +336,54 @@ impl CompiledMapping {
     }
 
     /// Whether applying this mapping runs user expressions (work to keep off async threads).
+    /// Whether every field is a column read once or a constant: then a read row can be taken
+    /// apart into the written one, its values moved instead of copied (`apply_owned`).
+    fn moves_values(&self) -> bool {
+        let mut read = HashSet::new();
+        self.fields.iter().all(|(_, source, _)| match source {
+            Compiled::Column(from) => read.insert(from.as_str()),
+            Compiled::Constant(_) => true,
+            _ => false,
+        })
+    }
+
+    /// Maps every row, in order, on this thread: values moved out of the rows where the
+    /// mapping allows it (`moves_values`), copied otherwise.
+    fn apply_all_here(&self, rows: Vec<Row>, resolved: &Resolved) -> Vec<Result<Mapped, String>> {
+        if self.moves_values() {
+            rows.into_iter().map(|row| self.apply_owned(row)).collect()
+        } else {
+            rows.iter()
+                .map(|row| self.apply_with(row, resolved))
+                .collect()
+        }
+    }
+
+    /// `apply_with` for a mapping whose fields are columns read once or constants
+    /// (`moves_values`): the written row takes the read row's values, and its column names
+    /// where they are the same.
+    fn apply_owned(&self, mut row: Row) -> Result<Mapped, String> {
+        let mut out = Row::new();
+        for (column, source, ty) in self.fields.iter() {
+            let (name, value) = match source {
+                Compiled::Column(from) => match row.remove_entry(from) {
+                    Some((name, value)) if name == *column => (name, value),
+                    Some((_, value)) => (column.clone(), value),
+                    None => (column.clone(), Value::Null),
+                },
+                Compiled::Constant(v) => (column.clone(), v.clone()),
+                _ => unreachable!("only columns and constants are moved (moves_values)"),
+            };
+            let value = self.locale.for_column(value, ty);
+            let value = value.convert_to(ty).map_err(|e| format!("{column}: {e}"))?;
+            out.insert(name, value);
+        }
+        Ok(Mapped {
+            row: out,
+            unresolved: Vec::new(),
+        })
+    }
+
     pub fn has_expressions(&self) -> bool {
         self.fields.iter().any(|(_, source, _)| match source {
             Compiled::Expression(_) => true,
@@ -376,10 +424,7 @@ impl CompiledMapping {
         resolved: Arc<Resolved>,
     ) -> Vec<Result<Mapped, String>> {
         if !self.has_expressions() {
-            return rows
-                .iter()
-                .map(|row| self.apply_with(row, &resolved))
-                .collect();
+            return self.apply_all_here(rows, &resolved);
         }
         static EVALUATING: tokio::sync::Semaphore =
             tokio::sync::Semaphore::const_new(expression::limits::CONCURRENT_EVALUATIONS);
@@ -397,16 +442,12 @@ impl CompiledMapping {
     ) -> Vec<Result<Mapped, String>> {
         let mapping = self.clone();
         let count = rows.len();
-        tokio::task::spawn_blocking(move || {
-            rows.iter()
-                .map(|row| mapping.apply_with(row, &resolved))
-                .collect()
-        })
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "evaluating a mapping stopped unexpectedly");
-            vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
-        })
+        tokio::task::spawn_blocking(move || mapping.apply_all_here(rows, &resolved))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "evaluating a mapping stopped unexpectedly");
+                vec![Err("the mapping could not be evaluated (see the server log)".into()); count]
+            })
     }
 
     /// The written row for one read row, or the reason this record cannot be written.
@@ -505,6 +546,75 @@ mod tests {
             log_name: String::new(),
             foreign_keys: Vec::new(),
         }
+    }
+
+    /// A batch of rows mapped by moving their values out (columns read once, renamed or not,
+    /// missing, and constants) comes out as copying them would.
+    #[test]
+    fn values_moved_out_of_rows_map_as_copied_ones() {
+        let text = ColumnType::Text { max_chars: None };
+        let read = table(&[
+            ("name", text.clone()),
+            (
+                "score",
+                ColumnType::Int {
+                    bits: 32,
+                    unsigned: false,
+                },
+            ),
+            ("note", text.clone()),
+        ]);
+        let write = table(&[
+            ("name", text.clone()),
+            (
+                "points",
+                ColumnType::Decimal {
+                    precision: Some(10),
+                    scale: Some(2),
+                },
+            ),
+            ("note", text.clone()),
+            ("origin", text),
+        ]);
+        let mapping: Mapping = [
+            ("name".to_owned(), FieldSource::Column("name".into())),
+            ("points".to_owned(), FieldSource::Column("score".into())),
+            ("note".to_owned(), FieldSource::Column("note".into())),
+            (
+                "origin".to_owned(),
+                FieldSource::Constant(serde_json::json!("import")),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let compiled =
+            CompiledMapping::compile(&mapping, &read, &write, Locale::default()).unwrap();
+        assert!(compiled.moves_values());
+        let rows: Vec<Row> = vec![
+            [
+                ("id".to_owned(), Value::Int(1)),
+                ("name".to_owned(), Value::Text("Zoë".into())),
+                ("score".to_owned(), Value::Int(7)),
+                ("note".to_owned(), Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+            [
+                ("id".to_owned(), Value::Int(2)),
+                ("name".to_owned(), Value::Text("Ann".into())),
+            ]
+            .into_iter()
+            .collect(),
+        ];
+        let copied: Vec<Row> = rows.iter().map(|r| compiled.apply(r).unwrap()).collect();
+        let moved: Vec<Row> = compiled
+            .apply_all_here(rows, &Default::default())
+            .into_iter()
+            .map(|m| m.unwrap().row)
+            .collect();
+        assert_eq!(moved, copied);
+        assert_eq!(moved[0].get("points"), copied[0].get("points"));
+        assert_eq!(moved[1].get("points"), Some(&Value::Null));
     }
 
     #[test]

@@ -33,11 +33,78 @@ fn qualified(table: &TableRef) -> String {
     }
 }
 
+#[derive(Clone)]
 pub struct MySqlConnector {
     pool: MySqlPool,
 }
 
 impl MySqlConnector {
+    /// A write batch on this task: the fast path first, record by record when it fails
+    /// (`Connector::write` runs it on a task of its own).
+    async fn write_here(
+        &self,
+        table: &TableSchema,
+        journal: &str,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<WriteOutcome>> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        // The session variable marks this connection's writes as the engine's; it is cleared
+        // before the connection goes back to the pool, or the connection is closed.
+        sqlx::query("SET @lockstep_origin = 'engine'")
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        let result: Result<Vec<WriteOutcome>> = async {
+            // Fast path first: the whole batch in set-based statements.
+            let mut tx = conn.begin().await.map_err(classify)?;
+            match bulk::write(&mut tx, table, journal, &ops).await {
+                Ok(outcomes) => {
+                    tx.commit().await.map_err(classify)?;
+                    return Ok(outcomes);
+                }
+                Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
+                Err(bulk::BulkError::Fallback) => tx.rollback().await.map_err(classify)?,
+            }
+            // A record failed: redo record by record, each behind a savepoint.
+            let mut tx = conn.begin().await.map_err(classify)?;
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in &ops {
+                sqlx::query("SAVEPOINT lockstep_record")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                match apply_op(&mut tx, table, op).await {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(e) => match record_failure(&e) {
+                        Some(message) => {
+                            sqlx::query("ROLLBACK TO SAVEPOINT lockstep_record")
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(classify)?;
+                            outcomes.push(WriteOutcome::Failed(message));
+                        }
+                        None => return Err(classify(e)),
+                    },
+                }
+            }
+            let (origins, new_keys) = inserted_pairs(&ops, &outcomes);
+            journal::record(&mut tx, journal, &origins, &new_keys)
+                .await
+                .map_err(classify)?;
+            tx.commit().await.map_err(classify)?;
+            Ok(outcomes)
+        }
+        .await;
+        if sqlx::query("SET @lockstep_origin = NULL")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            let _ = conn.detach().close().await;
+        }
+        result
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
         let url = url.replacen("mariadb://", "mysql://", 1);
         let pool = MySqlPoolOptions::new()
@@ -279,16 +346,20 @@ impl Connector for MySqlConnector {
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let sql = page_sql(table, &select_list(table), after.is_some());
-        let mut query = sqlx::query(&sql);
-        if let Some(after) = after {
-            query = query.bind(&after.0);
-        }
-        let rows = query
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        super::decode_beside(table, rows, rows_from).await
+        let (pool, table, after) = (self.pool.clone(), table.clone(), after.cloned());
+        super::on_own_task(async move {
+            let mut query = sqlx::query(&sql);
+            if let Some(after) = &after {
+                query = query.bind(&after.0);
+            }
+            let rows = query
+                .bind(limit as i64)
+                .fetch_all(&pool)
+                .await
+                .map_err(classify)?;
+            super::decode_beside(&table, rows, rows_from).await
+        })
+        .await
     }
 
     async fn scan_keys(
@@ -451,62 +522,8 @@ impl Connector for MySqlConnector {
         journal: &str,
         ops: Vec<WriteOp>,
     ) -> Result<Vec<WriteOutcome>> {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        // The session variable marks this connection's writes as the engine's; it is cleared
-        // before the connection goes back to the pool, or the connection is closed.
-        sqlx::query("SET @lockstep_origin = 'engine'")
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-        let result: Result<Vec<WriteOutcome>> = async {
-            // Fast path first: the whole batch in set-based statements.
-            let mut tx = conn.begin().await.map_err(classify)?;
-            match bulk::write(&mut tx, table, journal, &ops).await {
-                Ok(outcomes) => {
-                    tx.commit().await.map_err(classify)?;
-                    return Ok(outcomes);
-                }
-                Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
-                Err(bulk::BulkError::Fallback) => tx.rollback().await.map_err(classify)?,
-            }
-            // A record failed: redo record by record, each behind a savepoint.
-            let mut tx = conn.begin().await.map_err(classify)?;
-            let mut outcomes = Vec::with_capacity(ops.len());
-            for op in &ops {
-                sqlx::query("SAVEPOINT lockstep_record")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-                match apply_op(&mut tx, table, op).await {
-                    Ok(outcome) => outcomes.push(outcome),
-                    Err(e) => match record_failure(&e) {
-                        Some(message) => {
-                            sqlx::query("ROLLBACK TO SAVEPOINT lockstep_record")
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(classify)?;
-                            outcomes.push(WriteOutcome::Failed(message));
-                        }
-                        None => return Err(classify(e)),
-                    },
-                }
-            }
-            let (origins, new_keys) = inserted_pairs(&ops, &outcomes);
-            journal::record(&mut tx, journal, &origins, &new_keys)
-                .await
-                .map_err(classify)?;
-            tx.commit().await.map_err(classify)?;
-            Ok(outcomes)
-        }
-        .await;
-        if sqlx::query("SET @lockstep_origin = NULL")
-            .execute(&mut *conn)
-            .await
-            .is_err()
-        {
-            let _ = conn.detach().close().await;
-        }
-        result
+        let (this, table, journal) = (self.clone(), table.clone(), journal.to_owned());
+        super::on_own_task(async move { this.write_here(&table, &journal, ops).await }).await
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {

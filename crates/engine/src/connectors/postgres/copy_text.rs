@@ -56,15 +56,23 @@ pub fn field(out: &mut String, value: Option<&str>) {
         out.push_str("\\N");
         return;
     };
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
+    // Runs without a special character are copied whole; the four special characters are
+    // ASCII, so a byte position is always a character boundary here.
+    let mut rest = value;
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            _ => "\\r",
+        });
+        rest = &rest[at + 1..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -89,5 +97,7 @@ mod tests {
     fn separators_are_escaped() {
         assert_eq!(encoded(Some("a\tb\nc\rd")), "a\\tb\\nc\\rd");
         assert_eq!(encoded(Some("\\x00ff")), "\\\\x00ff");
+        // Between and around characters of several bytes.
+        assert_eq!(encoded(Some("Zoë\tñ\\€\n")), "Zoë\\tñ\\\\€\\n");
     }
 }

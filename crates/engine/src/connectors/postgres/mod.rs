@@ -28,6 +28,7 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+#[derive(Clone)]
 pub struct PostgresConnector {
     pool: PgPool,
 }
@@ -329,12 +330,16 @@ impl Connector for PostgresConnector {
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let sql = page_sql(table, &select_list(table), after.is_some());
-        let mut query = sqlx::query(&sql).bind(limit as i64);
-        if let Some(after) = after {
-            query = query.bind(&after.0);
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(classify)?;
-        super::decode_beside(table, rows, rows_from).await
+        let (pool, table, after) = (self.pool.clone(), table.clone(), after.cloned());
+        super::on_own_task(async move {
+            let mut query = sqlx::query(&sql).bind(limit as i64);
+            if let Some(after) = &after {
+                query = query.bind(&after.0);
+            }
+            let rows = query.fetch_all(&pool).await.map_err(classify)?;
+            super::decode_beside(&table, rows, rows_from).await
+        })
+        .await
     }
 
     async fn scan_keys(
@@ -512,12 +517,16 @@ impl Connector for PostgresConnector {
         journal: &str,
         ops: Vec<WriteOp>,
     ) -> Result<Vec<WriteOutcome>> {
-        match self.write_bulk(table, journal, &ops).await {
-            Ok(outcomes) => return Ok(outcomes),
-            Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
-            Err(bulk::BulkError::Fallback) => {}
-        }
-        self.write_batch(table, journal, &ops).await
+        let (this, table, journal) = (self.clone(), table.clone(), journal.to_owned());
+        super::on_own_task(async move {
+            match this.write_bulk(&table, &journal, &ops).await {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(bulk::BulkError::Fatal(e)) => return Err(classify(e)),
+                Err(bulk::BulkError::Fallback) => {}
+            }
+            this.write_batch(&table, &journal, &ops).await
+        })
+        .await
     }
 
     async fn read_journal(&self, journal: &str) -> Result<Vec<(Key, Key)>> {

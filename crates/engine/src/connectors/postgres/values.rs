@@ -2,12 +2,22 @@
 //! unknown types as text, timestamptz as UTC); writes send text that PostgreSQL casts to the
 //! column's type, so the server does every conversion exactly once.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, StrftimeItems};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
 
 use super::super::{ColumnInfo, Row, TableSchema};
 use super::quote;
 use crate::value::{ColumnType, Value};
+
+/// The formats timestamps are sent in, parsed once (chrono would parse the format string
+/// again for every value written).
+static TIMESTAMP: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f").collect());
+static UTC_TIMESTAMP: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f+00").collect());
 
 fn has_time_zone(column: &ColumnInfo) -> bool {
     column.db_type.starts_with("timestamp with time zone")
@@ -62,9 +72,9 @@ pub fn text_for(value: &Value, column: &ColumnInfo) -> Option<String> {
             if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
         }
         Value::Timestamp(t) if has_time_zone(column) => {
-            t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
+            t.format_with_items(UTC_TIMESTAMP.iter()).to_string()
         }
-        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        Value::Timestamp(t) => t.format_with_items(TIMESTAMP.iter()).to_string(),
         other => other.to_invariant_text(),
     })
 }

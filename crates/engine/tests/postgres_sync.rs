@@ -343,6 +343,39 @@ async fn tracking_can_be_removed_and_recreated() {
 /// is made in the function, per row). The next run gives them the clause, without a full
 /// pass and without losing what was logged meanwhile; afterwards the engine's writes are
 /// still not logged and everyone else's are.
+/// A key whose default draws from a sequence the column does not own (no
+/// `pg_get_serial_sequence`) gets its keys one insert at a time, the fast path's sequence
+/// lookup finding none: every row still arrives, once.
+#[tokio::test]
+async fn keys_from_a_sequence_the_column_does_not_own_are_drawn_row_by_row() {
+    let pair = Pair::new(
+        "CREATE SEQUENCE people_ids;
+         CREATE TABLE t (id bigint PRIMARY KEY DEFAULT nextval('people_ids'), name text NOT NULL)",
+    )
+    .await;
+    exec(
+        &pair.source_pool,
+        "INSERT INTO t (name) SELECT 'n' || g FROM generate_series(1, 25) g",
+    )
+    .await;
+    let first = pair.run("t", &["name"]).await;
+    assert_eq!(first.source_to_target.inserted, 25, "{first:?}");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM t ORDER BY id")
+        .fetch_all(&pair.target_pool)
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 25);
+    let again = pair.run("t", &["name"]).await;
+    assert_eq!(
+        (
+            again.source_to_target.inserted,
+            again.target_to_source.inserted
+        ),
+        (0, 0),
+        "{again:?}"
+    );
+}
+
 #[tokio::test]
 async fn triggers_of_an_earlier_version_are_upgraded_in_place() {
     let pair = Pair::new("CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL)").await;

@@ -26,26 +26,22 @@ async fn allocate_keys(
             Ok((0..n).map(|_| uuid::Uuid::new_v4().to_string()).collect())
         }
         _ => {
-            // The sequence is looked up once: `nextval(pg_get_serial_sequence(…))` would look
-            // it up again for every key (2.5 µs a key against 0.5 µs).
-            // Its OID, so that no per-row cast from text is left in a generic plan.
-            let sequence: Option<sqlx::postgres::types::Oid> =
-                sqlx::query_scalar("SELECT pg_get_serial_sequence($1, $2)::regclass::oid")
-                    .bind(qualified(&schema.table))
-                    .bind(&schema.key)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            // A default that calls a sequence the column does not own: no fast path.
-            let sequence = sequence.ok_or(BulkError::Fallback)?;
-            Ok(
-                sqlx::query_scalar(
-                    "SELECT nextval($1::regclass)::text FROM generate_series(1, $2)",
-                )
-                .bind(sequence)
-                .bind(n as i64)
-                .fetch_all(&mut **tx)
-                .await?,
+            // The sequence is looked up once, in the same statement (a materialized CTE):
+            // `nextval(pg_get_serial_sequence(…))` would look it up again for every key (2.5
+            // µs a key against 0.5 µs). A default that calls a sequence the column does not
+            // own gives no sequence, so NULL keys: no fast path.
+            let keys: Vec<Option<String>> = sqlx::query_scalar(
+                "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq)
+                 SELECT nextval(s.seq)::text FROM s, generate_series(1, $3)",
             )
+            .bind(qualified(&schema.table))
+            .bind(&schema.key)
+            .bind(n as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+            keys.into_iter()
+                .collect::<Option<Vec<String>>>()
+                .ok_or(BulkError::Fallback)
         }
     }
 }

@@ -76,6 +76,7 @@ pub async fn install(pool: &PgPool, table: &TableSchema) -> Result<()> {
         "SELECT pg_advisory_xact_lock(hashtext('lockstep.install'))".to_owned(),
         "CREATE SCHEMA IF NOT EXISTS lockstep".to_owned(),
         super::journal::CREATE.to_owned(),
+        super::journal::UNCOMPRESSED.to_owned(),
         format!(
             "CREATE TABLE IF NOT EXISTS {log} (
                  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1271,12 +1271,6 @@ impl<'a> Run<'a> {
             );
             applied?;
             self.save_cursor(task_state, pass).await?;
-            if let Some(sink) = &self.pair_sink
-                && sink.journal_is_long()
-            {
-                sink.drain().await?;
-                forward.clear_journal().await?;
-            }
             rows = next?;
         }
         Ok(())

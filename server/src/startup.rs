@@ -167,15 +167,21 @@ impl Application {
 }
 
 /// What every page render and server function finds in its context besides the state: who
-/// may sign up, and this response's CSP nonce (made by `security_headers`, so the scripts
-/// Leptos writes carry the nonce the header allows).
+/// may sign up, this response's CSP nonce (made by `security_headers`, so the scripts
+/// Leptos writes carry the nonce the header allows), and for a GET request a place to keep
+/// who is asking once it is looked up (`app::api::asker`).
 fn leptos_context(sign_up: SignUpPolicy) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         provide_context(sign_up);
-        let nonce = use_context::<http::request::Parts>()
+        let parts = use_context::<http::request::Parts>();
+        let nonce = parts
+            .as_ref()
             .and_then(|parts| parts.extensions.get::<Nonce>().cloned());
         if let Some(nonce) = nonce {
             provide_context(nonce);
+        }
+        if parts.is_some_and(|parts| parts.method == http::Method::GET) {
+            provide_context(app::api::asker::Asker::default());
         }
     }
 }

@@ -115,7 +115,7 @@ pub async fn get_shell() -> Result<Option<Shell>, AppError> {
         };
         let pool = pool()?;
         let all = workspaces::list_for_user(&pool, user.id).await?;
-        let current = workspaces::current_for_user(&pool, user.id).await?;
+        let current = find_current_workspace(&pool, user.id).await?;
         Ok(Some(Shell {
             user_id: user.id,
             email: user.email,

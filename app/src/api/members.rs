@@ -11,13 +11,11 @@ use crate::model::{InvitationCreated, InvitationPreview, MembersData, Role};
 pub async fn load_members() -> Result<MembersData, AppError> {
     use super::ssr::*;
     use crate::model::{InvitationView, MemberView};
-    use catalog::{invitations, members, workspaces};
+    use catalog::{invitations, members};
     respond(async move {
         let user = require_user().await?;
         let pool = pool()?;
-        let workspace = workspaces::current_for_user(&pool, user.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let workspace = current_workspace(&pool, user.id).await?;
         let list = members::list(&pool, user.id, workspace.id).await?;
         let pending = if workspace.role == catalog::Role::Admin {
             invitations::list_pending(&pool, user.id, workspace.id).await?

@@ -2,6 +2,8 @@
 //! checking their role in the workspace it acts on; nothing trusts an id from the browser.
 
 pub mod api_tokens;
+#[cfg(feature = "ssr")]
+pub mod asker;
 pub mod audit;
 pub mod auth;
 pub mod connections;

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::asker::Asker;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -54,26 +55,32 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
 }
 
 /// The signed-in person, if any. A session whose account no longer exists is ended.
+/// Looked up once per page ([`Asker`]).
 pub async fn current_user() -> Result<Option<User>, AppError> {
     // Contexts are read before the first await: a server-rendered resource may resume on
     // another thread, where they are not set.
     let pool = pool()?;
+    let asker = use_context::<Asker>().unwrap_or_default();
     let session = session().await?;
-    let Some(user_id) = session
-        .get::<Uuid>(USER_ID_KEY)
+    asker
+        .user(|| async move {
+            let Some(user_id) = session
+                .get::<Uuid>(USER_ID_KEY)
+                .await
+                .map_err(session_error)?
+            else {
+                return Ok(None);
+            };
+            match catalog::users::find(&pool, user_id).await {
+                Ok(user) => Ok(Some(user)),
+                Err(CatalogError::NotFound) => {
+                    end_session(&session).await?;
+                    Ok(None)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
         .await
-        .map_err(session_error)?
-    else {
-        return Ok(None);
-    };
-    match catalog::users::find(&pool, user_id).await {
-        Ok(user) => Ok(Some(user)),
-        Err(CatalogError::NotFound) => {
-            end_session(&session).await?;
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// The signed-in person, or `Unauthorized`.
@@ -81,12 +88,26 @@ pub async fn require_user() -> Result<User, AppError> {
     current_user().await?.ok_or(AppError::Unauthorized)
 }
 
+/// The workspace the person is working in, if they have one. Looked up once per page
+/// ([`Asker`]).
+pub async fn find_current_workspace(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Option<catalog::workspaces::WorkspaceSummary>, AppError> {
+    let asker = use_context::<Asker>().unwrap_or_default();
+    asker
+        .workspace(user_id, || async move {
+            Ok(catalog::workspaces::current_for_user(pool, user_id).await?)
+        })
+        .await
+}
+
 /// The workspace the person is working in.
 pub async fn current_workspace(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<catalog::workspaces::WorkspaceSummary, AppError> {
-    catalog::workspaces::current_for_user(pool, user_id)
+    find_current_workspace(pool, user_id)
         .await?
         .ok_or(AppError::NotFound)
 }

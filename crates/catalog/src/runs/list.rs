@@ -233,6 +233,11 @@ async fn page_on(
 }
 
 /// Whether a run matching the filter stands on the `op` side of `p` (`>`: newer).
+///
+/// Asked as "the nearest such run", in index order, not as `EXISTS`: once a statement runs on
+/// a generic plan, PostgreSQL guesses a third of the runs match a row comparison and answers
+/// `EXISTS` by a sequential scan, which reads the whole history when none matches (the
+/// newest page asking for newer runs: 25 ms at 100,000 runs, against 0.05 ms by the index).
 async fn exists(
     conn: &mut sqlx::PgConnection,
     workspace: Uuid,
@@ -240,12 +245,15 @@ async fn exists(
     op: &str,
     p: RunPosition,
 ) -> Result<bool, CatalogError> {
-    let mut query = QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM runs r ");
+    let mut query = QueryBuilder::new("SELECT 1 FROM runs r ");
     conditions(&mut query, workspace, filter);
     push_position(&mut query, op, p);
-    query.push(")");
-    let (found,): (bool,) = query.build_query_as().fetch_one(conn).await?;
-    Ok(found)
+    let nearest_first = if op == ">" { "ASC" } else { "DESC" };
+    query.push(format!(
+        " ORDER BY r.queued_at {nearest_first}, r.id {nearest_first} LIMIT 1"
+    ));
+    let found: Option<(i32,)> = query.build_query_as().fetch_optional(conn).await?;
+    Ok(found.is_some())
 }
 
 fn push_position(query: &mut QueryBuilder<'_, Postgres>, op: &str, p: RunPosition) {

@@ -1,0 +1,58 @@
+//! Who is asking, looked up once per page.
+//!
+//! A page renders several server functions on the server (the shell, the page's data, its
+//! panels), and each begins by asking who is signed in and which workspace they work in: four
+//! to six lookups of the same two rows per page. Within one GET request the answers cannot
+//! change, so the page's request keeps the first answer ([`Asker`], provided per request by
+//! the server) and the rest reuse it; lookups that run at the same time wait for the first.
+//! Requests that change things (POST) get no `Asker` and look up afresh every time: a sign-in,
+//! a sign-out or a switch of workspace is seen by the very next call.
+//!
+//! Only the lookups are kept, not the checks: every catalog call still checks the caller's
+//! role in the workspace it acts on, in its own statement.
+
+use std::sync::Arc;
+
+use catalog::users::User;
+use catalog::workspaces::WorkspaceSummary;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// The signed-in person and their current workspace, as first looked up in this request.
+#[derive(Clone, Default)]
+pub struct Asker {
+    user: Arc<OnceCell<Option<User>>>,
+    /// Keyed by the user it was looked up for.
+    workspace: Arc<OnceCell<(Uuid, Option<WorkspaceSummary>)>>,
+}
+
+impl Asker {
+    /// The person, looked up by `find` the first time only.
+    pub async fn user<E, F>(&self, find: impl FnOnce() -> F) -> Result<Option<User>, E>
+    where
+        F: Future<Output = Result<Option<User>, E>>,
+    {
+        self.user.get_or_try_init(find).await.cloned()
+    }
+
+    /// `user_id`'s current workspace, looked up by `find` the first time only.
+    pub async fn workspace<E, F>(
+        &self,
+        user_id: Uuid,
+        find: impl Fn() -> F,
+    ) -> Result<Option<WorkspaceSummary>, E>
+    where
+        F: Future<Output = Result<Option<WorkspaceSummary>, E>>,
+    {
+        let (for_user, workspace) = self
+            .workspace
+            .get_or_try_init(|| async { Ok((user_id, find().await?)) })
+            .await?;
+        if *for_user == user_id {
+            Ok(workspace.clone())
+        } else {
+            // One request has one person; anyone else is looked up, not served from here.
+            find().await
+        }
+    }
+}

@@ -56,3 +56,79 @@ impl Asker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn person(id: Uuid) -> User {
+        User {
+            id,
+            email: format!("{id}@example.com"),
+            default_workspace_id: None,
+        }
+    }
+
+    fn workspace(name: &str) -> WorkspaceSummary {
+        WorkspaceSummary {
+            id: Uuid::new_v4(),
+            name: name.to_owned(),
+            role: catalog::Role::Admin,
+            owner: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_server_functions_of_one_page_share_one_lookup() {
+        let asker = Asker::default();
+        let id = Uuid::new_v4();
+        let lookups = AtomicUsize::new(0);
+        let find = || async {
+            lookups.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok::<_, ()>(Some(person(id)))
+        };
+        // Two at the same time (the second waits for the first), then one more later.
+        let (first, second) = tokio::join!(asker.user(find), asker.user(find));
+        let third = asker.user(find).await;
+        for found in [first, second, third] {
+            assert_eq!(found.unwrap().map(|u| u.id), Some(id));
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_lookup_is_not_kept() {
+        let asker = Asker::default();
+        let id = Uuid::new_v4();
+        assert!(asker.user(|| async { Err("store down") }).await.is_err());
+        let found = asker
+            .user(|| async { Ok::<_, &str>(Some(person(id))) })
+            .await;
+        assert_eq!(found.unwrap().map(|u| u.id), Some(id));
+    }
+
+    #[tokio::test]
+    async fn a_workspace_is_only_served_to_the_person_it_was_looked_up_for() {
+        let asker = Asker::default();
+        let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        let anns = workspace("Ann's");
+        let bobs = workspace("Bob's");
+        let of = |user: Uuid| {
+            let (anns, bobs) = (anns.clone(), bobs.clone());
+            move || {
+                let found = if user == ann {
+                    anns.clone()
+                } else {
+                    bobs.clone()
+                };
+                async move { Ok::<_, ()>(Some(found)) }
+            }
+        };
+        assert_eq!(asker.workspace(ann, of(ann)).await, Ok(Some(anns.clone())));
+        assert_eq!(asker.workspace(bob, of(bob)).await, Ok(Some(bobs.clone())));
+        assert_eq!(asker.workspace(ann, of(ann)).await, Ok(Some(anns)));
+    }
+}

@@ -260,8 +260,10 @@ async fn cancel_stops_a_queued_run_at_once_and_a_running_one_at_a_batch_boundary
         .await;
     assert_eq!(s.run_detail(&queued).await["run"]["state"], "canceled");
 
+    // Small batches keep the run going long enough to be canceled in the middle (a first run
+    // between databases writes five batches at a time: 50 rows a write here).
     let mut config = fast_worker();
-    config.run.batch_size = 50;
+    config.run.batch_size = 10;
     let _worker = s.worker(config);
     let run = s.run().await;
     s.wait_for(&run, "progress", |d| {

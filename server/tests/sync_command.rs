@@ -384,8 +384,9 @@ async fn killing_the_process_mid_run_loses_and_duplicates_nothing() {
     let file = env.write("p.json", &package("People", &s_url, &t_url, people_task()));
     let mut killed = 0;
     for delay_ms in [400, 900, 1500, 2200] {
+        // 100 rows a write (a first run between databases writes five batches at a time).
         let mut child = env
-            .command(&file, &["--batch-size", "100"])
+            .command(&file, &["--batch-size", "20"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -778,8 +779,9 @@ async fn killing_a_related_first_run_leaves_no_duplicate_and_no_dangling_referen
     let file = env.write("p.json", &package("Related", &s_url, &t_url, tasks));
     let mut killed = 0;
     for delay_ms in [500, 1100, 1800, 2600] {
+        // 200 rows a write where the copy goes five batches at a time.
         let mut child = env
-            .command(&file, &["--batch-size", "200"])
+            .command(&file, &["--batch-size", "40"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

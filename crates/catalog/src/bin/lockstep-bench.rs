@@ -350,8 +350,10 @@ async fn main() {
         std::env::var("BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let my = std::env::var("BENCH_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
     println!(
-        "Lockstep sync bench — {rows} rows × {} columns, batches of 1000",
-        COLUMNS.len()
+        "Lockstep sync bench — {rows} rows × {} columns, batches of {} (a first run between \
+         databases writes five at a time)",
+        COLUMNS.len(),
+        arg("--batch", 1000)
     );
 
     let (_, meta) = fresh_pg(&pg, "lockstep_bench_meta").await;
@@ -474,14 +476,32 @@ async fn main() {
         peak_rss_mb()
     );
 
-    println!("\nIncremental run into MariaDB, 10000 rows changed in the source");
-    src.execute("UPDATE people SET note = 'changed for MariaDB' WHERE id <= 10000")
+    println!(
+        "\nIncremental run into MariaDB, 10000 rows changed in the source (5 runs, each on new connections)"
+    );
+    let mut into_my_times = Vec::new();
+    for round in 0..5 {
+        src.execute(
+            format!("UPDATE people SET note = 'changed for MariaDB {round}' WHERE id <= 10000")
+                .as_str(),
+        )
         .await
         .unwrap();
-    let (into_my, into_my_stages) =
-        sync_once(&meta, my_task, source.as_ref(), my_conn.as_ref()).await;
-    println!("  10000 updates written  {}", rate(10_000, into_my));
-    println!("      where it went: {}", into_my_stages.report(10_000));
+        // Fresh connections, as a `lockstep sync` process has: nothing prepared beforehand.
+        let fresh_my_conn = connectors::connect(&my_target, &Default::default())
+            .await
+            .unwrap();
+        let (into_my, into_my_stages) =
+            sync_once(&meta, my_task, source.as_ref(), fresh_my_conn.as_ref()).await;
+        println!("  10000 updates written  {}", rate(10_000, into_my));
+        println!("      where it went: {}", into_my_stages.report(10_000));
+        into_my_times.push(into_my);
+    }
+    into_my_times.sort();
+    println!(
+        "  median {:.2} s (goal ≤ 0.36 s: 5× faster than one UPDATE per row, 1.80 s)",
+        into_my_times[2].as_secs_f64()
+    );
     // The PostgreSQL task logged the same changes: they go before its own measurement.
     sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;
 

@@ -44,20 +44,80 @@ pub fn split(ops: &[WriteOp]) -> Split<'_> {
 /// all, so they do; otherwise the fast path does not apply).
 pub fn common_columns<'a>(
     schema: &TableSchema,
-    rows: impl Iterator<Item = &'a Row>,
+    mut rows: impl Iterator<Item = &'a Row>,
 ) -> Option<Vec<String>> {
-    let mut columns: Option<Vec<String>> = None;
-    for row in rows {
-        let these: Vec<String> = row
-            .keys()
+    let first = rows.next()?;
+    let written = |row: &'a Row| {
+        row.keys()
             .filter(|c| schema.column(c).is_some() && **c != schema.key)
-            .cloned()
-            .collect();
-        match &columns {
-            None => columns = Some(these),
-            Some(first) if *first != these => return None,
-            _ => {}
+    };
+    let columns: Vec<String> = written(first).cloned().collect();
+    for row in rows {
+        // A row with the first row's columns (the usual case) has its written columns too.
+        let same = row.len() == first.len() && row.keys().eq(first.keys())
+            || written(row).eq(columns.iter());
+        if !same {
+            return None;
         }
     }
-    columns
+    Some(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_columns;
+    use crate::connectors::{ColumnInfo, KeyGeneration, Row, TableSchema};
+    use crate::package::TableRef;
+    use crate::value::{ColumnType, Value};
+
+    fn schema() -> TableSchema {
+        TableSchema {
+            table: TableRef::parse("t").unwrap(),
+            columns: ["id", "a", "b"]
+                .into_iter()
+                .map(|name| ColumnInfo {
+                    name: name.into(),
+                    ty: ColumnType::Text { max_chars: None },
+                    nullable: true,
+                    has_default: false,
+                    db_type: "text".into(),
+                    writable: true,
+                })
+                .collect(),
+            key: "id".into(),
+            key_generation: KeyGeneration::Identity,
+            log_name: String::new(),
+            foreign_keys: Vec::new(),
+        }
+    }
+
+    fn row(names: &[&str]) -> Row {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), Value::Null))
+            .collect()
+    }
+
+    /// The columns written are the table's own but the key; rows that write other sets of
+    /// columns, even by one the table lacks, get no common set (the fast path is not taken).
+    #[test]
+    fn rows_share_their_written_columns_or_none() {
+        let schema = schema();
+        let same = [row(&["a", "b", "id"]), row(&["a", "b", "id"])];
+        assert_eq!(
+            common_columns(&schema, same.iter()),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        // Other keys, but the same written columns: the key and an unknown column are not
+        // written.
+        let alike = [row(&["a", "b"]), row(&["a", "b", "id", "zz"])];
+        assert_eq!(
+            common_columns(&schema, alike.iter()),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        let different = [row(&["a", "b"]), row(&["a"])];
+        assert_eq!(common_columns(&schema, different.iter()), None);
+        let none: [Row; 0] = [];
+        assert_eq!(common_columns(&schema, none.iter()), None);
+    }
 }

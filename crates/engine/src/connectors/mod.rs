@@ -122,6 +122,14 @@ impl TableSchema {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The columns' positions in the order of their names, the order of a `Row`'s: a row
+    /// read in that order is built without searching for each column's place.
+    pub fn positions_by_name(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.columns.len()).collect();
+        order.sort_by(|a, b| self.columns[*a].name.cmp(&self.columns[*b].name));
+        order
+    }
+
     /// The table whose key `column` references, if it is a foreign key to a key.
     pub fn references(&self, column: &str) -> Option<&TableRef> {
         self.foreign_keys
@@ -320,6 +328,16 @@ pub trait Connector: Send + Sync {
     /// API calls made so far (cloud connectors; users pay for the quota).
     fn api_calls(&self) -> u64 {
         0
+    }
+
+    /// How many of a run's batches this connector takes as one write in a first run's copy
+    /// (the copy goes by the smaller figure of its two ends). A database writes thousands of
+    /// rows in a few milliseconds, so there the fixed cost of a batch (its transaction, the
+    /// round trips around it, the saved cursor and the ID-map record) weighs on every row
+    /// unless batches are larger; a cloud API takes a few hundred records a call, so its
+    /// batches stay as they are, to report progress and stop on cancel as often.
+    fn copy_batches(&self) -> usize {
+        1
     }
 
     /// The tables a task could use (the engine's own tracking tables left out), by name.

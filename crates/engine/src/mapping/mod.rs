@@ -335,7 +335,6 @@ impl CompiledMapping {
         self.locale
     }
 
-    /// Whether applying this mapping runs user expressions (work to keep off async threads).
     /// Whether every field is a column read once or a constant: then a read row can be taken
     /// apart into the written one, its values moved instead of copied (`apply_owned`).
     fn moves_values(&self) -> bool {
@@ -350,7 +349,11 @@ impl CompiledMapping {
     /// Maps every row, in order, on this thread: values moved out of the rows where the
     /// mapping allows it (`moves_values`), copied otherwise.
     fn apply_all_here(&self, rows: Vec<Row>, resolved: &Resolved) -> Vec<Result<Mapped, String>> {
-        if self.moves_values() {
+        if let Some(order) = self.same_names_order() {
+            rows.into_iter()
+                .map(|row| self.apply_in_place(row, &order))
+                .collect()
+        } else if self.moves_values() {
             rows.into_iter().map(|row| self.apply_owned(row)).collect()
         } else {
             rows.iter()
@@ -371,6 +374,51 @@ impl CompiledMapping {
             .for_column(value, ty)
             .convert_to(ty)
             .map_err(|e| format!("{column}: {e}"))
+    }
+
+    /// When every field is the read column of the same name (a copy between tables of the
+    /// same columns): the fields' positions in the order of their names, which is the order
+    /// of a row's columns.
+    fn same_names_order(&self) -> Option<Vec<usize>> {
+        let same = self
+            .fields
+            .iter()
+            .all(|(column, source, _)| matches!(source, Compiled::Column(from) if from == column));
+        if !same {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..self.fields.len()).collect();
+        order.sort_by(|a, b| self.fields[*a].0.cmp(&self.fields[*b].0));
+        order.dedup_by(|a, b| self.fields[*a].0 == self.fields[*b].0);
+        (order.len() == self.fields.len()).then_some(order)
+    }
+
+    /// `apply_owned` for a mapping of `same_names_order`: the read row is kept, its columns
+    /// that are not written dropped and its values converted in place, instead of being
+    /// taken apart into a new row. A mapped column the row lacks is written NULL.
+    fn apply_in_place(&self, mut row: Row, order: &[usize]) -> Result<Mapped, String> {
+        // The row's columns and the fields, both in the order of their names, side by side.
+        let mut fields = order.iter().map(|i| &self.fields[*i].0).peekable();
+        let mut missing = Vec::new();
+        row.retain(|name, _| {
+            while let Some(column) = fields.next_if(|column| *column < name) {
+                missing.push(column);
+            }
+            fields.next_if(|column| *column == name).is_some()
+        });
+        missing.extend(fields);
+        for column in missing {
+            row.insert(column.clone(), Value::Null);
+        }
+        // The row's columns are now the fields' own, in the same order.
+        for ((name, value), field) in row.iter_mut().zip(order) {
+            let ty = &self.fields[*field].2;
+            *value = self.written(name, std::mem::replace(value, Value::Null), ty)?;
+        }
+        Ok(Mapped {
+            row,
+            unresolved: Vec::new(),
+        })
     }
 
     /// `apply_with` for a mapping whose fields are columns read once or constants
@@ -624,6 +672,76 @@ mod tests {
             .collect();
         assert_eq!(moved, copied);
         assert_eq!(moved[1].get("points"), Some(&Value::Null));
+    }
+
+    /// A copy between tables of the same columns keeps each read row and converts its values
+    /// in place: the result is what copying gives, whatever the row holds beyond or short of
+    /// the mapped columns, and a value that does not fit fails its record with its column.
+    #[test]
+    fn rows_of_the_same_columns_map_in_place_as_copied_ones() {
+        let text = ColumnType::Text { max_chars: None };
+        let small = ColumnType::Int {
+            bits: 16,
+            unsigned: false,
+        };
+        let columns = [
+            ("age", small.clone()),
+            ("name", text.clone()),
+            ("zone", text),
+        ];
+        let (read, write) = (table(&columns), table(&columns));
+        let mapping: Mapping = ["age", "name", "zone"]
+            .into_iter()
+            .map(|c| (c.to_owned(), FieldSource::Column(c.into())))
+            .collect();
+        let compiled =
+            CompiledMapping::compile(&mapping, &read, &write, Locale::default()).unwrap();
+        assert!(compiled.same_names_order().is_some());
+        let row = |values: &[(&str, Value)]| -> Row {
+            values
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect()
+        };
+        let rows = vec![
+            // The key and a column the mapping leaves out, before, between and after.
+            row(&[
+                ("aaa", Value::Int(0)),
+                ("age", Value::Text("42".into())),
+                ("id", Value::Int(1)),
+                ("name", Value::Text("Zoë".into())),
+                ("zone", Value::Null),
+                ("zzz", Value::Int(9)),
+            ]),
+            // Columns missing at the start, in the middle and at the end.
+            row(&[("name", Value::Text("Ann".into()))]),
+            row(&[]),
+        ];
+        let copied: Vec<Row> = rows.iter().map(|r| compiled.apply(r).unwrap()).collect();
+        let in_place: Vec<Row> = compiled
+            .apply_all_here(rows, &Default::default())
+            .into_iter()
+            .map(|m| m.unwrap().row)
+            .collect();
+        assert_eq!(in_place, copied);
+        assert_eq!(
+            in_place[0],
+            row(&[
+                ("age", Value::Int(42)),
+                ("name", Value::Text("Zoë".into())),
+                ("zone", Value::Null),
+            ])
+        );
+        assert_eq!(in_place[2].len(), 3);
+
+        let too_big = row(&[("age", Value::Int(70_000)), ("name", Value::Null)]);
+        let expected = compiled.apply(&too_big).unwrap_err();
+        let failed = compiled
+            .apply_all_here(vec![too_big], &Default::default())
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(failed, expected);
+        assert!(failed.starts_with("age:"), "{failed}");
     }
 
     #[test]

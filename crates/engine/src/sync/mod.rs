@@ -38,6 +38,11 @@
 //! mapped (on a blocking thread), the page after it is read, the cursor past batch N−1 is
 //! saved, and batch N−1's pairs are recorded (`pair_recorder`). The journal is cleared only
 //! once those pairs are in the map, so a crash anywhere in it leaves them journaled, as above.
+//! Its batches are as many of the run's as both ends take at once (`copy_batches`: five
+//! between databases, one where a cloud API is an end). Logged changes go the same way in
+//! two stages: a batch's rows and counterparts are read while the one before it is written,
+//! and its log entries consumed while the one after it is (a batch's keys are its own, and
+//! only the other side is written, so the reads see what they would have seen after it).
 //!
 //! **Record failures are retried.** A record that cannot be mapped or written is reported
 //! (task, direction, side, key, operation, message) and its key is put back into its change

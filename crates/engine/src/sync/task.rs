@@ -452,6 +452,61 @@ async fn scan_rows(
         .map_err(|e| flow.reading_failed(e))
 }
 
+/// A batch of logged keys with what `Run::apply_gathered` reads before it maps: the keys'
+/// current rows (none: deleted), their counterparts, and those matching held back.
+struct Gathered {
+    chunk: Vec<(Key, Vec<i64>)>,
+    rows: HashMap<Key, Row>,
+    counterparts: HashMap<Key, Key>,
+    held: HashSet<Key>,
+}
+
+async fn gather(
+    flow: Flow<'_>,
+    state: &dyn StateStore,
+    chunk: Vec<(Key, Vec<i64>)>,
+) -> Result<Gathered, SyncError> {
+    let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
+    let rows: HashMap<Key, Row> = flow
+        .reader()
+        .fetch(flow.read_schema(), &keys)
+        .await
+        .map_err(|e| flow.reading_failed(e))?
+        .into_iter()
+        .collect();
+    let counterparts = state
+        .counterparts(flow.plan.id, flow.read_side(), &keys)
+        .await?;
+    let unpaired: Vec<Key> = keys
+        .into_iter()
+        .filter(|k| !counterparts.contains_key(k) && rows.contains_key(k))
+        .collect();
+    let held = if flow.plan.matching.is_none() || unpaired.is_empty() {
+        HashSet::new()
+    } else {
+        state
+            .held(flow.plan.id, flow.read_side(), &unpaired)
+            .await?
+    };
+    Ok(Gathered {
+        chunk,
+        rows,
+        counterparts,
+        held,
+    })
+}
+
+/// Consumes these entries of the read side's change log (none: nothing to do).
+async fn consume_seqs(flow: Flow<'_>, seqs: &[i64]) -> Result<(), SyncError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    flow.reader()
+        .consume_changes(flow.read_schema(), seqs)
+        .await
+        .map_err(|e| flow.reading_failed(e))
+}
+
 /// A reference left for later in the run, and the columns written without it.
 type Later = (Pending, Vec<String>);
 
@@ -569,13 +624,43 @@ impl<'a> Run<'a> {
         flow.clear_journal().await
     }
 
+    /// Brings a snapshot's logged keys to the other side, a batch at a time. Each batch's
+    /// reads (its rows, counterparts and held records: `gather`) are made while the batch
+    /// before it is written, and its change-log entries consumed while the batch after it
+    /// is: a batch's writes change nothing those reads see (the keys of a snapshot are
+    /// distinct, and only the write side is written), and an entry consumed late is at
+    /// worst applied again, which is idempotent.
     async fn push_changes(&mut self, flow: Flow<'_>, changes: Snapshot) -> Result<(), SyncError> {
         let entries: Vec<(Key, Vec<i64>)> = changes.into_iter().collect();
-        for chunk in entries.chunks(self.options.batch_size.max(1)) {
+        let mut chunks = entries.chunks(self.options.batch_size.max(1));
+        let state = self.state;
+        let Some(first) = chunks.next() else {
+            return Ok(());
+        };
+        let mut gathered = gather(flow, state, first.to_vec()).await?;
+        let mut consumed: Vec<i64> = Vec::new();
+        loop {
             self.check_cancel()?;
-            self.apply_logged(flow, chunk.to_vec(), false).await?;
+            let next = chunks.next();
+            let consuming = std::mem::take(&mut consumed);
+            let (applied, next, consumed_before) = tokio::join!(
+                self.apply_gathered(flow, gathered, false),
+                async {
+                    match next {
+                        Some(chunk) => gather(flow, state, chunk.to_vec()).await.map(Some),
+                        None => Ok(None),
+                    }
+                },
+                consume_seqs(flow, &consuming)
+            );
+            consumed_before?;
+            consumed = applied?;
+            match next? {
+                Some(next) => gathered = next,
+                None => break,
+            }
         }
-        Ok(())
+        consume_seqs(flow, &consumed).await
     }
 
     /// Brings logged keys to the other side from their current state. The change-log
@@ -586,7 +671,25 @@ impl<'a> Run<'a> {
         chunk: Vec<(Key, Vec<i64>)>,
         settling: bool,
     ) -> Result<(), SyncError> {
+        let gathered = gather(flow, self.state, chunk).await?;
+        let seqs = self.apply_gathered(flow, gathered, settling).await?;
+        consume_seqs(flow, &seqs).await
+    }
+
+    /// `apply_logged` once its reads are made; returns the change-log entries to consume.
+    async fn apply_gathered(
+        &mut self,
+        flow: Flow<'_>,
+        gathered: Gathered,
+        settling: bool,
+    ) -> Result<Vec<i64>, SyncError> {
         let index = flow.index();
+        let Gathered {
+            chunk,
+            mut rows,
+            counterparts,
+            held,
+        } = gathered;
         // A record pending from earlier in the run is processed again, from its current
         // state, with every entry it holds.
         let chunk: Vec<(Key, Vec<i64>)> = chunk
@@ -598,26 +701,8 @@ impl<'a> Run<'a> {
                 (key, seqs)
             })
             .collect();
-        let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
-        let mut rows: HashMap<Key, Row> = flow
-            .reader()
-            .fetch(flow.read_schema(), &keys)
-            .await
-            .map_err(|e| flow.reading_failed(e))?
-            .into_iter()
-            .collect();
-        let counterparts = self
-            .state
-            .counterparts(self.plan.id, flow.read_side(), &keys)
-            .await?;
         // A record matching held back is not copied (it would duplicate a record of the
         // other side); it is reported again.
-        let unpaired: Vec<Key> = keys
-            .iter()
-            .filter(|k| !counterparts.contains_key(*k) && rows.contains_key(*k))
-            .cloned()
-            .collect();
-        let held = self.held(flow.read_side(), &unpaired).await?;
         for key in &held {
             self.summary.counts_mut(flow.direction).held += 1;
             self.summary.errors.push(RecordError {
@@ -631,10 +716,11 @@ impl<'a> Run<'a> {
                     .into(),
             });
         }
-        let items = keys
-            .into_iter()
-            .filter(|k| !held.contains(k))
-            .map(|k| (k.clone(), rows.remove(&k), counterparts.get(&k).cloned()))
+        let items = chunk
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !held.contains(*k))
+            .map(|k| (k.clone(), rows.remove(k), counterparts.get(k).cloned()))
             .collect();
         self.apply_batch(flow, items, settling).await?;
         let mut seqs: Vec<i64> = Vec::new();
@@ -644,13 +730,7 @@ impl<'a> Run<'a> {
                 None => seqs.extend(key_seqs),
             }
         }
-        if !seqs.is_empty() {
-            flow.reader()
-                .consume_changes(flow.read_schema(), &seqs)
-                .await
-                .map_err(|e| flow.reading_failed(e))?;
-        }
-        Ok(())
+        Ok(seqs)
     }
 
     fn record_failure(&mut self, flow: Flow<'_>, key: &Key, op: Op, message: String) {
@@ -1277,7 +1357,8 @@ impl<'a> Run<'a> {
     }
 
     /// `copy_source_rows` for a first run (`fresh`, and no record referencing the task's own
-    /// records): nothing a batch writes changes how the next one is mapped, so batch N is
+    /// records), in batches as large as both ends take (`Connector::copy_batches`): nothing a
+    /// batch writes changes how the next one is mapped, so batch N is
     /// written while batch N+1 is mapped (on a blocking thread) and the page after it is
     /// read. A batch is finished (counted, its pairs handed to the recorder) once its write
     /// has committed, and the cursor past it is saved while the next batch is written; a
@@ -1290,7 +1371,12 @@ impl<'a> Run<'a> {
         pass: &mut FullPass,
     ) -> Result<(), SyncError> {
         let forward = self.flow(Direction::SourceToTarget);
-        let batch = self.options.batch_size.max(1);
+        let batch = self.options.batch_size.max(1)
+            * forward
+                .reader()
+                .copy_batches()
+                .min(forward.writer().copy_batches())
+                .max(1);
         let mut rows = scan_rows(forward, pass.after.clone(), batch).await?;
         // The batch mapped in the last round, written in this one, and its last key.
         let mut mapped: Option<(PreparedBatch, Key)> = None;

@@ -69,6 +69,9 @@ impl Connector for TimedConnector<'_> {
     fn api_calls(&self) -> u64 {
         self.inner.api_calls()
     }
+    fn copy_batches(&self) -> usize {
+        self.inner.copy_batches()
+    }
     async fn list_tables(&self) -> Result<Vec<TableRef>> {
         Stages::time(&self.stages.other, self.inner.list_tables()).await
     }

@@ -137,16 +137,18 @@ fn select_list(schema: &TableSchema) -> String {
 }
 
 fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<Vec<(Key, Row)>> {
+    let order = schema.positions_by_name();
     rows.into_iter()
         .map(|r| {
             let key = values::text(&r, 0).map_err(classify)?.unwrap_or_default();
-            let mut row = Row::new();
-            for (i, column) in schema.columns.iter().enumerate() {
-                row.insert(
-                    column.name.clone(),
-                    values::decode(&r, i + 1, column).map_err(classify)?,
-                );
-            }
+            let row = order
+                .iter()
+                .map(|i| {
+                    let column = &schema.columns[*i];
+                    let value = values::decode(&r, i + 1, column).map_err(classify)?;
+                    Ok((column.name.clone(), value))
+                })
+                .collect::<Result<Row>>()?;
             Ok((Key(key), row))
         })
         .collect()
@@ -246,6 +248,11 @@ async fn apply_op(
 impl Connector for MySqlConnector {
     fn kind(&self) -> &'static str {
         "mysql"
+    }
+
+    /// Five, as for PostgreSQL (measured there); a first run into MariaDB gained a tenth.
+    fn copy_batches(&self) -> usize {
+        5
     }
 
     async fn list_tables(&self) -> Result<Vec<TableRef>> {

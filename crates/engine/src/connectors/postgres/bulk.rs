@@ -3,7 +3,6 @@
 //! is known without relying on the order of RETURNING rows. Any record-level failure makes the
 //! caller redo the batch record by record, where each failure is reported on its own.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use sqlx::{Postgres, Transaction};
@@ -28,19 +27,22 @@ async fn allocate_keys(
         _ => {
             // The sequence is looked up once, in the same statement (a materialized CTE):
             // `nextval(pg_get_serial_sequence(…))` would look it up again for every key (2.5
-            // µs a key against 0.5 µs). A default that calls a sequence the column does not
-            // own gives no sequence, so NULL keys: no fast path.
-            let keys: Vec<Option<String>> = sqlx::query_scalar(
+            // µs a key against 0.5 µs). The keys come back as one array, not a row each. A
+            // default that calls a sequence the column does not own gives no sequence, so
+            // NULL keys: no fast path.
+            let keys: Vec<Option<i64>> = sqlx::query_scalar(
                 "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq)
-                 SELECT nextval(s.seq)::text FROM s, generate_series(1, $3)",
+                 SELECT array_agg(nextval(s.seq)) FROM s, generate_series(1, $3)",
             )
             .bind(qualified(&schema.table))
             .bind(&schema.key)
             .bind(n as i64)
-            .fetch_all(&mut **tx)
+            .fetch_one(&mut **tx)
             .await?;
             keys.into_iter()
+                .map(|key| key.map(|key| key.to_string()))
                 .collect::<Option<Vec<String>>>()
+                .filter(|keys| keys.len() == n)
                 .ok_or(BulkError::Fallback)
         }
     }
@@ -71,12 +73,18 @@ async fn copy_rows(
         .map(|name| schema.column(name).expect("common columns exist"))
         .collect();
     let mut copy = copy_text::CopyWriter::new(tx.copy_in_raw(&statement).await?);
+    let mut scratch = String::new();
     for ((_, _, row), key) in inserts.iter().zip(keys) {
-        let values = described
-            .iter()
-            .map(|column| values::text_for(&row[&column.name], column).map(Cow::Owned));
-        copy.row(std::iter::once(Some(Cow::Borrowed(key.as_str()))).chain(values))
-            .await?;
+        copy.field(true, Some(key));
+        // The row's columns include the common ones, in the same order (of their names).
+        let mut row_values = row.iter();
+        for column in &described {
+            let (_, value) = row_values
+                .find(|(name, _)| **name == column.name)
+                .expect("every row has the common columns");
+            copy.field(false, values::text_into(value, column, &mut scratch));
+        }
+        copy.end_row().await?;
     }
     copy.finish().await?;
     Ok(())

@@ -28,11 +28,22 @@ impl<C: DerefMut<Target = PgConnection>> CopyWriter<C> {
         fields: impl IntoIterator<Item = Option<S>>,
     ) -> Result<(), sqlx::Error> {
         for (i, value) in fields.into_iter().enumerate() {
-            if i > 0 {
-                self.buffer.push('\t');
-            }
-            field(&mut self.buffer, value.as_ref().map(AsRef::as_ref));
+            self.field(i == 0, value.as_ref().map(AsRef::as_ref));
         }
+        self.end_row().await
+    }
+
+    /// Adds one field of the row being written (`first`: the row's first field), for a
+    /// caller that makes each field's text in a buffer of its own reused for every field.
+    pub fn field(&mut self, first: bool, value: Option<&str>) {
+        if !first {
+            self.buffer.push('\t');
+        }
+        field(&mut self.buffer, value);
+    }
+
+    /// Ends the row whose fields were added with `field`.
+    pub async fn end_row(&mut self) -> Result<(), sqlx::Error> {
         self.buffer.push('\n');
         if self.buffer.len() >= Self::CHUNK {
             self.copy.send(self.buffer.as_bytes()).await?;

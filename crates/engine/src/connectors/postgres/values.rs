@@ -12,8 +12,12 @@ use super::super::{ColumnInfo, Row, TableSchema};
 use super::quote;
 use crate::value::{ColumnType, Value};
 
-/// The formats timestamps are sent in, parsed once (chrono would parse the format string
-/// again for every value written).
+/// The formats dates, times and timestamps are sent in, parsed once (chrono would parse the
+/// format string again for every value written).
+static DATE: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%Y-%m-%d").collect());
+static TIME: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%H:%M:%S%.f").collect());
 static TIMESTAMP: LazyLock<Vec<Item<'static>>> =
     LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f").collect());
 static UTC_TIMESTAMP: LazyLock<Vec<Item<'static>>> =
@@ -65,18 +69,44 @@ pub fn decode(row: &PgRow, index: usize, column: &ColumnInfo) -> Result<Value, s
 
 /// The text PostgreSQL parses back into exactly this value for this column.
 pub fn text_for(value: &Value, column: &ColumnInfo) -> Option<String> {
-    Some(match value {
+    let mut text = String::new();
+    text_into(value, column, &mut text).map(str::to_owned)
+}
+
+/// `text_for` without a new string per value: text is borrowed from the value, anything
+/// else is written into `scratch` (cleared first). None for NULL.
+pub fn text_into<'a>(
+    value: &'a Value,
+    column: &ColumnInfo,
+    scratch: &'a mut String,
+) -> Option<&'a str> {
+    use std::fmt::Write as _;
+    scratch.clear();
+    // Writing into a String cannot fail.
+    let _ = match value {
         Value::Null => return None,
-        Value::Bytes(b) => format!("\\x{}", hex::encode(b)),
+        Value::Text(s) | Value::Decimal(s) => return Some(s),
+        Value::Bool(b) => scratch.write_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => write!(scratch, "{i}"),
         Value::Float(f) if f.is_infinite() => {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+            scratch.write_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
         }
+        Value::Float(f) => write!(scratch, "{f}"),
+        Value::Bytes(b) => {
+            scratch.push_str("\\x");
+            scratch.push_str(&hex::encode(b));
+            Ok(())
+        }
+        Value::Date(d) => write!(scratch, "{}", d.format_with_items(DATE.iter())),
+        Value::Time(t) => write!(scratch, "{}", t.format_with_items(TIME.iter())),
         Value::Timestamp(t) if has_time_zone(column) => {
-            t.format_with_items(UTC_TIMESTAMP.iter()).to_string()
+            write!(scratch, "{}", t.format_with_items(UTC_TIMESTAMP.iter()))
         }
-        Value::Timestamp(t) => t.format_with_items(TIMESTAMP.iter()).to_string(),
-        other => other.to_invariant_text(),
-    })
+        Value::Timestamp(t) => write!(scratch, "{}", t.format_with_items(TIMESTAMP.iter())),
+        Value::Uuid(u) => write!(scratch, "{u}"),
+        Value::Json(j) => write!(scratch, "{j}"),
+    };
+    Some(scratch)
 }
 
 /// The type to cast the sent text to: the column's own type, except where an explicit cast

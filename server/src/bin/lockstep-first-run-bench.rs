@@ -135,8 +135,15 @@ async fn main() -> anyhow::Result<()> {
     let status = loop {
         tokio::select! {
             status = child.wait() => break status?,
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM id_map_pairs").fetch_one(&meta).await?;
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                // Counted from the stored rows (a run of pairs is one row with its length),
+                // not through the `id_map_pairs` view, which would expand every run.
+                let pairs: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT count(*) FROM id_map)
+                          + (SELECT coalesce(sum(length), 0) FROM id_map_ranges)::bigint",
+                )
+                .fetch_one(&meta)
+                .await?;
                 samples.push((started.elapsed().as_secs_f64(), pairs));
             }
         }
@@ -149,11 +156,16 @@ async fn main() -> anyhow::Result<()> {
     let mut rates = Vec::new();
     for tenth in 1..=10 {
         let mark = |fraction: u64| rows as i64 * fraction as i64 / 10;
+        // When the map reached `pairs`, interpolated between the samples around it.
         let at = |pairs: i64| {
-            samples
-                .iter()
-                .find(|(_, p)| *p >= pairs)
-                .map_or(total, |(t, _)| *t)
+            let Some(after) = samples.iter().position(|(_, p)| *p >= pairs) else {
+                return total;
+            };
+            let (t1, p1) = samples[after];
+            let Some(&(t0, p0)) = after.checked_sub(1).map(|before| &samples[before]) else {
+                return t1;
+            };
+            t0 + (t1 - t0) * (pairs - p0) as f64 / (p1 - p0).max(1) as f64
         };
         let (from, to) = (at(mark(tenth - 1)), at(mark(tenth)));
         let seconds = (to - from).max(0.001);

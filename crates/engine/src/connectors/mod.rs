@@ -130,6 +130,22 @@ impl TableSchema {
         order
     }
 
+    /// A row of every column, each value given by `value` (the column's position and
+    /// description), built in `order` (`positions_by_name`).
+    pub fn row_in_order<E>(
+        &self,
+        order: &[usize],
+        mut value: impl FnMut(usize, &ColumnInfo) -> std::result::Result<Value, E>,
+    ) -> std::result::Result<Row, E> {
+        order
+            .iter()
+            .map(|i| {
+                let column = &self.columns[*i];
+                Ok((column.name.clone(), value(*i, column)?))
+            })
+            .collect()
+    }
+
     /// The table whose key `column` references, if it is a foreign key to a key.
     pub fn references(&self, column: &str) -> Option<&TableRef> {
         self.foreign_keys

@@ -141,14 +141,9 @@ fn rows_from(schema: &TableSchema, rows: Vec<sqlx::mysql::MySqlRow>) -> Result<V
     rows.into_iter()
         .map(|r| {
             let key = values::text(&r, 0).map_err(classify)?.unwrap_or_default();
-            let row = order
-                .iter()
-                .map(|i| {
-                    let column = &schema.columns[*i];
-                    let value = values::decode(&r, i + 1, column).map_err(classify)?;
-                    Ok((column.name.clone(), value))
-                })
-                .collect::<Result<Row>>()?;
+            let row = schema
+                .row_in_order(&order, |i, column| values::decode(&r, i + 1, column))
+                .map_err(classify)?;
             Ok((Key(key), row))
         })
         .collect()

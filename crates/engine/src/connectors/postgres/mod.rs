@@ -93,14 +93,9 @@ fn rows_from(schema: &TableSchema, rows: Vec<sqlx::postgres::PgRow>) -> Result<V
     rows.into_iter()
         .map(|r| {
             let key: String = r.try_get(0).map_err(classify)?;
-            let row = order
-                .iter()
-                .map(|i| {
-                    let column = &schema.columns[*i];
-                    let value = values::decode(&r, i + 1, column).map_err(classify)?;
-                    Ok((column.name.clone(), value))
-                })
-                .collect::<Result<Row>>()?;
+            let row = schema
+                .row_in_order(&order, |i, column| values::decode(&r, i + 1, column))
+                .map_err(classify)?;
             Ok((Key(key), row))
         })
         .collect()

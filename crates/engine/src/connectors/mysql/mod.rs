@@ -245,7 +245,7 @@ impl Connector for MySqlConnector {
         "mysql"
     }
 
-    /// Five, as for PostgreSQL (measured there); a first run into MariaDB gained a tenth.
+    /// Five, as for PostgreSQL (measured there).
     fn copy_batches(&self) -> usize {
         5
     }

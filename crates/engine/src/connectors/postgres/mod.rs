@@ -7,6 +7,7 @@
 //! so nothing is rounded on the way and a value that does not fit fails that record only.
 
 mod bulk;
+mod copy_binary;
 pub mod copy_text;
 mod describe;
 mod journal;

@@ -481,19 +481,26 @@ async fn gather(
         .into_iter()
         .filter(|k| !counterparts.contains_key(k) && rows.contains_key(k))
         .collect();
-    let held = if flow.plan.matching.is_none() || unpaired.is_empty() {
-        HashSet::new()
-    } else {
-        state
-            .held(flow.plan.id, flow.read_side(), &unpaired)
-            .await?
-    };
+    let held = held_back(flow.plan, state, flow.read_side(), &unpaired).await?;
     Ok(Gathered {
         chunk,
         rows,
         counterparts,
         held,
     })
+}
+
+/// Which of these keys of `plan`'s task matching held back (none when it does not match).
+async fn held_back(
+    plan: &TaskPlan<'_>,
+    state: &dyn StateStore,
+    side: Side,
+    keys: &[Key],
+) -> Result<HashSet<Key>, SyncError> {
+    if plan.matching.is_none() || keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(state.held(plan.id, side, keys).await?)
 }
 
 /// Consumes these entries of the read side's change log (none: nothing to do).
@@ -747,10 +754,7 @@ impl<'a> Run<'a> {
 
     /// Which of these keys matching held back (none when the task does not match).
     async fn held(&self, side: Side, keys: &[Key]) -> Result<HashSet<Key>, SyncError> {
-        if self.plan.matching.is_none() || keys.is_empty() {
-            return Ok(HashSet::new());
-        }
-        Ok(self.state.held(self.plan.id, side, keys).await?)
+        held_back(self.plan, self.state, side, keys).await
     }
 
     /// First-run matching at the start of a full pass (see `matching`): pairs records with

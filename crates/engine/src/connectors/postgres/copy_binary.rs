@@ -131,9 +131,7 @@ fn encode_value(value: &Value, ty: Binary, out: &mut Vec<u8>) -> Option<()> {
         (Binary::Int8, Value::Int(i)) => out.extend_from_slice(&i.to_be_bytes()),
         (Binary::Float8, Value::Float(f)) => out.extend_from_slice(&f.to_bits().to_be_bytes()),
         (Binary::Numeric, Value::Decimal(d)) => numeric(d, out)?,
-        (Binary::Text, Value::Text(s)) | (Binary::Json, Value::Text(s)) => {
-            out.extend_from_slice(s.as_bytes())
-        }
+        (Binary::Text, Value::Text(s)) => out.extend_from_slice(s.as_bytes()),
         (Binary::Bytea, Value::Bytes(b)) => out.extend_from_slice(b),
         (Binary::Date, Value::Date(d)) => {
             let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;

@@ -108,18 +108,15 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "shell")]
 pub async fn get_shell() -> Result<Option<Shell>, AppError> {
     use super::ssr::*;
-    use catalog::workspaces;
     respond(async move {
-        let Some(user) = current_user().await? else {
+        let Some(found) = signed_in().await? else {
             return Ok(None);
         };
-        let pool = pool()?;
-        let all = workspaces::list_for_user(&pool, user.id).await?;
-        let current = find_current_workspace(&pool, user.id).await?;
+        let current = found.current().cloned();
         Ok(Some(Shell {
-            user_id: user.id,
-            email: user.email,
-            workspaces: all.into_iter().map(Into::into).collect(),
+            user_id: found.user.id,
+            email: found.user.email,
+            workspaces: found.workspaces.into_iter().map(Into::into).collect(),
             current: current.map(Into::into),
         }))
     })

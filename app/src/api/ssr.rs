@@ -1,7 +1,8 @@
 //! The server-only half shared by every server function: state, session, the signed-in
 //! person, and turning errors into HTTP answers.
 
-use catalog::{CatalogError, users::User};
+use catalog::users::User;
+use catalog::workspaces::UserWorkspaces;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use sqlx::PgPool;
@@ -54,16 +55,16 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// The signed-in person, if any. A session whose account no longer exists is ended.
-/// Looked up once per page ([`Asker`]).
-pub async fn current_user() -> Result<Option<User>, AppError> {
+/// The signed-in person with their workspaces, if anyone is signed in. A session whose
+/// account no longer exists is ended. Looked up once per page ([`Asker`]).
+pub async fn signed_in() -> Result<Option<UserWorkspaces>, AppError> {
     // Contexts are read before the first await: a server-rendered resource may resume on
     // another thread, where they are not set.
     let pool = pool()?;
     let asker = use_context::<Asker>().unwrap_or_default();
     let session = session().await?;
     asker
-        .user(|| async move {
+        .signed_in(|| async move {
             let Some(user_id) = session
                 .get::<Uuid>(USER_ID_KEY)
                 .await
@@ -71,16 +72,18 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
             else {
                 return Ok(None);
             };
-            match catalog::users::find(&pool, user_id).await {
-                Ok(user) => Ok(Some(user)),
-                Err(CatalogError::NotFound) => {
-                    end_session(&session).await?;
-                    Ok(None)
-                }
-                Err(e) => Err(e.into()),
+            let found = catalog::workspaces::of_user(&pool, user_id).await?;
+            if found.is_none() {
+                end_session(&session).await?;
             }
+            Ok(found)
         })
         .await
+}
+
+/// The signed-in person, if any ([`signed_in`]).
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    Ok(signed_in().await?.map(|found| found.user))
 }
 
 /// The signed-in person, or `Unauthorized`.
@@ -88,18 +91,17 @@ pub async fn require_user() -> Result<User, AppError> {
     current_user().await?.ok_or(AppError::Unauthorized)
 }
 
-/// The workspace the person is working in, if they have one. Looked up once per page
-/// ([`Asker`]).
+/// The workspace the person is working in, if they have one: from this page's lookup of who
+/// is asking when it was theirs ([`Asker`]), else looked up.
 pub async fn find_current_workspace(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Option<catalog::workspaces::WorkspaceSummary>, AppError> {
-    let asker = use_context::<Asker>().unwrap_or_default();
-    asker
-        .workspace(user_id, || async move {
-            Ok(catalog::workspaces::current_for_user(pool, user_id).await?)
-        })
-        .await
+    let looked_up = use_context::<Asker>().and_then(|asker| asker.looked_up(user_id));
+    match looked_up {
+        Some(found) => Ok(found.current().cloned()),
+        None => Ok(catalog::workspaces::current_for_user(pool, user_id).await?),
+    }
 }
 
 /// The workspace the person is working in.

@@ -4,6 +4,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use super::users::User;
 use super::{CatalogError, Role};
 
 /// A workspace as one member sees it.
@@ -99,20 +100,55 @@ pub(crate) async fn insert_with_admin(
     Ok(())
 }
 
-/// Every workspace the user belongs to, by name.
-pub async fn list_for_user(
-    pool: &PgPool,
-    user_id: Uuid,
-) -> Result<Vec<WorkspaceSummary>, CatalogError> {
-    let rows: Vec<(Uuid, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT w.id, w.name, m.role, o.email FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-         LEFT JOIN users o ON o.id = w.created_by
-         WHERE m.user_id = $1 ORDER BY lower(w.name), w.created_at",
+/// A person with every workspace they belong to: what each page's top bar shows and what
+/// each server function starts from, found in one statement.
+#[derive(Debug, Clone)]
+pub struct UserWorkspaces {
+    pub user: User,
+    /// By name (then by age, for workspaces of one name).
+    pub workspaces: Vec<WorkspaceSummary>,
+}
+
+impl UserWorkspaces {
+    /// The workspace they work in now: their remembered default if they are still a member
+    /// of it, else the first they belong to; `None` if they belong to none.
+    pub fn current(&self) -> Option<&WorkspaceSummary> {
+        self.user
+            .default_workspace_id
+            .and_then(|default| self.workspaces.iter().find(|w| w.id == default))
+            .or_else(|| self.workspaces.first())
+    }
+}
+
+/// The person `user_id` with their workspaces; `None` if the account does not exist.
+pub async fn of_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserWorkspaces>, CatalogError> {
+    type Row = (
+        Uuid,
+        String,
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT u.id, u.email, u.default_workspace_id, w.id, w.name, m.role, o.email
+           FROM users u
+           LEFT JOIN memberships m ON m.user_id = u.id
+           LEFT JOIN workspaces w ON w.id = m.workspace_id
+           LEFT JOIN users o ON o.id = w.created_by
+          WHERE u.id = $1
+          ORDER BY lower(w.name), w.created_at",
     )
     .bind(user_id)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
+    let Some((id, email, default_workspace_id, ..)) = rows.first().cloned() else {
+        return Ok(None);
+    };
+    let workspaces = rows
+        .into_iter()
+        .filter_map(|(.., workspace, name, role, owner)| Some((workspace?, name?, role?, owner)))
         .map(|(id, name, role, owner)| {
             Ok(WorkspaceSummary {
                 id,
@@ -121,36 +157,36 @@ pub async fn list_for_user(
                 owner,
             })
         })
-        .collect()
+        .collect::<Result<_, CatalogError>>()?;
+    Ok(Some(UserWorkspaces {
+        user: User {
+            id,
+            email,
+            default_workspace_id,
+        },
+        workspaces,
+    }))
 }
 
-/// The workspace the user works in now: their remembered default if they are still a
-/// member of it, else the first they belong to; `None` if they belong to none.
+/// Every workspace the user belongs to, by name.
+pub async fn list_for_user(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Vec<WorkspaceSummary>, CatalogError> {
+    Ok(of_user(pool, user_id)
+        .await?
+        .map(|found| found.workspaces)
+        .unwrap_or_default())
+}
+
+/// The workspace the user works in now ([`UserWorkspaces::current`]).
 pub async fn current_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Option<WorkspaceSummary>, CatalogError> {
-    let row: Option<(Uuid, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT w.id, w.name, m.role, o.email FROM workspaces w
-         JOIN memberships m ON m.workspace_id = w.id
-         JOIN users u ON u.id = m.user_id
-         LEFT JOIN users o ON o.id = w.created_by
-         WHERE m.user_id = $1
-         ORDER BY (w.id = u.default_workspace_id) DESC NULLS LAST, lower(w.name), w.created_at
-         LIMIT 1",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?;
-    row.map(|(id, name, role, owner)| {
-        Ok(WorkspaceSummary {
-            id,
-            name,
-            role: parse_role(&role)?,
-            owner,
-        })
-    })
-    .transpose()
+    Ok(of_user(pool, user_id)
+        .await?
+        .and_then(|found| found.current().cloned()))
 }
 
 /// Creates a workspace; its creator is its Admin and it becomes their default.

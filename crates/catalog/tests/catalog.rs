@@ -200,6 +200,54 @@ async fn create_switch_and_rename_workspaces(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_person_is_found_with_their_workspaces_and_the_one_they_work_in(pool: PgPool) {
+    assert!(
+        workspaces::of_user(&pool, Uuid::new_v4())
+            .await
+            .unwrap()
+            .is_none(),
+        "no account, nobody"
+    );
+    let ann = account(&pool, "ann@example.com").await;
+    let (anns, token) = invite(&pool, &ann, "vic@example.com", Role::Viewer).await;
+    let vic = account(&pool, "vic@example.com").await;
+    invitations::accept(&pool, &vic, &token).await.unwrap();
+    let found = workspaces::of_user(&pool, vic.id).await.unwrap().unwrap();
+    assert_eq!(found.user.email, "vic@example.com");
+    let roles: Vec<(Uuid, Role, Option<String>)> = found
+        .workspaces
+        .iter()
+        .map(|w| (w.id, w.role, w.owner.clone()))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (anns, Role::Viewer, Some("ann@example.com".into())),
+            (
+                vic.default_workspace_id.unwrap(),
+                Role::Admin,
+                Some("vic@example.com".into())
+            ),
+        ],
+        "both of one name, the older first"
+    );
+    assert_eq!(found.current().map(|w| w.id), Some(anns), "the joined one");
+
+    // Removed from the workspace they worked in: they work in the first one they still have.
+    members::remove(&pool, ann.id, anns, vic.id).await.unwrap();
+    let found = workspaces::of_user(&pool, vic.id).await.unwrap().unwrap();
+    assert_eq!(found.workspaces.len(), 1);
+    assert_eq!(found.current().map(|w| w.id), vic.default_workspace_id);
+    assert_eq!(
+        workspaces::current_for_user(&pool, vic.id)
+            .await
+            .unwrap()
+            .map(|w| w.id),
+        vic.default_workspace_id
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn an_invited_viewer_joins_and_can_read_but_not_administer(pool: PgPool) {
     let ann = account(&pool, "ann@example.com").await;
     let (ws, token) = invite(&pool, &ann, "Vic@Example.com", Role::Viewer).await;

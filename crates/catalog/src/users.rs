@@ -231,15 +231,6 @@ pub async fn sign_in(
     }
 }
 
-/// The account with this id, or `NotFound` (e.g. a session outliving a deleted account).
-pub async fn find(pool: &PgPool, user_id: Uuid) -> Result<User, CatalogError> {
-    sqlx::query_as::<_, User>("SELECT id, email, default_workspace_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await
-        .map_err(CatalogError::from_fetch)
-}
-
 /// Hashing is CPU-heavy: off the async worker threads, a few at a time.
 async fn hash_password_blocking(password: String) -> Result<String, CatalogError> {
     hashing(move || hash_password(&password)).await?

@@ -43,6 +43,57 @@ const MY_TABLE: &str = "CREATE TABLE people (
     score decimal(10,2), active tinyint(1), born date, updated datetime(6), balance double,
     note varchar(100), code uuid)";
 
+/// Writes 10,000 changed rows (ids 1–10,000 of `people`, every column) into the MariaDB
+/// database at `url` as one prepared UPDATE per row, in one transaction on a new connection:
+/// how MariaDB writes were made before batches, without the engine's work around them.
+async fn one_update_per_row(url: &str) -> Duration {
+    let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, email, CAST(age AS CHAR), CAST(score AS CHAR), CAST(active AS CHAR),
+                CAST(born AS CHAR), CAST(updated AS CHAR), CAST(balance AS CHAR), CAST(code AS CHAR)
+           FROM people WHERE id <= 10000",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut tx = conn.begin().await.unwrap();
+    for (id, name, email, age, score, active, born, updated, balance, code) in rows {
+        sqlx::query(
+            "UPDATE people SET name = ?, email = ?, age = ?, score = ?, active = ?, born = ?,
+                               updated = ?, balance = ?, note = ?, code = ? WHERE id = ?",
+        )
+        .bind(name)
+        .bind(email)
+        .bind(age)
+        .bind(score)
+        .bind(active)
+        .bind(born)
+        .bind(updated)
+        .bind(balance)
+        .bind(format!("one update per row {id}"))
+        .bind(code)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    started.elapsed()
+}
+
 async fn fresh_my(server: &str, name: &str) -> (String, MySqlPool) {
     let mut admin = sqlx::MySqlConnection::connect(server)
         .await
@@ -498,9 +549,16 @@ async fn main() {
         into_my_times.push(into_my);
     }
     into_my_times.sort();
+    let median = into_my_times[2];
     println!(
-        "  median {:.2} s (goal ≤ 0.36 s: 5× faster than one UPDATE per row, 1.80 s)",
-        into_my_times[2].as_secs_f64()
+        "  median {:.2} s (goal ≤ 0.36 s: 5× faster than one UPDATE per row through the engine, 1.80 s where it was measured)",
+        median.as_secs_f64()
+    );
+    let per_row = one_update_per_row(&format!("{my}/lockstep_bench_dst_my")).await;
+    println!(
+        "  the same 10000 changes as one UPDATE per row, the statements alone: {:.2} s; the median is {:.1}× faster (the engine's own work came on top of these statements before batches)",
+        per_row.as_secs_f64(),
+        per_row.as_secs_f64() / median.as_secs_f64()
     );
     // The PostgreSQL task logged the same changes: they go before its own measurement.
     sync_once(&meta, pg_task, source.as_ref(), pg_conn.as_ref()).await;

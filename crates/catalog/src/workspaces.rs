@@ -143,8 +143,13 @@ pub async fn of_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserWorkspac
     .bind(user_id)
     .fetch_all(pool)
     .await?;
-    let Some((id, email, default_workspace_id, ..)) = rows.first().cloned() else {
+    let Some((id, email, default_workspace_id, ..)) = rows.first() else {
         return Ok(None);
+    };
+    let user = User {
+        id: *id,
+        email: email.clone(),
+        default_workspace_id: *default_workspace_id,
     };
     let workspaces = rows
         .into_iter()
@@ -158,14 +163,7 @@ pub async fn of_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserWorkspac
             })
         })
         .collect::<Result<_, CatalogError>>()?;
-    Ok(Some(UserWorkspaces {
-        user: User {
-            id,
-            email,
-            default_workspace_id,
-        },
-        workspaces,
-    }))
+    Ok(Some(UserWorkspaces { user, workspaces }))
 }
 
 /// Every workspace the user belongs to, by name.

@@ -2,8 +2,18 @@
 //! conversions between them. A value that does not fit its target column is an error for
 //! that record — never silently truncated or rounded.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, StrftimeItems};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use uuid::Uuid;
+
+/// The invariant formats of dates and times, parsed once (chrono would parse the format
+/// string again for every value).
+static DATE: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%Y-%m-%d").collect());
+static TIME: LazyLock<Vec<Item<'static>>> =
+    LazyLock::new(|| StrftimeItems::new("%H:%M:%S%.f").collect());
 
 /// One field's value, independent of the database it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,20 +96,32 @@ impl Value {
 
     /// The value as culture-neutral text (ISO dates, `.` decimals, `true`/`false`).
     pub fn to_invariant_text(&self) -> String {
-        match self {
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
-            Value::Decimal(d) => d.clone(),
-            Value::Text(s) => s.clone(),
-            Value::Bytes(b) => format!("\\x{}", hex::encode(b)),
-            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Value::Time(t) => t.format("%H:%M:%S%.f").to_string(),
-            Value::Timestamp(t) => t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string(),
-            Value::Uuid(u) => u.to_string(),
-            Value::Json(j) => j.to_string(),
-        }
+        let mut text = String::new();
+        self.write_invariant_text(&mut text);
+        text
+    }
+
+    /// `to_invariant_text` appended to `out`, for a writer that reuses one buffer.
+    pub fn write_invariant_text(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        // Writing into a String cannot fail.
+        let _ = match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => write!(out, "{i}"),
+            Value::Float(f) => write!(out, "{f}"),
+            Value::Decimal(s) | Value::Text(s) => out.write_str(s),
+            Value::Bytes(b) => {
+                out.push_str("\\x");
+                out.push_str(&hex::encode(b));
+                Ok(())
+            }
+            Value::Date(d) => write!(out, "{}", d.format_with_items(DATE.iter())),
+            Value::Time(t) => write!(out, "{}", t.format_with_items(TIME.iter())),
+            Value::Timestamp(t) => write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.fZ")),
+            Value::Uuid(u) => write!(out, "{u}"),
+            Value::Json(j) => write!(out, "{j}"),
+        };
     }
 
     /// Converts the value so it can be written into a column of type `to`.

@@ -12,12 +12,8 @@ use super::super::{ColumnInfo, Row, TableSchema};
 use super::quote;
 use crate::value::{ColumnType, Value};
 
-/// The formats dates, times and timestamps are sent in, parsed once (chrono would parse the
-/// format string again for every value written).
-static DATE: LazyLock<Vec<Item<'static>>> =
-    LazyLock::new(|| StrftimeItems::new("%Y-%m-%d").collect());
-static TIME: LazyLock<Vec<Item<'static>>> =
-    LazyLock::new(|| StrftimeItems::new("%H:%M:%S%.f").collect());
+/// The formats timestamps are sent in, parsed once (chrono would parse the format string
+/// again for every value written).
 static TIMESTAMP: LazyLock<Vec<Item<'static>>> =
     LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f").collect());
 static UTC_TIMESTAMP: LazyLock<Vec<Item<'static>>> =
@@ -86,25 +82,17 @@ pub fn text_into<'a>(
     let _ = match value {
         Value::Null => return None,
         Value::Text(s) | Value::Decimal(s) => return Some(s),
-        Value::Bool(b) => scratch.write_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => write!(scratch, "{i}"),
         Value::Float(f) if f.is_infinite() => {
             scratch.write_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
         }
-        Value::Float(f) => write!(scratch, "{f}"),
-        Value::Bytes(b) => {
-            scratch.push_str("\\x");
-            scratch.push_str(&hex::encode(b));
-            Ok(())
-        }
-        Value::Date(d) => write!(scratch, "{}", d.format_with_items(DATE.iter())),
-        Value::Time(t) => write!(scratch, "{}", t.format_with_items(TIME.iter())),
         Value::Timestamp(t) if has_time_zone(column) => {
             write!(scratch, "{}", t.format_with_items(UTC_TIMESTAMP.iter()))
         }
         Value::Timestamp(t) => write!(scratch, "{}", t.format_with_items(TIMESTAMP.iter())),
-        Value::Uuid(u) => write!(scratch, "{u}"),
-        Value::Json(j) => write!(scratch, "{j}"),
+        other => {
+            other.write_invariant_text(scratch);
+            Ok(())
+        }
     };
     Some(scratch)
 }
